@@ -1,0 +1,149 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+/** Everything Airlift reads from its environment, validated once at start-up. */
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  /** A postgres:// URL selects PostgreSQL; otherwise PGlite in `dataDir`. */
+  databaseUrl: string | null;
+  secretKey: string;
+  /** The origin users reach the app at, without a trailing slash. */
+  publicBaseUrl: string;
+  uploadUrlExpires: number;
+  maxSize: Record<MediaKind, number>;
+  allowedTypes: Record<MediaKind, string[]>;
+  logLevel: string;
+  r2: R2Config | null;
+}
+
+export type MediaKind = 'video' | 'photo' | 'cover';
+
+export interface R2Config {
+  accessKeyId: string;
+  secretAccessKey: string;
+  bucket: string;
+  endpoint: string;
+  region: string;
+  forcePathStyle: boolean;
+  cdnDomain: string | null;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const GiB = 1024 ** 3;
+const MiB = 1024 ** 2;
+
+export const DEFAULT_TYPES: Record<MediaKind, string[]> = {
+  video: ['video/mp4', 'video/webm', 'video/quicktime', 'video/x-matroska', 'video/ogg', 'video/mpeg'],
+  photo: ['image/jpeg', 'image/png', 'image/webp', 'image/gif', 'image/avif', 'image/heic'],
+  cover: ['image/jpeg', 'image/png', 'image/webp', 'image/avif'],
+};
+
+type Env = Record<string, string | undefined>;
+
+function integer(env: Env, name: string, fallback: number, min = 1): number {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(`${name} must be a whole number, got "${raw}".`);
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value < min) throw new ConfigError(`${name} must be at least ${min}, got ${raw}.`);
+  return value;
+}
+
+function typeList(env: Env, name: string, fallback: string[]): string[] {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  const types = raw.split(',').map((t) => t.trim().toLowerCase()).filter(Boolean);
+  const bad = types.find((t) => !/^[a-z0-9.+-]+\/[a-z0-9.+-]+$/.test(t));
+  if (bad) throw new ConfigError(`${name} holds "${bad}", which is not a MIME type such as video/mp4.`);
+  return types;
+}
+
+function r2Config(env: Env): R2Config | null {
+  const required = ['R2_ACCESS_KEY_ID', 'R2_SECRET_ACCESS_KEY', 'R2_BUCKET_NAME', 'R2_ENDPOINT_URL'] as const;
+  const set = required.filter((name) => env[name]?.trim());
+  if (set.length === 0) return null;
+  const missing = required.filter((name) => !env[name]?.trim());
+  if (missing.length > 0) {
+    throw new ConfigError(
+      `R2 storage is half configured: ${set.join(', ')} ${set.length === 1 ? 'is' : 'are'} set but ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} missing. Set all four, or none to use the local store.`,
+    );
+  }
+  const endpoint = env.R2_ENDPOINT_URL!.trim().replace(/\/+$/, '');
+  if (!/^https?:\/\/[^/]+/.test(endpoint)) {
+    throw new ConfigError(`R2_ENDPOINT_URL must be a URL such as https://<account>.r2.cloudflarestorage.com, got "${endpoint}".`);
+  }
+  const cdn = env.R2_CDN_DOMAIN?.trim().replace(/^https?:\/\//, '').replace(/\/+$/, '') || null;
+  return {
+    accessKeyId: env.R2_ACCESS_KEY_ID!.trim(),
+    secretAccessKey: env.R2_SECRET_ACCESS_KEY!.trim(),
+    bucket: env.R2_BUCKET_NAME!.trim(),
+    endpoint,
+    region: env.R2_REGION?.trim() || 'auto',
+    forcePathStyle: /^(1|true|yes)$/i.test(env.R2_FORCE_PATH_STYLE?.trim() ?? ''),
+    cdnDomain: cdn,
+  };
+}
+
+/** The secret signing sessions, CSRF tokens and local-store URLs; generated once and kept in DATA_DIR. */
+function secretKey(env: Env, dataDir: string): string {
+  const given = env.SECRET_KEY?.trim();
+  if (given) {
+    if (given.length < 32) throw new ConfigError('SECRET_KEY must be at least 32 characters long.');
+    return given;
+  }
+  const file = path.join(dataDir, 'secret.key');
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch {
+    const key = randomBytes(32).toString('base64url');
+    mkdirSync(dataDir, { recursive: true });
+    writeFileSync(file, key + '\n', { mode: 0o600, flag: 'wx' });
+    return key;
+  }
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const port = integer(env, 'PORT', 3000, 0);
+  if (port > 65535) throw new ConfigError(`PORT must be at most 65535, got ${port}.`);
+  const host = env.HOST?.trim() || 'localhost';
+  const dataDir = path.resolve(env.DATA_DIR?.trim() || './data');
+  const databaseUrl = env.DATABASE_URL?.trim() || null;
+  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new ConfigError('DATABASE_URL must be a postgres:// URL; leave it unset to use the embedded database in DATA_DIR.');
+  }
+  let publicBaseUrl = env.PUBLIC_BASE_URL?.trim().replace(/\/+$/, '') || `http://${host === '0.0.0.0' || host === '::' ? 'localhost' : host}:${port}`;
+  try {
+    const url = new URL(publicBaseUrl);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error();
+    publicBaseUrl = url.origin + url.pathname.replace(/\/+$/, '');
+  } catch {
+    throw new ConfigError(`PUBLIC_BASE_URL must be an http(s) URL such as https://media.example.com, got "${publicBaseUrl}".`);
+  }
+  const uploadUrlExpires = integer(env, 'UPLOAD_URL_EXPIRES', 3600);
+  if (uploadUrlExpires > 7 * 24 * 3600) throw new ConfigError('UPLOAD_URL_EXPIRES must be at most 604800 seconds (7 days), the longest a presigned URL may live.');
+  const video = integer(env, 'MAX_VIDEO_SIZE', 50 * GiB);
+  const photo = integer(env, 'MAX_PHOTO_SIZE', 50 * MiB);
+  return {
+    port,
+    host,
+    dataDir,
+    databaseUrl,
+    secretKey: secretKey(env, dataDir),
+    publicBaseUrl,
+    uploadUrlExpires,
+    maxSize: { video, photo, cover: Math.min(photo, integer(env, 'MAX_COVER_SIZE', 20 * MiB)) },
+    allowedTypes: {
+      video: typeList(env, 'ALLOWED_VIDEO_TYPES', DEFAULT_TYPES.video),
+      photo: typeList(env, 'ALLOWED_PHOTO_TYPES', DEFAULT_TYPES.photo),
+      cover: typeList(env, 'ALLOWED_COVER_TYPES', DEFAULT_TYPES.cover),
+    },
+    logLevel: env.LOG_LEVEL?.trim() || 'info',
+    r2: r2Config(env),
+  };
+}

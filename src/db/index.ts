@@ -1,0 +1,98 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { Kysely, Migrator, PostgresDialect, type Migration, type PostgresPool, type PostgresPoolClient, type PostgresQueryResult } from 'kysely';
+import pg from 'pg';
+import type { DB } from './schema.ts';
+import { acquireLock } from './lock.ts';
+import * as initial from './migrations/2026-11-25-initial.ts';
+
+export interface Database {
+  db: Kysely<DB>;
+  kind: 'pglite' | 'postgres';
+  close(): Promise<void>;
+}
+
+/** Every migration, by name; names sort by date so order is obvious. */
+const MIGRATIONS: Record<string, Migration> = {
+  '2026-11-25-initial': initial,
+};
+
+// bigint columns hold byte sizes, far below 2^53: read them as numbers, as PGlite does.
+pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
+
+/**
+ * Opens the database the configuration names: PostgreSQL for a postgres:// URL, else PGlite
+ * in `<dataDir>/db`, locked to this process for as long as it is open.
+ */
+export async function openDatabase(options: { databaseUrl: string | null; dataDir: string; command: string }): Promise<Database> {
+  if (options.databaseUrl) {
+    const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 10 });
+    const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+    return { db, kind: 'postgres', close: () => db.destroy() };
+  }
+  mkdirSync(options.dataDir, { recursive: true });
+  const lock = acquireLock(path.join(options.dataDir, 'db.lock'), options.command);
+  try {
+    return pgliteDatabase(await PGlite.create(path.join(options.dataDir, 'db')), lock.release);
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+}
+
+/** An in-memory PGlite database for tests that need no files. */
+export async function openMemoryDatabase(): Promise<Database> {
+  return pgliteDatabase(await PGlite.create(), () => {});
+}
+
+function pgliteDatabase(pglite: PGlite, afterClose: () => void): Database {
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: pgliteAsPool(pglite) }) });
+  return {
+    db,
+    kind: 'pglite',
+    async close() {
+      try {
+        await db.destroy();
+        await pglite.close();
+      } finally {
+        afterClose();
+      }
+    },
+  };
+}
+
+export async function migrate(db: Kysely<DB>): Promise<string[]> {
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => MIGRATIONS } });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) throw error;
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+/**
+ * PGlite has one connection and runs one query at a time; this hands Kysely's Postgres
+ * dialect that connection through a pool of one, so a transaction owns it until it ends.
+ */
+function pgliteAsPool(pglite: PGlite): PostgresPool {
+  let queue: Promise<void> = Promise.resolve();
+  const client = {
+    // Kysely asks for cursors only when streaming, which Airlift never does.
+    async query(sql: string, parameters: readonly unknown[]) {
+      // Parameterless statements go through `exec`, which accepts several at once (migrations).
+      const result = parameters.length === 0 ? (await pglite.exec(sql)).at(-1)! : await pglite.query(sql, [...parameters]);
+      const command = /^\s*(\w+)/.exec(sql)?.[1]?.toUpperCase() as PostgresQueryResult<unknown>['command'];
+      return { rows: result.rows, rowCount: result.affectedRows ?? 0, command };
+    },
+    release() {},
+  };
+  return {
+    async connect() {
+      let release!: () => void;
+      const previous = queue;
+      queue = new Promise<void>((resolve) => (release = resolve));
+      await previous;
+      return { ...client, release } as unknown as PostgresPoolClient;
+    },
+    async end() {},
+  };
+}

@@ -1,0 +1,107 @@
+import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+import type { MediaKind } from '../config.ts';
+
+/** The database as the application sees it today. Migrations do not import this (they are frozen in time). */
+export interface DB {
+  users: UsersTable;
+  sessions: SessionsTable;
+  setup_tokens: SetupTokensTable;
+  login_failures: LoginFailuresTable;
+  uploads: UploadsTable;
+  videos: VideosTable;
+  photos: PhotosTable;
+}
+
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+
+export interface UsersTable {
+  id: Generated<number>;
+  email: string;
+  password_hash: string;
+  is_admin: boolean;
+  created_at: Timestamp;
+}
+
+export interface SessionsTable {
+  /** sha-256 of the cookie's token: a database leak does not hand out sessions. */
+  id: string;
+  user_id: number;
+  expires_at: Date;
+  created_at: Timestamp;
+}
+
+export interface SetupTokensTable {
+  token_hash: string;
+  expires_at: Date;
+  created_at: Timestamp;
+}
+
+export interface LoginFailuresTable {
+  id: Generated<number>;
+  email: string;
+  ip: string;
+  at: Timestamp;
+}
+
+export type UploadState = 'pending' | 'completed' | 'aborted';
+export type UploadStrategy = 'single' | 'multipart';
+
+/** An upload ticket: what the server allowed one user to put at one key. */
+export interface UploadsTable {
+  id: string;
+  owner_id: number;
+  kind: MediaKind;
+  key: string;
+  filename: string;
+  content_type: string;
+  /** The declared size; null for the seed's presign call, which does not send one. */
+  size: ColumnType<number | null, number | null | undefined, number | null>;
+  strategy: UploadStrategy;
+  part_size: number | null;
+  part_count: number | null;
+  multipart_id: string | null;
+  state: UploadState;
+  expires_at: Date;
+  created_at: Timestamp;
+  completed_at: Date | null;
+  /** The record that uses this upload's object, once one does: an object is used once. */
+  used_by: string | null;
+}
+
+export interface VideosTable {
+  id: Generated<number>;
+  owner_id: number;
+  title: string;
+  description: string | null;
+  /** The seed's `cover_film`: the cover image's key (under `films/`). */
+  cover_film: string | null;
+  /** The seed's legacy uploaded-file column, kept for backward compatibility. */
+  video: string | null;
+  video_url: string | null;
+  file_key: string | null;
+  size: ColumnType<number, number, number>;
+  content_type: string;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface PhotosTable {
+  id: Generated<number>;
+  owner_id: number;
+  title: string | null;
+  description: string | null;
+  /** The seed's legacy uploaded-file column, kept for backward compatibility. */
+  image: string | null;
+  image_url: string | null;
+  file_key: string | null;
+  size: ColumnType<number, number, number>;
+  content_type: string;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export type User = Selectable<UsersTable>;
+export type Upload = Selectable<UploadsTable>;
+export type NewUpload = Insertable<UploadsTable>;
+export type Video = Selectable<VideosTable>;
+export type Photo = Selectable<PhotosTable>;

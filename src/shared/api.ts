@@ -1,0 +1,166 @@
+/**
+ * The JSON the server and the browser exchange, as zod schemas: the server parses requests
+ * with them and the browser client imports the inferred types, so a renamed field is a
+ * compile error on both sides. Field names are snake_case, like the seed's.
+ */
+import { z } from 'zod';
+
+export const MEDIA_KINDS = ['video', 'photo', 'cover'] as const;
+export const mediaKind = z.enum(MEDIA_KINDS);
+
+const TITLE_MAX = 255;
+const DESCRIPTION_MAX = 10_000;
+
+/** The `{error: {code, message}}` body of every error response. */
+export interface ApiError {
+  error: { code: string; message: string };
+}
+
+// ---- Upload tickets: /api/v1/uploads -------------------------------------------------
+
+export const createUploadBody = z.strictObject({
+  filename: z.string().min(1),
+  size: z.number().int().nonnegative(),
+  content_type: z.string().min(1).max(255),
+  kind: mediaKind,
+});
+export type CreateUploadBody = z.infer<typeof createUploadBody>;
+
+export interface SignedPut {
+  url: string;
+  headers: Record<string, string>;
+  expires_at: string;
+}
+
+export interface UploadCreated {
+  id: string;
+  key: string;
+  strategy: 'single' | 'multipart';
+  part_size: number;
+  part_count: number;
+  expires_at: string;
+  /** Only for `single`: the PUT to make. */
+  url?: string;
+  headers?: Record<string, string>;
+}
+
+export const signPartsBody = z.strictObject({
+  part_numbers: z.array(z.number().int().min(1).max(10_000)).min(1).max(1000),
+  /** Optional base64 MD5 per part number, which the store then verifies. */
+  content_md5: z.record(z.string().regex(/^\d+$/), z.string().regex(/^[A-Za-z0-9+/]{22}==$/)).optional(),
+});
+export type SignPartsBody = z.infer<typeof signPartsBody>;
+
+export interface SignedPart extends SignedPut {
+  part_number: number;
+}
+
+export interface UploadState {
+  id: string;
+  key: string;
+  kind: (typeof MEDIA_KINDS)[number];
+  filename: string;
+  size: number | null;
+  content_type: string;
+  strategy: 'single' | 'multipart';
+  part_size: number;
+  part_count: number;
+  state: 'pending' | 'completed' | 'aborted';
+  expires_at: string;
+  created_at: string;
+  /** Parts already in the store (multipart), asked from the store. */
+  parts: { part_number: number; size: number; etag: string }[];
+}
+
+export const completeUploadBody = z.strictObject({
+  parts: z.array(z.strictObject({ part_number: z.number().int().min(1).max(10_000), etag: z.string().min(1).max(200) })).max(10_000).default([]),
+});
+export type CompleteUploadBody = z.infer<typeof completeUploadBody>;
+
+export interface UploadCompleted {
+  id: string;
+  key: string;
+  size: number;
+  content_type: string;
+  state: 'completed';
+}
+
+// ---- Media records: /api/v1/videos, /api/v1/photos -----------------------------------
+
+const title = z.string().trim().min(1, 'The title is required.').max(TITLE_MAX, `The title is longer than ${TITLE_MAX} characters.`);
+const description = z.string().max(DESCRIPTION_MAX, `The description is longer than ${DESCRIPTION_MAX} characters.`).nullish();
+
+export const createVideoBody = z.strictObject({
+  title,
+  description,
+  upload_id: z.uuid(),
+  cover_upload_id: z.uuid().nullish(),
+});
+export type CreateVideoBody = z.infer<typeof createVideoBody>;
+
+export const createPhotoBody = z.strictObject({
+  title,
+  description,
+  upload_id: z.uuid(),
+});
+export type CreatePhotoBody = z.infer<typeof createPhotoBody>;
+
+export const editMediaBody = z.strictObject({ title: title.optional(), description });
+export type EditMediaBody = z.infer<typeof editMediaBody>;
+
+export interface VideoItem {
+  id: number;
+  title: string;
+  description: string | null;
+  file_key: string;
+  video_url: string;
+  cover_url: string | null;
+  size: number;
+  content_type: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface PhotoItem {
+  id: number;
+  title: string | null;
+  description: string | null;
+  file_key: string;
+  image_url: string;
+  size: number;
+  content_type: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface Page<T> {
+  items: T[];
+  next_cursor: string | null;
+}
+
+// ---- The seed's endpoints --------------------------------------------------------------
+
+export const seedPresignQuery = z.object({
+  filename: z.string({ error: 'The filename parameter is required.' }).min(1, 'The filename parameter is required.'),
+  type: z.enum(['video', 'photo', 'cover'], { error: 'type must be video or photo.' }).default('video'),
+});
+
+export const seedSaveBody = z.object({
+  title,
+  description,
+  file_key: z.string().min(1).max(500),
+  /** Accepted for the seed's script, never trusted: the server derives the URL. */
+  public_url: z.string().max(4096).nullish(),
+  cover_file_key: z.string().max(500).nullish(),
+});
+export type SeedSaveBody = z.infer<typeof seedSaveBody>;
+
+export interface SeedPresigned {
+  presigned_url: string;
+  file_key: string;
+  public_url: string;
+  content_type: string;
+  headers: Record<string, string>;
+  expires_at: string;
+  upload_id: string;
+}

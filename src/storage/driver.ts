@@ -1,0 +1,121 @@
+/**
+ * The contract every object store implements: the embedded local store and the R2/S3 driver.
+ * Routes and services speak only this interface; nothing driver-specific leaks past it.
+ *
+ * Errors: a missing object or upload is `null`/`[]` where the method says so; anything the
+ * store refuses or cannot answer is thrown as a `StorageError` whose message says what to check.
+ */
+export interface StorageDriver {
+  readonly kind: 'local' | 's3';
+
+  /**
+   * A URL the browser PUTs the whole object to. The signature binds the key, the content
+   * type and, when given, the exact length (`contentLength`) or an upper bound (`maxLength`,
+   * enforced by the local store; S3 can only check it afterwards with `head`).
+   */
+  presignPut(key: string, options: PutOptions): Promise<SignedRequest>;
+
+  /** Starts a multipart upload of `key`; returns the store's upload id. */
+  createMultipart(key: string, options: { contentType: string }): Promise<string>;
+
+  /** A URL for one part's PUT, bound to the upload, the part number and, when given, its length and MD5. */
+  presignPart(key: string, uploadId: string, partNumber: number, options: PartOptions): Promise<SignedRequest>;
+
+  /** The parts already stored, ascending by part number, as the store reports them (never remembered). Throws `StorageError` 'no_such_upload' for an unknown upload. */
+  listParts(key: string, uploadId: string): Promise<StoredPart[]>;
+
+  /** Assembles the listed parts into the object, atomically: the object appears whole or not at all. */
+  completeMultipart(key: string, uploadId: string, parts: { partNumber: number; etag: string }[]): Promise<void>;
+
+  /** Discards a multipart upload and every stored part. Idempotent: an unknown upload is not an error. */
+  abortMultipart(key: string, uploadId: string): Promise<void>;
+
+  /** The stored object's size and type, or `null` when there is no such object. */
+  head(key: string): Promise<ObjectInfo | null>;
+
+  /** Deletes the object. Idempotent: a missing object is not an error. */
+  delete(key: string): Promise<void>;
+
+  /** A short-lived URL that reads the object (GET and HEAD, with Range support). */
+  presignGet(key: string, options: { expiresIn: number; filename?: string }): Promise<string>;
+
+  /** A permanent public URL (a CDN domain) when the store has one, else `null`: the app then hands out signed GETs. */
+  publicUrl(key: string): string | null;
+
+  /** Multipart uploads that were started before `olderThan` and never completed or aborted (for the sweeper). */
+  listIncompleteMultipart(olderThan: Date): Promise<{ key: string; uploadId: string; initiated: Date }[]>;
+
+  /** Releases connections and timers. */
+  close(): Promise<void>;
+}
+
+export interface PutOptions {
+  contentType: string;
+  expiresIn: number;
+  contentLength?: number;
+  maxLength?: number;
+  /** base64 MD5 of the body, which the store then verifies. */
+  contentMd5?: string;
+}
+
+export interface PartOptions {
+  expiresIn: number;
+  contentLength?: number;
+  contentMd5?: string;
+}
+
+/** A request the browser makes straight to the store. */
+export interface SignedRequest {
+  url: string;
+  method: 'PUT';
+  /** Headers the request must carry for the signature to hold (e.g. Content-Type). */
+  headers: Record<string, string>;
+  expiresAt: Date;
+}
+
+export interface StoredPart {
+  partNumber: number;
+  size: number;
+  etag: string;
+}
+
+export interface ObjectInfo {
+  size: number;
+  contentType: string;
+  etag: string;
+  lastModified: Date;
+}
+
+export type StorageErrorCode =
+  | 'no_such_upload'
+  | 'invalid_part'
+  | 'entity_too_small'
+  | 'access_denied'
+  | 'invalid_credentials'
+  | 'signature_mismatch'
+  | 'no_such_bucket'
+  | 'clock_skew'
+  | 'unavailable'
+  | 'store_error';
+
+/** A failure of the store, with a message that tells the operator what to check. */
+export class StorageError extends Error {
+  constructor(
+    readonly code: StorageErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'StorageError';
+  }
+}
+
+/** S3's and R2's multipart limits, which every driver applies so behaviour is the same everywhere. */
+export const MULTIPART_LIMITS = {
+  minPartSize: 5 * 1024 ** 2,
+  maxPartSize: 5 * 1024 ** 3 - 5 * 1024 ** 2,
+  maxParts: 10_000,
+  maxSinglePut: 5 * 1024 ** 3 - 5 * 1024 ** 2,
+  maxObjectSize: 5 * 1024 ** 4 - 5 * 1024 ** 3,
+  maxKeyBytes: 1024,
+} as const;

@@ -1,0 +1,105 @@
+import { randomUUID } from 'node:crypto';
+import type { MediaKind } from '../config.ts';
+import { MULTIPART_LIMITS } from '../storage/driver.ts';
+import { badRequest } from '../errors.ts';
+
+/** Where each kind's objects live in the bucket (the seed's folders; covers in the seed's `films/`). */
+export const KIND_FOLDER: Record<MediaKind, string> = { video: 'videos', photo: 'photos', cover: 'films' };
+
+/**
+ * The content type browsers give `File.type` for each extension. The seed's PUT sends
+ * `file.type`, so a URL signed for the seed flow must carry exactly this type.
+ */
+export const TYPE_BY_EXTENSION: Record<string, string> = {
+  mp4: 'video/mp4',
+  m4v: 'video/mp4',
+  webm: 'video/webm',
+  mov: 'video/quicktime',
+  mkv: 'video/x-matroska',
+  ogv: 'video/ogg',
+  mpeg: 'video/mpeg',
+  mpg: 'video/mpeg',
+  jpg: 'image/jpeg',
+  jpeg: 'image/jpeg',
+  png: 'image/png',
+  webp: 'image/webp',
+  gif: 'image/gif',
+  avif: 'image/avif',
+  heic: 'image/heic',
+};
+
+export const MAX_FILENAME_LENGTH = 255;
+
+/**
+ * Checks a client-supplied filename and returns its display form. The name is never used as
+ * a path or a key (keys are server-made), but it is shown back to users and logged.
+ */
+export function cleanFilename(raw: string): string {
+  if (raw.includes('\0')) throw badRequest('The filename contains a NUL character.', 'invalid_filename');
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(raw)) throw badRequest('The filename contains control characters.', 'invalid_filename');
+  const base = raw.split(/[\\/]/).pop()!.trim();
+  if (raw.split(/[\\/]/).some((segment) => segment === '..')) {
+    throw badRequest('The filename must be a plain name, without "../" or folders.', 'invalid_filename');
+  }
+  if (!base || base === '.') throw badRequest('The filename is empty.', 'invalid_filename');
+  if ([...base].length > MAX_FILENAME_LENGTH) {
+    throw badRequest(`The filename is longer than ${MAX_FILENAME_LENGTH} characters.`, 'invalid_filename');
+  }
+  return base;
+}
+
+/** The lower-case extension of a filename, without the dot, or '' when it has none. */
+export function extensionOf(filename: string): string {
+  const match = /\.([A-Za-z0-9]{1,10})$/.exec(filename);
+  return match ? match[1]!.toLowerCase() : '';
+}
+
+/** The type a browser reports for this filename, or null when the extension is unknown. */
+export function typeForFilename(filename: string): string | null {
+  return TYPE_BY_EXTENSION[extensionOf(filename)] ?? null;
+}
+
+/** A fresh, unguessable key in the kind's folder that keeps the file's (known) extension. */
+export function newKey(kind: MediaKind, filename: string): string {
+  const ext = extensionOf(filename);
+  return `${KIND_FOLDER[kind]}/${randomUUID()}${ext && TYPE_BY_EXTENSION[ext] ? '.' + ext : ''}`;
+}
+
+/** True when `key` is one that `newKey` could have made for `kind`. */
+export function isKeyOfKind(key: string, kind: MediaKind): boolean {
+  return new RegExp(`^${KIND_FOLDER[kind]}/[0-9a-f-]{36}(\\.[a-z0-9]{1,10})?$`).test(key);
+}
+
+export interface PartPlan {
+  strategy: 'single' | 'multipart';
+  partSize: number;
+  partCount: number;
+}
+
+export interface PlanOptions {
+  /** Files up to this size go in one PUT. */
+  singlePutMax: number;
+  /** The part size to use when the file allows it; raised to keep within 10,000 parts. */
+  preferredPartSize: number;
+}
+
+const MiB = 1024 ** 2;
+export const DEFAULT_PLAN: PlanOptions = { singlePutMax: 64 * MiB, preferredPartSize: 64 * MiB };
+
+/**
+ * Picks the strategy and one uniform part size: every part but the last is `partSize`, the
+ * last no larger (R2's rule), at most 10,000 parts, each at least 5 MiB and at most 5 GiB.
+ * Part sizes are whole MiB so they read well in logs.
+ */
+export function planParts(size: number, options: PlanOptions = DEFAULT_PLAN): PartPlan {
+  const { minPartSize, maxPartSize, maxParts, maxObjectSize, maxSinglePut } = MULTIPART_LIMITS;
+  if (!Number.isSafeInteger(size) || size < 0) throw new RangeError(`size must be a whole number of bytes, got ${size}`);
+  if (size > maxObjectSize) throw new RangeError(`size ${size} exceeds the largest object a bucket can hold`);
+  if (size <= Math.min(options.singlePutMax, maxSinglePut)) {
+    return { strategy: 'single', partSize: size, partCount: 1 };
+  }
+  const needed = Math.ceil(size / maxParts / MiB) * MiB;
+  const partSize = Math.min(maxPartSize, Math.max(minPartSize, options.preferredPartSize, needed));
+  return { strategy: 'multipart', partSize, partCount: Math.ceil(size / partSize) };
+}
