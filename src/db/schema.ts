@@ -60,7 +60,7 @@ export interface UploadsTable {
   part_size: number | null;
   part_count: number | null;
   multipart_id: string | null;
-  state: UploadState;
+  state: ColumnType<UploadState, UploadState | undefined, UploadState>;
   expires_at: Date;
   created_at: Timestamp;
   completed_at: Date | null;

@@ -1,0 +1,119 @@
+import cookie from '@fastify/cookie';
+import formbody from '@fastify/formbody';
+import helmet from '@fastify/helmet';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Kysely } from 'kysely';
+import { authPlugin } from './auth/plugin.ts';
+import { authRoutes } from './auth/routes.ts';
+import type { Config } from './config.ts';
+import { migrate, openDatabase, type Database } from './db/index.ts';
+import type { DB } from './db/schema.ts';
+import { toAppError } from './http-errors.ts';
+import { loggerOptions } from './log.ts';
+import { mediaRoutes } from './media/routes.ts';
+import type { StorageDriver } from './storage/driver.ts';
+import { createStorage } from './storage/index.ts';
+import { LocalStore } from './storage/local.ts';
+import { localStoreRoutes } from './storage/local-routes.ts';
+import { seedRoutes } from './uploads/seed-routes.ts';
+import { uploadRoutes } from './uploads/routes.ts';
+import { renderErrorPage } from './web/pages/error.ts';
+import { pageRoutes } from './web/routes.ts';
+import { assetRoutes } from './web/assets.ts';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    config: Config;
+    db: Kysely<DB>;
+    storage: StorageDriver;
+  }
+  interface FastifyContextConfig {
+    /** Errors on this route render as an HTML page rather than JSON. */
+    page?: boolean;
+  }
+}
+
+export interface AppParts {
+  /** An open database; when absent the app opens (and closes) the configured one. */
+  database?: Database;
+  /** A storage driver; when absent the app creates (and closes) the configured one. */
+  storage?: StorageDriver;
+  logger?: boolean;
+}
+
+/** The whole application, ready for `listen()` or `inject()`. */
+export async function buildApp(config: Config, parts: AppParts = {}): Promise<FastifyInstance> {
+  const database = parts.database ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, command: 'airlift serve' }));
+  let storage: StorageDriver | undefined;
+  try {
+    await migrate(database.db);
+    storage = parts.storage ?? (await createStorage(config));
+  } catch (error) {
+    if (!parts.database) await database.close();
+    throw error;
+  }
+
+  const app = Fastify({
+    logger: parts.logger === false ? false : loggerOptions(config.logLevel),
+    trustProxy: true,
+    // Signed URLs and keys are long; Fastify's default of 100 characters is too short.
+    routerOptions: { maxParamLength: 2048 },
+  });
+  app.decorate('config', config);
+  app.decorate('db', database.db);
+  app.decorate('storage', storage);
+  app.addHook('onClose', async () => {
+    if (!parts.storage) await storage.close();
+    if (!parts.database) await database.close();
+  });
+
+  app.setErrorHandler((error, request, reply) => {
+    const appError = toAppError(error);
+    if (appError.status >= 500) request.log.error({ err: error }, 'request failed');
+    else request.log.info({ code: appError.code, reason: appError.message }, 'request refused');
+    if (appError.status === 429 && !reply.hasHeader('retry-after')) reply.header('retry-after', '60');
+    reply.status(appError.status);
+    if (request.routeOptions.config.page) return reply.type('text/html').send(renderErrorPage(request, appError));
+    return reply.send({ error: { code: appError.code, message: appError.message } });
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const error = { code: 'not_found', message: `No route for ${request.method} ${request.url.split('?')[0]}.` };
+    return reply.status(404).send({ error });
+  });
+
+  await app.register(helmet, { contentSecurityPolicy: { directives: contentSecurityPolicy(config) }, crossOriginEmbedderPolicy: false });
+  if (storage instanceof LocalStore) await app.register(localStoreRoutes, { store: storage });
+  await app.register(assetRoutes);
+
+  // Everything below needs sessions and CSRF; the store's routes above are authorised by their signature alone.
+  await app.register(async (scope) => {
+    await scope.register(cookie);
+    await scope.register(formbody);
+    await scope.register(authPlugin);
+    await scope.register(authRoutes);
+    await scope.register(seedRoutes);
+    await scope.register(uploadRoutes);
+    await scope.register(mediaRoutes);
+    await scope.register(pageRoutes);
+  });
+  return app;
+}
+
+/** The page may talk to the app and to the bucket (uploads, media), nothing else. */
+function contentSecurityPolicy(config: Config) {
+  const storage: string[] = [];
+  if (config.r2) {
+    const endpoint = new URL(config.r2.endpoint);
+    storage.push(endpoint.origin);
+    if (!config.r2.forcePathStyle) storage.push(`${endpoint.protocol}//${config.r2.bucket}.${endpoint.host}`);
+    if (config.r2.cdnDomain) storage.push(`https://${config.r2.cdnDomain}`);
+  }
+  return {
+    defaultSrc: ["'self'"],
+    connectSrc: ["'self'", ...storage],
+    imgSrc: ["'self'", 'data:', 'blob:', ...storage],
+    mediaSrc: ["'self'", 'blob:', ...storage],
+    formAction: ["'self'"],
+    upgradeInsecureRequests: config.publicBaseUrl.startsWith('https:') ? [] : null,
+  };
+}

@@ -1,0 +1,87 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { AppError } from '../errors.ts';
+import { renderLogin, renderSetup } from '../web/pages/auth.ts';
+import { DUMMY_HASH, verifyPassword } from './passwords.ts';
+import { sessionCookieOptions } from './plugin.ts';
+import { closeSession, openSession, SESSION_COOKIE, SESSION_TTL_MS } from './sessions.ts';
+import { clearLoginFailures, loginRetryAfter, recordLoginFailure } from './throttle.ts';
+import { createFirstAdmin, findUserByEmail, isSetupTokenValid } from './users.ts';
+
+const loginForm = z.object({
+  email: z.string().trim().max(254).default(''),
+  password: z.string().max(1024).default(''),
+  next: z.string().max(2048).optional(),
+});
+
+/** Only paths on this site: `next` must not send the user elsewhere after login. */
+const safeNext = (next: string | undefined) => (next && /^\/(?![/\\])/.test(next) ? next : '/');
+
+const html = (reply: FastifyReply, status: number, body: string) => reply.status(status).type('text/html; charset=utf-8').send(body);
+
+export async function authRoutes(app: FastifyInstance): Promise<void> {
+  const secure = app.config.publicBaseUrl.startsWith('https:');
+
+  async function startSession(request: FastifyRequest, reply: FastifyReply, userId: number) {
+    if (request.cookies[SESSION_COOKIE]) await closeSession(app.db, request.cookies[SESSION_COOKIE]);
+    const token = await openSession(app.db, userId);
+    reply.setCookie(SESSION_COOKIE, token, { ...sessionCookieOptions(secure), maxAge: SESSION_TTL_MS / 1000 });
+  }
+
+  app.get<{ Querystring: { next?: string } }>('/login', { config: { page: true } }, async (request, reply) => {
+    if (request.user) return reply.redirect(safeNext(request.query.next));
+    return html(reply, 200, renderLogin(request, { next: safeNext(request.query.next) }));
+  });
+
+  app.post('/login', { config: { page: true } }, async (request, reply) => {
+    const form = loginForm.parse(request.body ?? {});
+    const next = safeNext(form.next);
+    const wait = await loginRetryAfter(app.db, form.email, request.ip);
+    if (wait > 0) {
+      request.log.warn({ reason: 'throttled', retryAfter: wait }, 'login refused');
+      reply.header('retry-after', String(wait));
+      return html(reply, 429, renderLogin(request, { email: form.email, next, error: `Too many failed attempts. Try again in ${Math.ceil(wait / 60)} minute(s).` }));
+    }
+    const user = form.email ? await findUserByEmail(app.db, form.email) : undefined;
+    // Verify against a dummy hash for unknown emails, so timing does not reveal which exist.
+    const valid = await verifyPassword(user?.password_hash ?? DUMMY_HASH, form.password);
+    if (!user || !valid) {
+      await recordLoginFailure(app.db, form.email, request.ip);
+      request.log.info({ reason: 'bad_credentials' }, 'login refused');
+      return html(reply, 401, renderLogin(request, { email: form.email, next, error: 'Wrong email or password.' }));
+    }
+    await clearLoginFailures(app.db, form.email);
+    await startSession(request, reply, user.id);
+    request.log.info({ user: user.id }, 'logged in');
+    return reply.redirect(next, 303);
+  });
+
+  app.post('/logout', async (request, reply) => {
+    const token = request.cookies[SESSION_COOKIE];
+    if (token) await closeSession(app.db, token);
+    reply.clearCookie(SESSION_COOKIE, sessionCookieOptions(secure));
+    return reply.redirect('/login', 303);
+  });
+
+  app.get<{ Params: { token: string } }>('/setup/:token', { config: { page: true } }, async (request, reply) => {
+    if (!(await isSetupTokenValid(app.db, request.params.token))) {
+      throw new AppError(404, 'not_found', 'This setup link is not valid any more: an admin exists already, or the link expired. Run "npx airlift user create --email you@example.com --admin" to create an account.');
+    }
+    return html(reply, 200, renderSetup(request, { token: request.params.token }));
+  });
+
+  app.post<{ Params: { token: string } }>('/setup/:token', { config: { page: true } }, async (request, reply) => {
+    const form = loginForm.parse(request.body ?? {});
+    const token = request.params.token;
+    try {
+      const user = await createFirstAdmin(app.db, token, form.email, form.password);
+      if (!user) throw new AppError(404, 'not_found', 'This setup link is not valid any more.');
+      await startSession(request, reply, user.id);
+      request.log.info({ user: user.id }, 'first admin created');
+      return reply.redirect('/', 303);
+    } catch (error) {
+      if (error instanceof AppError && error.status === 400) return html(reply, 400, renderSetup(request, { token, email: form.email, error: error.message }));
+      throw error;
+    }
+  });
+}

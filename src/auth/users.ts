@@ -1,0 +1,63 @@
+import type { Kysely } from 'kysely';
+import { sql } from 'kysely';
+import type { DB, User } from '../db/schema.ts';
+import { badRequest, conflict } from '../errors.ts';
+import { hashPassword, MIN_PASSWORD_LENGTH } from './passwords.ts';
+import { randomToken, sha256 } from './tokens.ts';
+
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+export function checkNewAccount(email: string, password: string): void {
+  if (!EMAIL.test(email) || email.length > 254) throw badRequest('Give a valid email address.', 'invalid_email');
+  if (password.length < MIN_PASSWORD_LENGTH) {
+    throw badRequest(`The password must be at least ${MIN_PASSWORD_LENGTH} characters long.`, 'weak_password');
+  }
+  if (password.length > 1024) throw badRequest('The password is longer than 1024 characters.', 'invalid_password');
+}
+
+export async function createUser(db: Kysely<DB>, input: { email: string; password: string; isAdmin: boolean }): Promise<User> {
+  const email = input.email.trim();
+  checkNewAccount(email, input.password);
+  const existing = await findUserByEmail(db, email);
+  if (existing) throw conflict(`A user with the email ${email} already exists.`, 'email_taken');
+  return db
+    .insertInto('users')
+    .values({ email, password_hash: await hashPassword(input.password), is_admin: input.isAdmin })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+export const findUserByEmail = (db: Kysely<DB>, email: string) =>
+  db.selectFrom('users').selectAll().where(sql<string>`lower(email)`, '=', email.trim().toLowerCase()).executeTakeFirst();
+
+export async function hasUsers(db: Kysely<DB>): Promise<boolean> {
+  return (await db.selectFrom('users').select('id').limit(1).executeTakeFirst()) !== undefined;
+}
+
+const SETUP_TTL_MS = 24 * 3600 * 1000;
+
+/** A one-time link token for creating the first admin; only its hash is stored. */
+export async function issueSetupToken(db: Kysely<DB>): Promise<string> {
+  const token = randomToken();
+  await db.deleteFrom('setup_tokens').where('expires_at', '<', new Date()).execute();
+  await db.insertInto('setup_tokens').values({ token_hash: sha256(token), expires_at: new Date(Date.now() + SETUP_TTL_MS) }).execute();
+  return token;
+}
+
+export async function isSetupTokenValid(db: Kysely<DB>, token: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('setup_tokens')
+    .select('token_hash')
+    .where('token_hash', '=', sha256(token))
+    .where('expires_at', '>', new Date())
+    .executeTakeFirst();
+  return row !== undefined && !(await hasUsers(db));
+}
+
+/** Creates the first admin with a setup token, consuming every setup token. */
+export async function createFirstAdmin(db: Kysely<DB>, token: string, email: string, password: string): Promise<User | null> {
+  if (!(await isSetupTokenValid(db, token))) return null;
+  const user = await createUser(db, { email, password, isAdmin: true });
+  await db.deleteFrom('setup_tokens').execute();
+  return user;
+}

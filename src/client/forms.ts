@@ -1,0 +1,303 @@
+/**
+ * Binds the server-rendered upload forms to the engine: the checks made before sending,
+ * the drop zones, the progress area and the outcome. The element ids and names are the
+ * page contract (DESIGN.md, "Pages"); the engine does the uploading, this file only listens.
+ */
+import type { UploadCompleted } from '../shared/api.ts';
+import type { ApiClient } from './api.ts';
+import type { Connectivity } from './connectivity.ts';
+import type { FileState, FileUpload, MediaKind, Uploader } from './engine.ts';
+import { isInterruption } from './errors.ts';
+import { fileProblem } from './file-checks.ts';
+import { formatSize } from './format.ts';
+import { progressView } from './progress-view.ts';
+import { DEFAULT_RETRY_POLICY, retrying } from './retry.ts';
+
+export interface FormDependencies {
+  api: ApiClient;
+  connectivity: Connectivity;
+  /** A fresh uploader for each submission. */
+  createUploader(): Uploader;
+}
+
+type FormKind = 'video' | 'photo';
+
+const MEDIA_INPUT_ID: Record<FormKind, string> = { video: 'videoFileInput', photo: 'photoFileInput' };
+
+interface ProgressArea {
+  root: HTMLElement;
+  status: HTMLElement;
+  text: HTMLElement;
+  bar: HTMLElement;
+  speed: HTMLElement;
+  timeRemaining: HTMLElement;
+  details: HTMLElement;
+  pause: HTMLButtonElement;
+  resume: HTMLButtonElement;
+  cancel: HTMLButtonElement;
+}
+
+/** A file input and what the form uploads it as. */
+interface FileField {
+  input: HTMLInputElement;
+  kind: MediaKind;
+  label: string;
+  required: boolean;
+}
+
+export function bindUploadForm(form: HTMLFormElement, deps: FormDependencies): void {
+  const kind = formKind(form);
+  const doc = form.ownerDocument;
+  const area = progressArea(doc);
+  const outcome = element(doc, 'uploadResult');
+  const title = form.querySelector<HTMLInputElement>('input[name=title]');
+  const description = form.querySelector<HTMLTextAreaElement>('textarea[name=description]');
+  const submit = form.querySelector<HTMLButtonElement>('button[type=submit]');
+  const cover = form.querySelector<HTMLInputElement>('input[type=file][name=cover_film]');
+  const fields: FileField[] = [
+    ...(cover ? [{ input: cover, kind: 'cover' as const, label: 'cover image', required: false }] : []),
+    { input: element<HTMLInputElement>(doc, MEDIA_INPUT_ID[kind]), kind, label: kind, required: true },
+  ];
+  // Uploads that completed for a submission whose record was not saved, reused when it is sent again.
+  const completed = new WeakMap<File, UploadCompleted>();
+  let busy = false;
+
+  for (const field of fields) {
+    field.input.addEventListener('change', () => {
+      const problem = fileProblem(field.input.files?.[0], { ...rulesOf(field), required: false });
+      markInvalid(field.input, problem !== null);
+      if (problem) announce(outcome, [problem], 'alert');
+      else if (outcome.getAttribute('role') === 'alert') announce(outcome, [], 'status');
+    });
+  }
+
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    if (!busy) void send();
+  });
+
+  /** The first thing that stops the form from being sent, with the field to fix. */
+  function firstProblem(): { field: HTMLElement; message: string } | null {
+    if (title && !title.value.trim()) return { field: title, message: 'Enter a title.' };
+    for (const field of fields) {
+      const message = fileProblem(field.input.files?.[0], rulesOf(field));
+      if (message) return { field: field.input, message };
+    }
+    return null;
+  }
+
+  async function send(): Promise<void> {
+    const problem = firstProblem();
+    for (const field of [title, ...fields.map((f) => f.input)]) if (field) markInvalid(field, field === problem?.field);
+    if (problem) {
+      announce(outcome, [problem.message], 'alert');
+      problem.field.focus();
+      return;
+    }
+    const jobs = fields.flatMap((field) => {
+      const file = field.input.files?.[0];
+      return file ? [{ file, kind: field.kind }] : [];
+    });
+    busy = true;
+    if (submit) submit.disabled = true;
+    announce(outcome, [], 'status');
+    const uploader = deps.createUploader();
+    const panel = new ProgressPanel(area, uploader, kind);
+    const buttons = new AbortController();
+    area.pause.addEventListener('click', () => uploader.pause(), { signal: buttons.signal });
+    area.resume.addEventListener('click', () => uploader.resume(), { signal: buttons.signal });
+    area.cancel.addEventListener('click', () => void uploader.cancel(), { signal: buttons.signal });
+    try {
+      // Added in order, so the small cover goes first and the queue keeps that order.
+      const results = await Promise.all(
+        jobs.map(async ({ file, kind }) => {
+          const result = completed.get(file) ?? (await uploader.add(file, { kind }).done);
+          completed.set(file, result);
+          return result;
+        }),
+      );
+      panel.saving();
+      const uploaded = new Map(jobs.map((job, index) => [job.kind, results[index]!]));
+      const media = uploaded.get(kind)!;
+      const text = { title: title?.value.trim() ?? '', description: description?.value ?? '' };
+      const item = await retrying<{ id: number }>(
+        () =>
+          kind === 'video'
+            ? deps.api.createVideo({ ...text, upload_id: media.id, cover_upload_id: uploaded.get('cover')?.id ?? null })
+            : deps.api.createPhoto({ ...text, upload_id: media.id }),
+        { policy: DEFAULT_RETRY_POLICY, signal: buttons.signal, connectivity: deps.connectivity },
+      );
+      const link = doc.createElement('a');
+      link.href = `/${kind}s/${item.id}`;
+      link.textContent = 'View it';
+      announce(outcome, [`${kind === 'video' ? 'Video' : 'Photo'} saved. `, link], 'status');
+      form.reset();
+    } catch (error) {
+      if (isInterruption(error, 'cancel')) {
+        // The cover may have completed before the cancel: it belongs to no record, so discard it too.
+        for (const { file } of jobs) {
+          const result = completed.get(file);
+          completed.delete(file);
+          if (result) void deps.api.abortUpload(result.id).catch(() => undefined);
+        }
+        announce(outcome, ['Upload cancelled.'], 'status');
+      } else {
+        // The other file keeps its stored parts: sending the form again resumes it.
+        uploader.pause();
+        announce(outcome, [error instanceof Error ? error.message : String(error)], 'alert');
+      }
+    } finally {
+      buttons.abort();
+      panel.stop();
+      uploader.destroy();
+      busy = false;
+      if (submit) submit.disabled = false;
+    }
+  }
+}
+
+/** A `label.dropzone[data-for]`: files dropped on it go to its input; it shows the chosen file's name and size. */
+export function bindDropzone(zone: HTMLElement): void {
+  const input = zone.ownerDocument.getElementById(zone.dataset.for ?? '');
+  if (!(input instanceof HTMLInputElement)) return;
+  const chosen = zone.querySelector('.dropzone-file');
+  const show = () => {
+    const file = input.files?.[0];
+    if (chosen) chosen.textContent = file ? `${file.name} (${formatSize(file.size)})` : '';
+  };
+  input.addEventListener('change', show);
+  // A form reset clears the input after its event: show the result once it has.
+  input.form?.addEventListener('reset', () => setTimeout(show));
+  const over = (event: DragEvent) => {
+    event.preventDefault();
+    if (event.dataTransfer) event.dataTransfer.dropEffect = 'copy';
+    zone.classList.add('dragover');
+  };
+  zone.addEventListener('dragenter', over);
+  zone.addEventListener('dragover', over);
+  zone.addEventListener('dragleave', () => zone.classList.remove('dragover'));
+  zone.addEventListener('drop', (event) => {
+    event.preventDefault();
+    zone.classList.remove('dragover');
+    const file = event.dataTransfer?.files[0];
+    if (!file) return;
+    const transfer = new DataTransfer();
+    transfer.items.add(file);
+    input.files = transfer.files;
+    input.dispatchEvent(new Event('change', { bubbles: true }));
+  });
+}
+
+/** Renders the uploader's state into the progress area, at most once per frame. */
+class ProgressPanel {
+  readonly #states = new Map<FileUpload, FileState>();
+  readonly #unsubscribe: (() => void)[];
+  #resumed: { percent: number; partsDone: number } | null = null;
+  #saving = false;
+  #frame = 0;
+
+  constructor(
+    readonly area: ProgressArea,
+    readonly uploader: Uploader,
+    readonly noun: string,
+  ) {
+    area.root.classList.remove('hidden');
+    this.#unsubscribe = [
+      uploader.on('state', ({ upload, state }) => {
+        this.#states.set(upload, state);
+        if (state.status === 'uploading' && state.resumedBytes > 0) {
+          const { percent, partsDone } = uploader.progress();
+          this.#resumed = { percent, partsDone };
+        }
+        this.#schedule();
+      }),
+      uploader.on('progress', () => this.#schedule()),
+    ];
+    this.#render();
+  }
+
+  saving(): void {
+    this.#saving = true;
+    this.#render();
+  }
+
+  stop(): void {
+    for (const unsubscribe of this.#unsubscribe) unsubscribe();
+    cancelAnimationFrame(this.#frame);
+    this.#saving = false;
+    this.#render();
+  }
+
+  #schedule(): void {
+    this.#frame ||= requestAnimationFrame(() => {
+      this.#frame = 0;
+      this.#render();
+    });
+  }
+
+  #render(): void {
+    const { area } = this;
+    const view = progressView({
+      noun: this.noun,
+      overall: this.uploader.progress(),
+      states: [...this.#states.values()],
+      resumed: this.#resumed,
+      saving: this.#saving,
+    });
+    area.status.textContent = view.status;
+    area.text.textContent = view.percent;
+    area.bar.style.width = `${view.value}%`;
+    area.bar.setAttribute('aria-valuenow', String(view.value));
+    area.speed.textContent = view.speed;
+    area.timeRemaining.textContent = view.timeRemaining;
+    area.details.textContent = view.details;
+    area.pause.hidden = !view.canPause;
+    area.resume.hidden = !view.canResume;
+    area.cancel.hidden = !view.canCancel;
+  }
+}
+
+function formKind(form: HTMLFormElement): FormKind {
+  const kind = form.dataset.uploadForm;
+  if (kind !== 'video' && kind !== 'photo') throw new Error(`Unknown upload form kind "${kind}" on #${form.id}.`);
+  return kind;
+}
+
+function rulesOf(field: FileField) {
+  const maxSize = Number(field.input.dataset.maxSize);
+  return { label: field.label, required: field.required, accept: field.input.accept, maxSize: maxSize > 0 ? maxSize : null };
+}
+
+function markInvalid(field: HTMLElement, invalid: boolean): void {
+  if (invalid) field.setAttribute('aria-invalid', 'true');
+  else field.removeAttribute('aria-invalid');
+}
+
+/** Puts the outcome in `#uploadResult`: `status` is announced politely, `alert` at once. */
+function announce(outcome: HTMLElement, content: (string | Node)[], role: 'status' | 'alert'): void {
+  outcome.setAttribute('role', role);
+  outcome.replaceChildren(...content);
+  outcome.hidden = content.length === 0;
+  outcome.classList.toggle('hidden', content.length === 0);
+}
+
+function progressArea(doc: Document): ProgressArea {
+  return {
+    root: element(doc, 'uploadProgress'),
+    status: element(doc, 'progressStatus'),
+    text: element(doc, 'progressText'),
+    bar: element(doc, 'progressBar'),
+    speed: element(doc, 'progressSpeed'),
+    timeRemaining: element(doc, 'progressTimeRemaining'),
+    details: element(doc, 'progressDetails'),
+    pause: element(doc, 'pauseButton'),
+    resume: element(doc, 'resumeButton'),
+    cancel: element(doc, 'cancelButton'),
+  };
+}
+
+function element<T extends HTMLElement = HTMLElement>(doc: Document, id: string): T {
+  const found = doc.getElementById(id);
+  if (!found) throw new Error(`The upload page lacks #${id}.`);
+  return found as T;
+}

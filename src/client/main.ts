@@ -1,0 +1,33 @@
+/** The pages' script (bundled to /assets/app.js): binds every upload form and drop zone on the page. */
+import { ApiClient, csrfHeader } from './api.ts';
+import { browserConnectivity } from './connectivity.ts';
+import { createUploader } from './engine.ts';
+import { bindDropzone, bindUploadForm } from './forms.ts';
+import { MemoryResumeStore, WebStorageResumeStore, type ResumeStore } from './resume-store.ts';
+import { xhrTransport } from './xhr-transport.ts';
+
+function start(): void {
+  const api = new ApiClient({ headers: () => csrfHeader(document.cookie) });
+  const connectivity = browserConnectivity();
+  const resumeStore = pageResumeStore();
+  for (const zone of document.querySelectorAll<HTMLElement>('label.dropzone[data-for]')) bindDropzone(zone);
+  for (const form of document.querySelectorAll<HTMLFormElement>('form[data-upload-form]')) {
+    bindUploadForm(form, {
+      api,
+      connectivity,
+      createUploader: () => createUploader({ api, transport: xhrTransport, resumeStore, connectivity }),
+    });
+  }
+}
+
+/** localStorage when the browser allows it (reading it throws when storage is blocked), else a resume within the page only. */
+function pageResumeStore(): ResumeStore {
+  try {
+    return new WebStorageResumeStore(window.localStorage);
+  } catch {
+    return new MemoryResumeStore();
+  }
+}
+
+if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start, { once: true });
+else start();

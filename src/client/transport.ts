@@ -1,0 +1,87 @@
+/**
+ * How bytes reach the store: one PUT of a Blob to a presigned URL. The engine depends only on
+ * this interface; `xhr-transport.ts` serves browsers (upload progress events) and
+ * `fetch-transport.ts` serves Node.
+ */
+import { childController } from './abort.ts';
+import { RequestTimeout } from './errors.ts';
+
+export interface PutResult {
+  status: number;
+  /** The ETag response header, or null when absent or hidden (the bucket's CORS rules must expose it). */
+  etag: string | null;
+  /** The Retry-After header in milliseconds, when the store sent one. */
+  retryAfterMs?: number;
+  /** The store's own code and message when it refused the request. */
+  error?: StoreErrorBody;
+}
+
+export interface StoreErrorBody {
+  code: string;
+  message: string;
+}
+
+export interface Transport {
+  /**
+   * PUTs `body` to `url` with `headers`, calling `onProgress` with the bytes sent so far.
+   * Resolves with whatever status the store answered; rejects with a `NetworkError` when no
+   * answer came, and with `signal.reason` when aborted.
+   */
+  put(url: string, headers: Record<string, string>, body: Blob, onProgress: (loaded: number) => void, signal: AbortSignal): Promise<PutResult>;
+}
+
+/** Headers the HTTP client computes itself (browsers refuse to set them); the signature covers them all the same. */
+const CLIENT_COMPUTED = new Set(['content-length', 'host']);
+
+/** The signed headers a client may set on the request. */
+export function sendableHeaders(headers: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).filter(([name]) => !CLIENT_COMPUTED.has(name.toLowerCase())));
+}
+
+/**
+ * Reads a store's error body: S3/R2 XML (`<Code>`, `<Message>`) or Airlift's JSON
+ * (`{error: {code, message}}`); undefined when it is neither.
+ */
+export function parseStoreError(body: string): StoreErrorBody | undefined {
+  const text = body.trim();
+  if (text.startsWith('{')) {
+    try {
+      const { error } = JSON.parse(text) as { error?: Partial<StoreErrorBody> };
+      if (typeof error?.message === 'string') return { code: String(error.code ?? ''), message: error.message };
+    } catch {
+      return undefined;
+    }
+    return undefined;
+  }
+  const tag = (name: string) => new RegExp(`<${name}>([^<]*)</${name}>`).exec(text)?.[1]?.trim();
+  const code = tag('Code');
+  const message = tag('Message');
+  return code || message ? { code: code ?? '', message: message || code! } : undefined;
+}
+
+/**
+ * Wraps a transport so a PUT that reports no progress for `stallMs` is aborted with a
+ * `RequestTimeout` (a stalled connection otherwise hangs until the OS gives up, minutes later).
+ */
+export function withStallTimeout(transport: Transport, stallMs: number): Transport {
+  return {
+    async put(url, headers, body, onProgress, signal) {
+      const { controller, dispose } = childController(signal);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const arm = () => {
+        clearTimeout(timer);
+        timer = setTimeout(() => controller.abort(new RequestTimeout(`The upload made no progress for ${Math.round(stallMs / 1000)} s.`)), stallMs);
+      };
+      arm();
+      try {
+        return await transport.put(url, headers, body, (loaded) => {
+          arm();
+          onProgress(loaded);
+        }, controller.signal);
+      } finally {
+        clearTimeout(timer);
+        dispose();
+      }
+    },
+  };
+}

@@ -1,0 +1,42 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from './config.ts';
+
+const dataDir = () => mkdtempSync(path.join(os.tmpdir(), 'airlift-config-'));
+
+describe('loadConfig', () => {
+  it('runs on embedded defaults, and keeps a generated secret in DATA_DIR', () => {
+    const dir = dataDir();
+    const config = loadConfig({ DATA_DIR: dir });
+    expect(config).toMatchObject({ port: 3000, databaseUrl: null, r2: null, uploadUrlExpires: 3600, publicBaseUrl: 'http://localhost:3000' });
+    expect(readFileSync(path.join(dir, 'secret.key'), 'utf8').trim()).toBe(config.secretKey);
+    expect(loadConfig({ DATA_DIR: dir }).secretKey).toBe(config.secretKey);
+  });
+
+  it('selects R2 when all four settings are given, with R2’s defaults', () => {
+    const config = loadConfig({
+      DATA_DIR: dataDir(),
+      R2_ACCESS_KEY_ID: 'id',
+      R2_SECRET_ACCESS_KEY: 'secret',
+      R2_BUCKET_NAME: 'media',
+      R2_ENDPOINT_URL: 'https://acct.r2.cloudflarestorage.com/',
+      R2_CDN_DOMAIN: 'https://cdn.example.com/',
+    });
+    expect(config.r2).toEqual({ accessKeyId: 'id', secretAccessKey: 'secret', bucket: 'media', endpoint: 'https://acct.r2.cloudflarestorage.com', region: 'auto', forcePathStyle: false, cdnDomain: 'cdn.example.com' });
+  });
+
+  it.each([
+    [{ R2_ACCESS_KEY_ID: 'id', R2_BUCKET_NAME: 'b' }, /half configured: R2_ACCESS_KEY_ID, R2_BUCKET_NAME are set but R2_SECRET_ACCESS_KEY, R2_ENDPOINT_URL are missing/],
+    [{ PORT: 'abc' }, /PORT must be a whole number/],
+    [{ DATABASE_URL: 'mysql://x' }, /DATABASE_URL must be a postgres:\/\/ URL/],
+    [{ UPLOAD_URL_EXPIRES: '999999999' }, /at most 604800/],
+    [{ MAX_VIDEO_SIZE: '-5' }, /MAX_VIDEO_SIZE must be a whole number/],
+    [{ ALLOWED_VIDEO_TYPES: 'video/mp4,mp4' }, /"mp4", which is not a MIME type/],
+    [{ SECRET_KEY: 'short' }, /at least 32 characters/],
+    [{ PUBLIC_BASE_URL: 'ftp://x' }, /PUBLIC_BASE_URL must be an http\(s\) URL/],
+  ])('stops on %j with a message naming the variable', (env, message) => {
+    expect(() => loadConfig({ DATA_DIR: dataDir(), ...env })).toThrow(message);
+  });
+});

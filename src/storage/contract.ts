@@ -1,0 +1,266 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { StorageError, type SignedRequest, type StorageDriver } from './driver.ts';
+
+/**
+ * The one test suite every `StorageDriver` passes, run by each driver's test file against a
+ * real server. It speaks to the store through real HTTP with fetch, as a browser would, and
+ * asserts only what S3 (and so R2 and Ceph RGW) also guarantees: status codes of refusals
+ * differ between stores, so a refusal is `!res.ok` and nothing stored.
+ */
+export function storageContract(name: string, setup: () => Promise<{ driver: StorageDriver; close(): Promise<void> }>): void {
+  describe(`StorageDriver contract: ${name}`, { timeout: 60_000 }, () => {
+    const MiB = 1024 ** 2;
+    const TYPE = 'video/mp4';
+    let store: { driver: StorageDriver; close(): Promise<void> } | undefined;
+    const driver = () => store!.driver;
+    const keys: string[] = [];
+    const uploads: { key: string; uploadId: string }[] = [];
+
+    beforeAll(async () => {
+      store = await setup();
+    });
+    afterAll(async () => {
+      if (!store) return;
+      for (const { key, uploadId } of uploads) await store.driver.abortMultipart(key, uploadId).catch(() => undefined);
+      for (const key of keys) await store.driver.delete(key).catch(() => undefined);
+      await store.close();
+    });
+
+    const newKey = (folder = 'videos', ext = 'mp4') => {
+      const key = `${folder}/${randomUUID()}.${ext}`;
+      keys.push(key);
+      return key;
+    };
+    const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
+    const md5 = (data: Uint8Array) => createHash('md5').update(data);
+    const put = (signed: SignedRequest, body: Uint8Array<ArrayBuffer>, headers: Record<string, string> = {}) =>
+      fetch(signed.url, { method: 'PUT', headers: { ...signed.headers, ...headers }, body });
+    const get = async (key: string, headers: Record<string, string> = {}) => fetch(await driver().presignGet(key, { expiresIn: 300 }), { headers });
+    const bytesOf = async (response: Response) => new Uint8Array(await response.arrayBuffer());
+    const storageError = async (promise: Promise<unknown>) => {
+      const error = await promise.then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(StorageError);
+      return error as StorageError;
+    };
+    const startUpload = async (key: string) => {
+      const uploadId = await driver().createMultipart(key, { contentType: TYPE });
+      uploads.push({ key, uploadId });
+      return uploadId;
+    };
+    const putPart = async (key: string, uploadId: string, partNumber: number, body: Uint8Array<ArrayBuffer>) => {
+      const signed = await driver().presignPart(key, uploadId, partNumber, { expiresIn: 300, contentLength: body.length });
+      const response = await put(signed, body);
+      expect(response.status).toBe(200);
+      await response.arrayBuffer();
+      const etag = response.headers.get('etag');
+      expect(etag).toMatch(/^"[0-9a-f]{32}"$/);
+      return { partNumber, etag: etag! };
+    };
+
+    describe('single PUT', () => {
+      it('stores exactly the bytes sent, with their type, size and ETag', async () => {
+        const key = newKey();
+        const body = randomBytes(MiB + 123);
+        const signed = await driver().presignPut(key, { contentType: TYPE, expiresIn: 300, contentLength: body.length });
+        expect(signed.method).toBe('PUT');
+        expect(signed.headers['Content-Type']).toBe(TYPE);
+        expect(signed.expiresAt.getTime()).toBeGreaterThan(Date.now() + 200_000);
+        const response = await put(signed, body);
+        expect(response.status).toBe(200);
+        expect(response.headers.get('etag')).toBe(`"${md5(body).digest('hex')}"`);
+
+        const info = await driver().head(key);
+        expect(info).toMatchObject({ size: body.length, contentType: TYPE, etag: response.headers.get('etag') });
+        expect(Math.abs(info!.lastModified.getTime() - Date.now())).toBeLessThan(10 * 60_000);
+        const read = await get(key);
+        expect(read.status).toBe(200);
+        expect(read.headers.get('content-type')).toBe(TYPE);
+        expect(sha256(await bytesOf(read))).toBe(sha256(body));
+      });
+
+      it('answers null for the head of a missing object, and 404 for its GET', async () => {
+        const key = newKey();
+        expect(await driver().head(key)).toBeNull();
+        const response = await get(key);
+        expect(response.status).toBe(404);
+        await response.arrayBuffer();
+      });
+
+      it('replaces an object PUT again under the same key', async () => {
+        const key = newKey('photos', 'jpg');
+        for (const body of [randomBytes(1000), randomBytes(2000)]) {
+          const signed = await driver().presignPut(key, { contentType: 'image/jpeg', expiresIn: 300, contentLength: body.length });
+          expect((await put(signed, body)).status).toBe(200);
+          expect(await driver().head(key)).toMatchObject({ size: body.length, contentType: 'image/jpeg' });
+          expect(sha256(await bytesOf(await get(key)))).toBe(sha256(body));
+        }
+      });
+
+      it('deletes idempotently', async () => {
+        const key = newKey();
+        const body = randomBytes(100);
+        expect((await put(await driver().presignPut(key, { contentType: TYPE, expiresIn: 300 }), body)).status).toBe(200);
+        await driver().delete(key);
+        expect(await driver().head(key)).toBeNull();
+        await driver().delete(key);
+        await driver().delete(newKey());
+      });
+
+      it('reads a byte range', async () => {
+        const key = newKey();
+        const body = randomBytes(100_000);
+        expect((await put(await driver().presignPut(key, { contentType: TYPE, expiresIn: 300 }), body)).status).toBe(200);
+        const response = await get(key, { Range: 'bytes=1000-1999' });
+        expect(response.status).toBe(206);
+        expect(response.headers.get('content-range')).toBe(`bytes 1000-1999/${body.length}`);
+        expect(Buffer.from(await bytesOf(response)).equals(body.subarray(1000, 2000))).toBe(true);
+      });
+
+      it('accepts a body matching a signed Content-MD5 and refuses one that does not', async () => {
+        const body = randomBytes(5000);
+        const contentMd5 = md5(body).digest('base64');
+        const good = newKey();
+        expect((await put(await driver().presignPut(good, { contentType: TYPE, expiresIn: 300, contentMd5 }), body)).status).toBe(200);
+        const bad = newKey();
+        const response = await put(await driver().presignPut(bad, { contentType: TYPE, expiresIn: 300, contentMd5 }), randomBytes(5000));
+        expect(response.ok).toBe(false);
+        await response.arrayBuffer();
+        expect(await driver().head(bad)).toBeNull();
+      });
+    });
+
+    describe('refused PUTs store nothing', () => {
+      const refused = async (key: string, response: Response) => {
+        expect(response.ok).toBe(false);
+        expect(response.status).toBeGreaterThanOrEqual(400);
+        expect(response.status).toBeLessThan(500);
+        await response.arrayBuffer();
+        expect(await driver().head(key)).toBeNull();
+      };
+
+      it('a tampered signature', async () => {
+        const key = newKey();
+        const signed = await driver().presignPut(key, { contentType: TYPE, expiresIn: 300 });
+        const url = new URL(signed.url);
+        const param = [...url.searchParams.keys()].find((name) => /signature/i.test(name));
+        expect(param).toBeDefined();
+        const value = url.searchParams.get(param!)!;
+        url.searchParams.set(param!, (value[0] === 'a' ? 'b' : 'a') + value.slice(1));
+        await refused(key, await put({ ...signed, url: url.toString() }, randomBytes(100)));
+      });
+
+      it('another content type than signed', async () => {
+        const key = newKey();
+        const signed = await driver().presignPut(key, { contentType: TYPE, expiresIn: 300 });
+        await refused(key, await put(signed, randomBytes(100), { 'Content-Type': 'text/html' }));
+      });
+
+      it('a longer body than the signed length', async () => {
+        const key = newKey();
+        const signed = await driver().presignPut(key, { contentType: TYPE, expiresIn: 300, contentLength: 1000 });
+        await refused(key, await put(signed, randomBytes(1001)));
+      });
+
+      it('a shorter body than the signed length', async () => {
+        const key = newKey();
+        const signed = await driver().presignPut(key, { contentType: TYPE, expiresIn: 300, contentLength: 1000 });
+        await refused(key, await put(signed, randomBytes(999)));
+      });
+    });
+
+    describe('multipart', () => {
+      it('stores parts, lists them, and completes into their concatenation', async () => {
+        const key = newKey();
+        const uploadId = await startUpload(key);
+        const bodies = [randomBytes(5 * MiB), randomBytes(5 * MiB), randomBytes(1234)];
+        // Parts may arrive in any order, as they do from parallel uploads.
+        const sent = await Promise.all(bodies.map((body, i) => putPart(key, uploadId, i + 1, body)));
+
+        const listed = await driver().listParts(key, uploadId);
+        expect(listed).toEqual(bodies.map((body, i) => ({ partNumber: i + 1, size: body.length, etag: sent[i]!.etag })));
+        const pending = await driver().listIncompleteMultipart(new Date(Date.now() + 3600_000));
+        expect(pending).toContainEqual({ key, uploadId, initiated: expect.any(Date) });
+        const older = await driver().listIncompleteMultipart(new Date(Date.now() - 3600_000));
+        expect(older.map((u) => u.uploadId)).not.toContain(uploadId);
+
+        await driver().completeMultipart(key, uploadId, sent);
+        const whole = Buffer.concat(bodies);
+        const partMd5s = Buffer.concat(bodies.map((body) => md5(body).digest()));
+        expect(await driver().head(key)).toMatchObject({
+          size: whole.length,
+          contentType: TYPE,
+          etag: `"${createHash('md5').update(partMd5s).digest('hex')}-3"`,
+        });
+        expect(sha256(await bytesOf(await get(key)))).toBe(sha256(whole));
+        await storageError(driver().listParts(key, uploadId));
+        const after = await driver().listIncompleteMultipart(new Date(Date.now() + 3600_000));
+        expect(after.map((u) => u.uploadId)).not.toContain(uploadId);
+      });
+
+      it('keeps the last copy of a part sent twice', async () => {
+        const key = newKey();
+        const uploadId = await startUpload(key);
+        await putPart(key, uploadId, 1, randomBytes(1000));
+        const again = await putPart(key, uploadId, 1, randomBytes(2000));
+        expect(await driver().listParts(key, uploadId)).toEqual([{ partNumber: 1, size: 2000, etag: again.etag }]);
+      });
+
+      it('refuses a part smaller than 5 MiB that is not the last', async () => {
+        const key = newKey();
+        const uploadId = await startUpload(key);
+        const parts = [await putPart(key, uploadId, 1, randomBytes(1000)), await putPart(key, uploadId, 2, randomBytes(1000))];
+        const error = await storageError(driver().completeMultipart(key, uploadId, parts));
+        expect(['entity_too_small', 'invalid_part']).toContain(error.code);
+        expect(await driver().head(key)).toBeNull();
+      });
+
+      it('refuses parts of unequal sizes (R2 rule), including a last part larger than the others', async () => {
+        const key = newKey();
+        const uploadId = await startUpload(key);
+        const parts = [
+          await putPart(key, uploadId, 1, randomBytes(5 * MiB)),
+          await putPart(key, uploadId, 2, randomBytes(5 * MiB + 1)),
+          await putPart(key, uploadId, 3, randomBytes(100)),
+        ];
+        expect((await storageError(driver().completeMultipart(key, uploadId, parts))).code).toBe('invalid_part');
+        expect((await storageError(driver().completeMultipart(key, uploadId, parts.slice(0, 2)))).code).toBe('invalid_part');
+        expect(await driver().head(key)).toBeNull();
+        // A refused list leaves the upload as it was, to be completed correctly.
+        expect((await driver().listParts(key, uploadId)).map((p) => p.size)).toEqual([5 * MiB, 5 * MiB + 1, 100]);
+      });
+
+      it('refuses a part ETag that was never stored', async () => {
+        const key = newKey();
+        const uploadId = await startUpload(key);
+        const part = await putPart(key, uploadId, 1, randomBytes(1000));
+        const error = await storageError(driver().completeMultipart(key, uploadId, [{ partNumber: 1, etag: `"${'0'.repeat(32)}"` }]));
+        expect(error.code).toBe('invalid_part');
+        await driver().completeMultipart(key, uploadId, [part]);
+        expect(await driver().head(key)).toMatchObject({ size: 1000 });
+      });
+
+      it('aborts, leaving nothing, and aborts again without error', async () => {
+        const key = newKey();
+        const uploadId = await startUpload(key);
+        await putPart(key, uploadId, 1, randomBytes(5 * MiB));
+        await driver().abortMultipart(key, uploadId);
+        expect((await storageError(driver().listParts(key, uploadId))).code).toBe('no_such_upload');
+        expect(await driver().head(key)).toBeNull();
+        const pending = await driver().listIncompleteMultipart(new Date(Date.now() + 3600_000));
+        expect(pending.map((u) => u.uploadId)).not.toContain(uploadId);
+        await driver().abortMultipart(key, uploadId);
+      });
+
+      it('says no_such_upload for an upload it never started', async () => {
+        const key = newKey();
+        const other = newKey();
+        const uploadId = await startUpload(other);
+        expect((await storageError(driver().listParts(key, uploadId))).code).toBe('no_such_upload');
+      });
+    });
+  });
+}

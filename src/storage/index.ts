@@ -1,0 +1,11 @@
+import path from 'node:path';
+import type { Config } from '../config.ts';
+import type { StorageDriver } from './driver.ts';
+import { createLocalStore } from './local.ts';
+import { createS3Store } from './s3.ts';
+
+/** The S3 driver when R2 is configured, otherwise the local store under DATA_DIR. */
+export function createStorage(config: Config): Promise<StorageDriver> {
+  if (config.r2) return createS3Store(config.r2);
+  return createLocalStore({ root: path.join(config.dataDir, 'objects'), baseUrl: config.publicBaseUrl, secret: config.secretKey });
+}

@@ -1,0 +1,268 @@
+import { createHash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import type { IncomingMessage } from 'node:http';
+import { finished, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { AppError, badRequest, forbidden, tooLarge } from '../errors.ts';
+import { StorageError } from './driver.ts';
+import { IO_CHUNK, keyProblem, type Grant, type LocalStore } from './local.ts';
+
+/**
+ * The local store's bucket-like endpoints: `PUT /store/<key>` (an object or a part) and
+ * `GET`/`HEAD /store/<key>`. The URL's signature alone authorises a request, as with a
+ * bucket's presigned URL: no session, no CSRF token. Register without fastify-plugin, so the
+ * raw-body parser and the error handler below stay inside this plugin.
+ */
+export async function localStoreRoutes(app: FastifyInstance, opts: { store: LocalStore }): Promise<void> {
+  const { store } = opts;
+  // The PUT handler streams request.raw to disk itself: no parser may buffer it or apply a body limit.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (_request, _payload, done) => done(null));
+  app.setErrorHandler(renderError);
+  app.put('/store/*', (request, reply) => putObject(store, request, reply));
+  app.route({ method: ['GET', 'HEAD'], url: '/store/*', handler: (request, reply) => getObject(store, request, reply) });
+}
+
+const MiB = 1024 ** 2;
+/** How long, and how much, a refused upload may keep sending so that its client reads our answer. */
+const LINGER_MS = 5_000;
+const LINGER_BYTES = 16 * MiB;
+
+class BodyTooLarge extends Error {}
+
+async function putObject(store: LocalStore, request: FastifyRequest, reply: FastifyReply) {
+  const { key, query } = target(request);
+  const grant = authorise(store, 'PUT', key, query);
+  const { uploadId, partNumber } = grant;
+  if (uploadId !== undefined) {
+    if (partNumber === undefined) throw forbidden('This part URL has no part number.', 'access_denied');
+    if (!(await store.hasUpload(key, uploadId))) throw notFound404('no_such_upload', `There is no multipart upload ${uploadId} for this key: it was completed, aborted or never started.`);
+  } else {
+    checkContentType(request.headers['content-type'], grant.contentType ?? '');
+  }
+  const limit = Math.min(grant.length ?? Infinity, grant.maxLength ?? Infinity);
+  const declared = request.headers['content-length'];
+  if (declared !== undefined) {
+    if (Number(declared) > limit) throw tooLargeFor(limit);
+    if (grant.length !== undefined && Number(declared) < grant.length) throw shortBody(Number(declared), grant.length);
+  }
+  const file = store.tempPath();
+  try {
+    let received: { size: number; md5: Buffer };
+    try {
+      received = await receive(request.raw, file, limit);
+    } catch (error) {
+      throw error instanceof BodyTooLarge ? tooLargeFor(limit) : error;
+    }
+    if (grant.length !== undefined && received.size !== grant.length) throw shortBody(received.size, grant.length);
+    const digest = received.md5.toString('base64');
+    for (const expected of [grant.contentMd5, header(request, 'content-md5')]) {
+      if (expected !== undefined && expected !== digest) {
+        throw badRequest(`The body's MD5 is ${digest} but the request promised ${expected}: the data was changed on the way. Send it again.`, 'bad_digest');
+      }
+    }
+    const md5Hex = received.md5.toString('hex');
+    if (uploadId !== undefined) await store.commitPart(key, uploadId, partNumber!, file, md5Hex);
+    else await store.commitObject(key, file, { contentType: grant.contentType!, size: received.size, etag: `"${md5Hex}"` });
+    return reply.code(200).header('etag', `"${md5Hex}"`).header('access-control-expose-headers', 'ETag').send();
+  } finally {
+    await rm(file, { force: true });
+  }
+}
+
+/**
+ * Streams the body to `file`, hashing and counting on the way, and fails with `BodyTooLarge`
+ * as soon as it passes `limit`. The request is piped rather than put in the pipeline: a
+ * pipeline would destroy it on overflow, and with it the socket the 413 must go out on.
+ */
+async function receive(req: IncomingMessage, file: string, limit: number): Promise<{ size: number; md5: Buffer }> {
+  const hash = createHash('md5');
+  let size = 0;
+  const meter = new Transform({
+    highWaterMark: IO_CHUNK,
+    transform(chunk: Buffer, _encoding, callback) {
+      size += chunk.length;
+      if (size > limit) return callback(new BodyTooLarge());
+      hash.update(chunk);
+      callback(null, chunk);
+    },
+  });
+  // A client that goes away must fail the write (and so remove the temp file), not leave it waiting.
+  const stopWatching = finished(req, (error) => {
+    if (error) meter.destroy(error);
+  });
+  req.pipe(meter);
+  try {
+    await pipeline(meter, createWriteStream(file, { flags: 'wx', highWaterMark: IO_CHUNK }));
+  } finally {
+    stopWatching();
+    req.unpipe(meter);
+  }
+  return { size, md5: hash.digest() };
+}
+
+async function getObject(store: LocalStore, request: FastifyRequest, reply: FastifyReply) {
+  const { key, query } = target(request);
+  const grant = authorise(store, 'GET', key, query);
+  const opened = await store.openObject(key);
+  if (!opened) throw notFound404('no_such_key', 'No object is stored under this key.');
+  const { handle, info } = opened;
+  let streaming = false;
+  try {
+    const range = parseRange(header(request, 'range'), info.size);
+    if (range === 'unsatisfiable') {
+      return reply
+        .code(416)
+        .header('content-range', `bytes */${info.size}`)
+        .send({ error: { code: 'range_not_satisfiable', message: `The requested range is outside the object's ${info.size} bytes.` } });
+    }
+    const start = range?.start ?? 0;
+    const end = range?.end ?? info.size - 1;
+    reply
+      .code(range ? 206 : 200)
+      .header('content-type', info.contentType)
+      .header('content-length', String(end - start + 1))
+      .header('etag', info.etag)
+      .header('last-modified', info.lastModified.toUTCString())
+      .header('accept-ranges', 'bytes')
+      .header('cache-control', `private, max-age=${store.secondsLeft(grant)}`)
+      .header('x-content-type-options', 'nosniff')
+      .header('access-control-expose-headers', 'ETag, Content-Range, Content-Length, Accept-Ranges');
+    if (range) reply.header('content-range', `bytes ${start}-${end}/${info.size}`);
+    if (grant.filename) reply.header('content-disposition', attachment(grant.filename));
+    if (request.method === 'HEAD' || end < start) return reply.send();
+    const stream = handle.createReadStream({ start, end, highWaterMark: IO_CHUNK });
+    streaming = true; // the stream closes the handle
+    return reply.send(stream);
+  } finally {
+    if (!streaming) await handle.close();
+  }
+}
+
+/** The key (decoded from the path after `/store/`) and the query of a store URL. */
+function target(request: FastifyRequest): { key: string; query: URLSearchParams } {
+  const raw = request.raw.url ?? '';
+  const mark = raw.indexOf('?');
+  const pathname = mark === -1 ? raw : raw.slice(0, mark);
+  const prefix = request.routeOptions.url!.slice(0, -1); // '/store/', with any prefix the plugin was registered under
+  let key = '';
+  try {
+    if (pathname.startsWith(prefix)) key = pathname.slice(prefix.length).split('/').map(decodeURIComponent).join('/');
+  } catch {
+    throw badRequest('The URL path is not valid percent-encoding.', 'invalid_key');
+  }
+  const problem = keyProblem(key);
+  if (problem) throw badRequest(`This URL does not name a valid object: ${problem}.`, 'invalid_key');
+  return { key, query: new URLSearchParams(mark === -1 ? '' : raw.slice(mark + 1)) };
+}
+
+function authorise(store: LocalStore, method: 'PUT' | 'GET', key: string, query: URLSearchParams): Grant {
+  const check = store.verifyUrl(method, key, query);
+  if (check.ok) return check.grant;
+  switch (check.reason) {
+    case 'malformed':
+      throw forbidden('This URL carries no valid signature or expiry. Ask the server for a signed URL.', 'access_denied');
+    case 'mismatch':
+      throw forbidden("The URL's signature does not match this request: the key, the method or a parameter differs from what was signed.", 'signature_mismatch');
+    case 'expired':
+      throw forbidden(`This URL expired at ${check.expiredAt.toISOString()}; ask the server for a fresh one.`, 'url_expired');
+  }
+}
+
+function checkContentType(sent: string | undefined, signed: string): void {
+  if (sent?.trim().toLowerCase() !== signed.toLowerCase()) {
+    throw new AppError(
+      415,
+      'content_type_mismatch',
+      `This URL was signed for Content-Type "${signed}" but the request ${sent ? `carries "${sent}"` : 'has none'}: send the headers given with the URL.`,
+    );
+  }
+}
+
+const tooLargeFor = (limit: number) => tooLarge(`The body is larger than the ${limit} bytes this URL allows.`);
+const shortBody = (size: number, length: number) =>
+  badRequest(`The body is ${size} bytes but this URL was signed for exactly ${length}: send the whole file.`, 'incomplete_body');
+const notFound404 = (code: string, message: string) => new AppError(404, code, message);
+
+function header(request: FastifyRequest, name: string): string | undefined {
+  const value = request.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/**
+ * A single `bytes=` range as inclusive offsets; `null` to serve the whole object (no range,
+ * or one we do not handle such as several ranges, which RFC 9110 lets us ignore).
+ */
+export function parseRange(value: string | undefined, size: number): { start: number; end: number } | 'unsatisfiable' | null {
+  const match = value === undefined ? null : /^bytes=(\d{0,16})-(\d{0,16})$/.exec(value.trim());
+  if (!match || (match[1] === '' && match[2] === '')) return null;
+  if (match[1] === '') {
+    const suffix = Number(match[2]);
+    if (suffix === 0 || size === 0) return 'unsatisfiable';
+    return { start: Math.max(0, size - suffix), end: size - 1 };
+  }
+  const start = Number(match[1]);
+  if (match[2] !== '' && Number(match[2]) < start) return null;
+  if (start >= size) return 'unsatisfiable';
+  return { start, end: match[2] === '' ? size - 1 : Math.min(Number(match[2]), size - 1) };
+}
+
+/** `Content-Disposition: attachment` with an ASCII fallback and the exact name in RFC 8187 form. */
+function attachment(filename: string): string {
+  const fallback = filename.replace(/[^\x20-\x7e]|["\\%]/g, '_');
+  const exact = encodeURIComponent(filename).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return `attachment; filename="${fallback}"; filename*=UTF-8''${exact}`;
+}
+
+/**
+ * A refused upload may still be sending its body. Read and drop a little of it, so that the
+ * client is still reading when our answer comes, then hang up.
+ */
+function drainThenHangUp(req: IncomingMessage): void {
+  if (req.complete || req.destroyed) return;
+  let seen = 0;
+  const stop = () => {
+    clearTimeout(timer);
+    req.off('data', onData);
+  };
+  const hangUp = () => {
+    stop();
+    req.socket.destroy();
+  };
+  const onData = (chunk: Buffer) => {
+    seen += chunk.length;
+    if (seen > LINGER_BYTES) hangUp();
+  };
+  const timer = setTimeout(hangUp, LINGER_MS);
+  timer.unref();
+  req.on('data', onData);
+  req.once('end', stop);
+  req.once('close', stop);
+  req.resume();
+}
+
+/** Every refusal as `{error: {code, message}}`, the way a bucket answers with its XML error. */
+function renderError(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  drainThenHangUp(request.raw);
+  let status = 500;
+  let code = 'store_error';
+  let message = 'The local store could not complete the request; the server log has the details.';
+  if (error instanceof AppError) {
+    ({ status, code, message } = error);
+  } else if (error instanceof StorageError && (error.code === 'no_such_upload' || error.code === 'invalid_part' || error.code === 'entity_too_small')) {
+    ({ code, message } = error);
+    status = error.code === 'no_such_upload' ? 404 : 400;
+  } else if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
+    // Fastify's own refusals, such as an unparseable Content-Type.
+    status = error.statusCode;
+    code = error.code ?? 'invalid_request';
+    message = error.message;
+  } else if (request.raw.destroyed) {
+    request.log.info({ err: error }, 'the client went away during a store request');
+  } else {
+    request.log.error({ err: error }, 'local store request failed');
+  }
+  return reply.code(status).send({ error: { code, message } });
+}

@@ -1,0 +1,608 @@
+import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createReadStream, createWriteStream, type BigIntStats } from 'node:fs';
+import { mkdir, open, readdir, readFile, rename, rm, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import {
+  MULTIPART_LIMITS,
+  StorageError,
+  type ObjectInfo,
+  type PartOptions,
+  type PutOptions,
+  type SignedRequest,
+  type StorageDriver,
+  type StoredPart,
+} from './driver.ts';
+
+/**
+ * The embedded object store: objects are files under `root/<key>`, served by the app itself
+ * through HMAC-signed, expiring URLs (see local-routes.ts). The store's own files live under
+ * `root/.airlift/` so that temp files, parts and objects share one filesystem and every
+ * `rename` is atomic:
+ *
+ *   .airlift/meta/<h[0..2]>/<h>.json   content type, size, etag of an object (h = sha256 of the key)
+ *   .airlift/multipart/<id>/upload.json key, content type and start date of a multipart upload
+ *   .airlift/multipart/<id>/<n>/<seq>-<md5>
+ *                                       part n, as received; the ETag is in the name, so part and ETag
+ *                                       appear in one rename, and the highest <seq> is the last one sent
+ *   .airlift/tmp/                       bodies being received, objects being assembled, uploads being claimed
+ */
+
+/** Read/write buffer size: big reads and writes keep syscalls few on multi-GiB files. */
+export const IO_CHUNK = 1024 ** 2;
+
+const SYSTEM_DIR = '.airlift';
+const UPLOAD_ID = /^[0-9a-f]{32}$/;
+const PART_DIR = /^[1-9]\d{0,4}$/;
+const PART_VERSION = /^\d{16}-([0-9a-f]{32})$/;
+const MD5_BASE64 = /^[A-Za-z0-9+/]{22}==$/;
+const MAX_EXPIRES = 7 * 24 * 3600;
+const STALE_TEMP_MS = 24 * 3600 * 1000;
+const SIGNATURE_VERSION = 'airlift-local-store-v1';
+
+export interface LocalStoreOptions {
+  /** Where objects live, e.g. `<DATA_DIR>/objects`. */
+  root: string;
+  /** The app's public base URL; signed URLs point at `${baseUrl}/store/<key>`. */
+  baseUrl: string;
+  secret: string;
+  /** The clock, in milliseconds (tests move it). */
+  now?: () => number;
+}
+
+/** What a signed URL allows; every field is covered by the signature. */
+export interface Grant {
+  method: 'PUT' | 'GET';
+  key: string;
+  /** Unix seconds. */
+  expires: number;
+  contentType?: string;
+  length?: number;
+  maxLength?: number;
+  uploadId?: string;
+  partNumber?: number;
+  contentMd5?: string;
+  filename?: string;
+}
+
+export type UrlCheck =
+  | { ok: true; grant: Grant }
+  | { ok: false; reason: 'malformed' | 'mismatch' }
+  | { ok: false; reason: 'expired'; expiredAt: Date };
+
+type GrantField = Exclude<keyof Grant, 'method' | 'key'>;
+
+/** Query parameter of each grant field, in signing order. */
+const PARAMS: [GrantField, string, 'number' | 'string'][] = [
+  ['expires', 'expires', 'number'],
+  ['contentType', 'type', 'string'],
+  ['length', 'length', 'number'],
+  ['maxLength', 'max', 'number'],
+  ['uploadId', 'upload', 'string'],
+  ['partNumber', 'part', 'number'],
+  ['contentMd5', 'md5', 'string'],
+  ['filename', 'filename', 'string'],
+];
+
+interface ObjectMeta {
+  key: string;
+  contentType: string;
+  size: number;
+  etag: string;
+  lastModified: string;
+  /** The data file's inode: a meta file that does not match it describes another version of the object. */
+  ino: string;
+}
+
+interface UploadMeta {
+  key: string;
+  contentType: string;
+  initiated: string;
+}
+
+/** Why `key` cannot be an object key here, or null when it can. Keys map to paths, so this is the first guard. */
+export function keyProblem(key: string): string | null {
+  if (typeof key !== 'string' || key.length === 0) return 'the key is empty';
+  if (Buffer.byteLength(key) > MULTIPART_LIMITS.maxKeyBytes) return `the key is longer than ${MULTIPART_LIMITS.maxKeyBytes} bytes`;
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f\\]/.test(key)) return 'the key contains a control character or a backslash';
+  const segments = key.split('/');
+  for (const segment of segments) {
+    if (segment === '') return 'the key has an empty segment (a leading, trailing or doubled "/")';
+    if (segment === '.' || segment === '..') return 'the key has a "." or ".." segment';
+    if (Buffer.byteLength(segment) > 255) return 'a segment of the key is longer than 255 bytes';
+  }
+  if (segments[0] === SYSTEM_DIR) return `keys under "${SYSTEM_DIR}/" are the store's own files`;
+  return null;
+}
+
+/**
+ * Checks S3's and R2's rules on the sizes of the parts being completed: every part but the
+ * last at least 5 MiB, all of them the same size, and the last no larger.
+ */
+export function checkPartSizes(parts: { partNumber: number; size: number }[]): void {
+  const first = parts[0];
+  if (!first) throw new StorageError('invalid_part', 'A multipart upload needs at least one part.');
+  const last = parts[parts.length - 1]!;
+  for (const part of parts.slice(0, -1)) {
+    if (part.size < MULTIPART_LIMITS.minPartSize) {
+      throw new StorageError(
+        'entity_too_small',
+        `Part ${part.partNumber} is ${part.size} bytes: every part but the last must be at least ${MULTIPART_LIMITS.minPartSize} bytes (5 MiB).`,
+      );
+    }
+    if (part.size !== first.size) {
+      throw new StorageError(
+        'invalid_part',
+        `Part ${part.partNumber} is ${part.size} bytes but part ${first.partNumber} is ${first.size}: every part but the last must have the same size (R2's rule).`,
+      );
+    }
+  }
+  if (last.size > first.size) {
+    throw new StorageError('invalid_part', `The last part (${last.partNumber}) is ${last.size} bytes, larger than the ${first.size} of the others: it must be no larger.`);
+  }
+}
+
+/** S3's ETag of a multipart object: the MD5 of the parts' binary MD5s, then "-<part count>". */
+export function multipartEtag(partMd5Hex: string[]): string {
+  const hash = createHash('md5');
+  for (const hex of partMd5Hex) hash.update(Buffer.from(hex, 'hex'));
+  return `"${hash.digest('hex')}-${partMd5Hex.length}"`;
+}
+
+const isMissing = (error: unknown) => {
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
+};
+
+const noSuchUpload = (uploadId: string) =>
+  new StorageError('no_such_upload', `There is no multipart upload ${uploadId} for this key: it was completed, aborted or never started.`);
+
+let sequence = 0;
+/** Names that sort in the order parts were received (wall-clock ms, then a counter within one ms). */
+const nextVersion = (md5Hex: string) => `${String(Date.now() * 1000 + (sequence++ % 1000)).padStart(16, '0')}-${md5Hex}`;
+
+const stripQuotes = (etag: string) => etag.trim().replace(/^"(.*)"$/, '$1');
+
+function checkExpiresIn(expiresIn: number): void {
+  if (!Number.isInteger(expiresIn) || expiresIn < 1 || expiresIn > MAX_EXPIRES) {
+    throw new StorageError('store_error', `expiresIn must be a whole number of seconds from 1 to ${MAX_EXPIRES}, got ${expiresIn}.`);
+  }
+}
+
+function checkLength(name: string, value: number | undefined, max: number): void {
+  if (value !== undefined && (!Number.isSafeInteger(value) || value < 0 || value > max)) {
+    throw new StorageError('store_error', `${name} must be a whole number of bytes from 0 to ${max}, got ${value}.`);
+  }
+}
+
+function checkMd5(md5: string | undefined): void {
+  if (md5 !== undefined && !MD5_BASE64.test(md5)) throw new StorageError('store_error', 'contentMd5 must be the base64 MD5 of the body (24 characters).');
+}
+
+async function removeQuietly(target: string): Promise<void> {
+  await rm(target, { recursive: true, force: true }).catch(() => undefined);
+}
+
+export class LocalStore implements StorageDriver {
+  readonly kind = 'local' as const;
+  readonly #root: string;
+  readonly #baseUrl: string;
+  readonly #signingKey: Buffer;
+  readonly #now: () => number;
+  readonly #metaDir: string;
+  readonly #uploadsDir: string;
+  readonly #tmpDir: string;
+
+  /** Use `createLocalStore`, which prepares the directories. */
+  constructor(root: string, baseUrl: string, signingKey: Buffer, now: () => number) {
+    this.#root = root;
+    this.#baseUrl = baseUrl;
+    this.#signingKey = signingKey;
+    this.#now = now;
+    this.#metaDir = path.join(root, SYSTEM_DIR, 'meta');
+    this.#uploadsDir = path.join(root, SYSTEM_DIR, 'multipart');
+    this.#tmpDir = path.join(root, SYSTEM_DIR, 'tmp');
+  }
+
+  // ── signed URLs ──────────────────────────────────────────────────────────
+
+  async presignPut(key: string, options: PutOptions): Promise<SignedRequest> {
+    this.objectPath(key);
+    if (!options.contentType || /[\r\n]/.test(options.contentType)) throw new StorageError('store_error', 'presignPut needs a content type.');
+    checkLength('contentLength', options.contentLength, MULTIPART_LIMITS.maxSinglePut);
+    checkLength('maxLength', options.maxLength, MULTIPART_LIMITS.maxSinglePut);
+    checkMd5(options.contentMd5);
+    const grant = this.#grant('PUT', key, options.expiresIn, {
+      contentType: options.contentType,
+      length: options.contentLength,
+      // Without a bound the store still holds a single PUT to S3's own limit.
+      maxLength: options.maxLength ?? (options.contentLength === undefined ? MULTIPART_LIMITS.maxSinglePut : undefined),
+      contentMd5: options.contentMd5,
+    });
+    const headers: Record<string, string> = { 'Content-Type': options.contentType };
+    if (options.contentMd5) headers['Content-MD5'] = options.contentMd5;
+    return { url: this.#url(grant), method: 'PUT', headers, expiresAt: new Date(grant.expires * 1000) };
+  }
+
+  async presignPart(key: string, uploadId: string, partNumber: number, options: PartOptions): Promise<SignedRequest> {
+    this.objectPath(key);
+    if (!UPLOAD_ID.test(uploadId)) throw noSuchUpload(uploadId);
+    if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > MULTIPART_LIMITS.maxParts) {
+      throw new StorageError('invalid_part', `Part numbers run from 1 to ${MULTIPART_LIMITS.maxParts}, got ${partNumber}.`);
+    }
+    checkLength('contentLength', options.contentLength, MULTIPART_LIMITS.maxPartSize);
+    checkMd5(options.contentMd5);
+    const grant = this.#grant('PUT', key, options.expiresIn, {
+      length: options.contentLength,
+      maxLength: options.contentLength === undefined ? MULTIPART_LIMITS.maxPartSize : undefined,
+      uploadId,
+      partNumber,
+      contentMd5: options.contentMd5,
+    });
+    const headers: Record<string, string> = {};
+    if (options.contentMd5) headers['Content-MD5'] = options.contentMd5;
+    return { url: this.#url(grant), method: 'PUT', headers, expiresAt: new Date(grant.expires * 1000) };
+  }
+
+  async presignGet(key: string, options: { expiresIn: number; filename?: string }): Promise<string> {
+    this.objectPath(key);
+    return this.#url(this.#grant('GET', key, options.expiresIn, { filename: options.filename || undefined }));
+  }
+
+  publicUrl(): string | null {
+    return null;
+  }
+
+  /** Checks a request's URL against its signature. HEAD requests use GET URLs. */
+  verifyUrl(method: 'PUT' | 'GET', key: string, query: URLSearchParams): UrlCheck {
+    const grant: Grant = { method, key, expires: 0 };
+    for (const [field, param, type] of PARAMS) {
+      const raw = query.get(param);
+      if (raw === null) continue;
+      if (type === 'number') {
+        if (!/^\d{1,16}$/.test(raw)) return { ok: false, reason: 'malformed' };
+        (grant as unknown as Record<string, number>)[field] = Number(raw);
+      } else {
+        (grant as unknown as Record<string, string>)[field] = raw;
+      }
+    }
+    const given = query.get('signature');
+    if (!given || !query.has('expires')) return { ok: false, reason: 'malformed' };
+    // Compare the encoded strings: base64url has spare bits, so distinct strings can decode alike.
+    const expected = Buffer.from(this.#sign(grant));
+    const actual = Buffer.from(given);
+    if (actual.length !== expected.length || !timingSafeEqual(actual, expected)) return { ok: false, reason: 'mismatch' };
+    if (this.#now() > grant.expires * 1000) return { ok: false, reason: 'expired', expiredAt: new Date(grant.expires * 1000) };
+    return { ok: true, grant };
+  }
+
+  /** Whole seconds until a grant expires (for Cache-Control). */
+  secondsLeft(grant: Grant): number {
+    return Math.max(0, grant.expires - Math.floor(this.#now() / 1000));
+  }
+
+  #grant(method: Grant['method'], key: string, expiresIn: number, fields: Partial<Grant>): Grant {
+    checkExpiresIn(expiresIn);
+    const grant: Grant = { method, key, expires: Math.floor(this.#now() / 1000) + expiresIn };
+    for (const [field] of PARAMS) {
+      const value = fields[field];
+      if (value !== undefined) (grant as unknown as Record<string, unknown>)[field] = value;
+    }
+    return grant;
+  }
+
+  #sign(grant: Grant): string {
+    const canonical = JSON.stringify([SIGNATURE_VERSION, grant.method, grant.key, ...PARAMS.map(([field]) => grant[field] ?? null)]);
+    return createHmac('sha256', this.#signingKey).update(canonical).digest('base64url');
+  }
+
+  #url(grant: Grant): string {
+    const query = new URLSearchParams();
+    for (const [field, param] of PARAMS) {
+      const value = grant[field];
+      if (value !== undefined) query.set(param, String(value));
+    }
+    query.set('signature', this.#sign(grant));
+    return `${this.#baseUrl}/store/${grant.key.split('/').map(encodeURIComponent).join('/')}?${query}`;
+  }
+
+  // ── objects ──────────────────────────────────────────────────────────────
+
+  /** The file of `key`, checked to stay inside the root. Throws `StorageError` for a key that cannot be a file name. */
+  objectPath(key: string): string {
+    const problem = keyProblem(key);
+    if (problem) throw new StorageError('store_error', `"${String(key).slice(0, 100)}" is not a valid object key: ${problem}.`);
+    const file = path.resolve(this.#root, key);
+    if (!file.startsWith(this.#root + path.sep)) throw new StorageError('store_error', `The key "${key.slice(0, 100)}" leads outside the store.`);
+    return file;
+  }
+
+  /** A fresh path in the store's temp folder, on the same filesystem as the objects. */
+  tempPath(): string {
+    return path.join(this.#tmpDir, randomUUID());
+  }
+
+  async head(key: string): Promise<ObjectInfo | null> {
+    let stats: BigIntStats;
+    try {
+      stats = await stat(this.objectPath(key), { bigint: true });
+    } catch (error) {
+      if (isMissing(error)) return null;
+      throw error;
+    }
+    return stats.isFile() ? this.#describe(key, stats) : null;
+  }
+
+  /** Opens the object for reading: the handle and the description of exactly the bytes it reads. */
+  async openObject(key: string): Promise<{ handle: FileHandle; info: ObjectInfo } | null> {
+    let handle: FileHandle;
+    try {
+      handle = await open(this.objectPath(key), 'r');
+    } catch (error) {
+      if (isMissing(error)) return null;
+      throw error;
+    }
+    try {
+      const stats = await handle.stat({ bigint: true });
+      if (!stats.isFile()) {
+        await handle.close();
+        return null;
+      }
+      return { handle, info: await this.#describe(key, stats) };
+    } catch (error) {
+      await handle.close();
+      throw error;
+    }
+  }
+
+  /**
+   * Moves a fully received file into place as `key`. The metadata goes first, then the data
+   * file is renamed: the object appears whole, and a reader matches the two by inode.
+   */
+  async commitObject(key: string, file: string, info: { contentType: string; size: number; etag: string }): Promise<void> {
+    const target = this.objectPath(key);
+    const { ino } = await stat(file, { bigint: true });
+    const meta: ObjectMeta = { key, ...info, lastModified: new Date(this.#now()).toISOString(), ino: ino.toString() };
+    const metaFile = this.#metaPath(key);
+    const metaTemp = this.tempPath();
+    try {
+      await writeFile(metaTemp, JSON.stringify(meta), { flag: 'wx' });
+      await mkdir(path.dirname(metaFile), { recursive: true });
+      await rename(metaTemp, metaFile);
+    } finally {
+      await rm(metaTemp, { force: true });
+    }
+    await mkdir(path.dirname(target), { recursive: true });
+    await rename(file, target);
+  }
+
+  async delete(key: string): Promise<void> {
+    for (const file of [this.objectPath(key), this.#metaPath(key)]) {
+      try {
+        await unlink(file);
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (!isMissing(error) && code !== 'EISDIR' && code !== 'EPERM') throw error;
+      }
+    }
+  }
+
+  #metaPath(key: string): string {
+    const hash = createHash('sha256').update(key).digest('hex');
+    return path.join(this.#metaDir, hash.slice(0, 2), `${hash}.json`);
+  }
+
+  async #describe(key: string, stats: BigIntStats): Promise<ObjectInfo> {
+    let meta: ObjectMeta | null = null;
+    try {
+      meta = JSON.parse(await readFile(this.#metaPath(key), 'utf8')) as ObjectMeta;
+    } catch (error) {
+      if (!isMissing(error) && !(error instanceof SyntaxError)) throw error;
+    }
+    if (meta && meta.key === key && meta.ino === stats.ino.toString() && meta.size === Number(stats.size)) {
+      return { size: meta.size, contentType: meta.contentType, etag: meta.etag, lastModified: new Date(meta.lastModified) };
+    }
+    // A crash between the two renames of a commit, or two writers at once: describe the bytes actually there.
+    return {
+      size: Number(stats.size),
+      contentType: meta?.contentType ?? 'application/octet-stream',
+      etag: `"${stats.ino.toString(16)}-${stats.size.toString(16)}-${stats.mtimeNs.toString(16)}"`,
+      lastModified: stats.mtime,
+    };
+  }
+
+  // ── multipart ────────────────────────────────────────────────────────────
+
+  async createMultipart(key: string, options: { contentType: string }): Promise<string> {
+    this.objectPath(key);
+    if (!options.contentType) throw new StorageError('store_error', 'createMultipart needs a content type.');
+    const uploadId = randomBytes(16).toString('hex');
+    // Built aside then renamed, so an upload is listed only once its upload.json is whole.
+    const staging = this.tempPath();
+    try {
+      await mkdir(staging);
+      const meta: UploadMeta = { key, contentType: options.contentType, initiated: new Date(this.#now()).toISOString() };
+      await writeFile(path.join(staging, 'upload.json'), JSON.stringify(meta), { flag: 'wx' });
+      await rename(staging, path.join(this.#uploadsDir, uploadId));
+    } catch (error) {
+      await removeQuietly(staging);
+      throw error;
+    }
+    return uploadId;
+  }
+
+  /** True when `uploadId` is an open multipart upload of `key`. */
+  async hasUpload(key: string, uploadId: string): Promise<boolean> {
+    return (await this.#readUpload(key, uploadId)) !== null;
+  }
+
+  async listParts(key: string, uploadId: string): Promise<StoredPart[]> {
+    if (!(await this.#readUpload(key, uploadId))) throw noSuchUpload(uploadId);
+    try {
+      return await this.#partsIn(path.join(this.#uploadsDir, uploadId));
+    } catch (error) {
+      if (isMissing(error)) throw noSuchUpload(uploadId);
+      throw error;
+    }
+  }
+
+  /** Moves a fully received part into its upload. A part sent again replaces the earlier one, as in S3. */
+  async commitPart(key: string, uploadId: string, partNumber: number, file: string, md5Hex: string): Promise<void> {
+    if (!(await this.#readUpload(key, uploadId))) throw noSuchUpload(uploadId);
+    const dir = path.join(this.#uploadsDir, uploadId, String(partNumber));
+    const name = nextVersion(md5Hex);
+    try {
+      // Not recursive: an upload completed or aborted meanwhile must not be brought back.
+      await mkdir(dir).catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== 'EEXIST') throw error;
+      });
+      await rename(file, path.join(dir, name));
+    } catch (error) {
+      if (isMissing(error)) throw noSuchUpload(uploadId);
+      throw error;
+    }
+    // Drop the versions this one replaces; only older ones, so a part sent meanwhile still wins.
+    for (const other of await readdir(dir).catch(() => [])) {
+      if (other < name) await rm(path.join(dir, other), { force: true });
+    }
+  }
+
+  async completeMultipart(key: string, uploadId: string, parts: { partNumber: number; etag: string }[]): Promise<void> {
+    this.objectPath(key);
+    if (parts.length === 0) throw new StorageError('invalid_part', 'A multipart upload needs at least one part.');
+    if (parts.length > MULTIPART_LIMITS.maxParts) throw new StorageError('invalid_part', `An upload has at most ${MULTIPART_LIMITS.maxParts} parts.`);
+    parts.forEach((part, i) => {
+      if (!Number.isInteger(part.partNumber) || part.partNumber < 1 || (i > 0 && part.partNumber <= parts[i - 1]!.partNumber)) {
+        throw new StorageError('invalid_part', 'List the parts once each, in ascending order of part number.');
+      }
+    });
+    const upload = await this.#readUpload(key, uploadId);
+    if (!upload) throw noSuchUpload(uploadId);
+    // Claim the upload by moving it aside: parts arriving now, a second complete or an abort find nothing.
+    const claimed = this.tempPath();
+    try {
+      await rename(path.join(this.#uploadsDir, uploadId), claimed);
+    } catch (error) {
+      if (isMissing(error)) throw noSuchUpload(uploadId);
+      throw error;
+    }
+    let completed = false;
+    const assembled = this.tempPath();
+    try {
+      const chosen = await Promise.all(
+        parts.map(async ({ partNumber, etag }) => {
+          const md5 = stripQuotes(etag).toLowerCase();
+          const stored = await this.#latestVersion(path.join(claimed, String(partNumber)));
+          if (!stored || stored.md5 !== md5) {
+            throw new StorageError('invalid_part', `Part ${partNumber} with ETag ${etag} is not stored in this upload: list the parts and send their ETags.`);
+          }
+          return { partNumber, ...stored };
+        }),
+      );
+      checkPartSizes(chosen);
+      const size = chosen.reduce((sum, part) => sum + part.size, 0);
+      await pipeline(async function* () {
+        for (const part of chosen) yield* createReadStream(part.file, { highWaterMark: IO_CHUNK });
+      }, createWriteStream(assembled, { flags: 'wx', highWaterMark: IO_CHUNK }));
+      await this.commitObject(key, assembled, { contentType: upload.contentType, size, etag: multipartEtag(chosen.map((p) => p.md5)) });
+      completed = true;
+    } finally {
+      await rm(assembled, { force: true });
+      if (completed) await removeQuietly(claimed);
+      // Give a refused upload back, so the client can correct its list and try again.
+      else await rename(claimed, path.join(this.#uploadsDir, uploadId)).catch(() => undefined);
+    }
+  }
+
+  async abortMultipart(key: string, uploadId: string): Promise<void> {
+    if (!(await this.#readUpload(key, uploadId))) return;
+    const claimed = this.tempPath();
+    try {
+      await rename(path.join(this.#uploadsDir, uploadId), claimed);
+    } catch (error) {
+      if (isMissing(error)) return;
+      throw error;
+    }
+    await removeQuietly(claimed);
+  }
+
+  async listIncompleteMultipart(olderThan: Date): Promise<{ key: string; uploadId: string; initiated: Date }[]> {
+    const found: { key: string; uploadId: string; initiated: Date }[] = [];
+    for (const uploadId of await readdir(this.#uploadsDir)) {
+      const meta = await this.#readUploadFile(uploadId);
+      if (!meta) continue;
+      const initiated = new Date(meta.initiated);
+      if (initiated < olderThan) found.push({ key: meta.key, uploadId, initiated });
+    }
+    return found.sort((a, b) => a.initiated.getTime() - b.initiated.getTime());
+  }
+
+  async #readUploadFile(uploadId: string): Promise<UploadMeta | null> {
+    if (!UPLOAD_ID.test(uploadId)) return null;
+    try {
+      return JSON.parse(await readFile(path.join(this.#uploadsDir, uploadId, 'upload.json'), 'utf8')) as UploadMeta;
+    } catch (error) {
+      if (isMissing(error) || error instanceof SyntaxError) return null;
+      throw error;
+    }
+  }
+
+  async #readUpload(key: string, uploadId: string): Promise<UploadMeta | null> {
+    const meta = await this.#readUploadFile(uploadId);
+    return meta && meta.key === key ? meta : null;
+  }
+
+  async #partsIn(dir: string): Promise<StoredPart[]> {
+    const parts = await Promise.all(
+      (await readdir(dir)).filter((name) => PART_DIR.test(name)).map(async (name) => {
+        const stored = await this.#latestVersion(path.join(dir, name));
+        return stored && { partNumber: Number(name), size: stored.size, etag: `"${stored.md5}"` };
+      }),
+    );
+    return parts.filter((part) => part !== null).sort((a, b) => a.partNumber - b.partNumber);
+  }
+
+  /** The last version received of a part, or null when there is none. */
+  async #latestVersion(partDir: string): Promise<{ file: string; md5: string; size: number } | null> {
+    const names = await readdir(partDir).catch((error: unknown) => {
+      if (isMissing(error)) return [];
+      throw error;
+    });
+    // Newest first: one may be replaced while we look, and then the next one is the part.
+    for (const name of names.filter((n) => PART_VERSION.test(n)).sort().reverse()) {
+      const file = path.join(partDir, name);
+      const stats = await stat(file).catch((error: unknown) => {
+        if (isMissing(error)) return null;
+        throw error;
+      });
+      if (stats) return { file, md5: PART_VERSION.exec(name)![1]!, size: stats.size };
+    }
+    return null;
+  }
+
+  async close(): Promise<void> {
+    // Nothing held open: every request opens and closes its own files.
+  }
+
+  /** Removes what crashes left in the temp folder (a day old, so a running instance's work is never touched). */
+  async sweepTemp(): Promise<void> {
+    const cutoff = this.#now() - STALE_TEMP_MS;
+    for (const name of await readdir(this.#tmpDir)) {
+      const file = path.join(this.#tmpDir, name);
+      const stats = await stat(file).catch(() => null);
+      if (stats && stats.ctimeMs < cutoff) await removeQuietly(file);
+    }
+  }
+}
+
+export async function createLocalStore(options: LocalStoreOptions): Promise<LocalStore> {
+  if (!options.secret) throw new StorageError('store_error', 'The local store needs a secret to sign its URLs.');
+  const root = path.resolve(options.root);
+  // A key of its own, so a local-store signature can never double as a session or CSRF token.
+  const signingKey = createHmac('sha256', options.secret).update(SIGNATURE_VERSION).digest();
+  for (const dir of ['meta', 'multipart', 'tmp']) await mkdir(path.join(root, SYSTEM_DIR, dir), { recursive: true });
+  const store = new LocalStore(root, options.baseUrl.replace(/\/+$/, ''), signingKey, options.now ?? Date.now);
+  await store.sweepTemp();
+  return store;
+}

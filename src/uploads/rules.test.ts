@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { MULTIPART_LIMITS } from '../storage/driver.ts';
+import { cleanFilename, isKeyOfKind, newKey, planParts, typeForFilename } from './rules.ts';
+
+const MiB = 1024 ** 2;
+const GiB = 1024 ** 3;
+
+describe('planParts', () => {
+  it.each([
+    { size: 1, strategy: 'single', partSize: 1, partCount: 1 },
+    { size: 64 * MiB, strategy: 'single', partSize: 64 * MiB, partCount: 1 },
+    { size: 64 * MiB + 1, strategy: 'multipart', partSize: 64 * MiB, partCount: 2 },
+    { size: 300 * 1000 * 1000, strategy: 'multipart', partSize: 64 * MiB, partCount: 5 },
+    { size: 20 * GiB, strategy: 'multipart', partSize: 64 * MiB, partCount: 320 },
+    // 10,000 parts of 64 MiB hold 625 GiB; beyond that the part grows, in whole MiB.
+    { size: 1024 * GiB, strategy: 'multipart', partSize: 105 * MiB, partCount: 9987 },
+    { size: MULTIPART_LIMITS.maxObjectSize, strategy: 'multipart', partSize: 524 * MiB, partCount: 9996 },
+  ])('$size bytes → $strategy, $partCount part(s) of $partSize', ({ size, ...expected }) => {
+    expect(planParts(size)).toEqual(expected);
+  });
+
+  it('keeps every plan within the store’s rules', () => {
+    for (const size of [65 * MiB, 5 * GiB, 99 * GiB + 7, 700 * GiB, 4.9 * 1024 * GiB]) {
+      const { partSize, partCount } = planParts(Math.floor(size));
+      expect(partCount).toBeLessThanOrEqual(MULTIPART_LIMITS.maxParts);
+      expect(partSize).toBeGreaterThanOrEqual(MULTIPART_LIMITS.minPartSize);
+      expect(partSize).toBeLessThanOrEqual(MULTIPART_LIMITS.maxPartSize);
+      const last = Math.floor(size) - partSize * (partCount - 1);
+      expect(last).toBeGreaterThan(0);
+      expect(last).toBeLessThanOrEqual(partSize);
+    }
+  });
+
+  it('honours a smaller single-PUT threshold and refuses impossible sizes', () => {
+    expect(planParts(10 * MiB, { singlePutMax: 8 * MiB, preferredPartSize: 8 * MiB })).toEqual({ strategy: 'multipart', partSize: 8 * MiB, partCount: 2 });
+    expect(() => planParts(-1)).toThrow(RangeError);
+    expect(() => planParts(MULTIPART_LIMITS.maxObjectSize + 1)).toThrow(RangeError);
+  });
+});
+
+describe('cleanFilename', () => {
+  it.each([
+    ['holiday.mp4', 'holiday.mp4'],
+    ['  spaced name.MOV ', 'spaced name.MOV'],
+    ['C:\\Users\\me\\clip.mp4', 'clip.mp4'],
+    ['été à Paris.jpg', 'été à Paris.jpg'],
+  ])('%j → %j', (raw, clean) => expect(cleanFilename(raw)).toBe(clean));
+
+  it.each([
+    ['../secret.mp4', /plain name/],
+    ['a/../../b.mp4', /plain name/],
+    ['nul\0.mp4', /NUL/],
+    ['bell\u0007.mp4', /control/],
+    ['', /empty/],
+    ['x'.repeat(10_000), /longer than 255/],
+  ])('refuses %j', (raw, message) => expect(() => cleanFilename(raw)).toThrow(message));
+});
+
+describe('keys and types', () => {
+  it('makes fresh keys in the kind’s folder, keeping a known extension only', () => {
+    expect(newKey('video', 'Film.MP4')).toMatch(/^videos\/[0-9a-f-]{36}\.mp4$/);
+    expect(newKey('cover', 'c.png')).toMatch(/^films\/[0-9a-f-]{36}\.png$/);
+    expect(newKey('photo', 'weird.p h p')).toMatch(/^photos\/[0-9a-f-]{36}$/);
+    expect(newKey('video', 'a.mp4')).not.toBe(newKey('video', 'a.mp4'));
+    expect(isKeyOfKind(newKey('photo', 'a.jpg'), 'photo')).toBe(true);
+    expect(isKeyOfKind(newKey('photo', 'a.jpg'), 'video')).toBe(false);
+    expect(isKeyOfKind('videos/../secret', 'video')).toBe(false);
+  });
+
+  it('gives the type browsers report for an extension', () => {
+    expect(typeForFilename('a.mov')).toBe('video/quicktime');
+    expect(typeForFilename('a.JPG')).toBe('image/jpeg');
+    expect(typeForFilename('a.exe')).toBeNull();
+    expect(typeForFilename('noext')).toBeNull();
+  });
+});

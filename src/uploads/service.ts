@@ -1,0 +1,231 @@
+import { randomUUID } from 'node:crypto';
+import type { MediaKind } from '../config.ts';
+import type { AppContext } from '../context.ts';
+import type { Upload, User } from '../db/schema.ts';
+import { AppError, badRequest, conflict, notFound, tooLarge, unsupportedType } from '../errors.ts';
+import type { CompleteUploadBody, CreateUploadBody, SignedPart, SignPartsBody, UploadCompleted, UploadCreated, UploadState } from '../shared/api.ts';
+import { MULTIPART_LIMITS, type SignedRequest } from '../storage/driver.ts';
+import { cleanFilename, extensionOf, newKey, planParts, TYPE_BY_EXTENSION } from './rules.ts';
+
+/** A multipart ticket stays open this long, so an upload can resume after a reload or a restart. */
+export const MULTIPART_TTL_S = 24 * 3600;
+
+const KIND_NAME: Record<MediaKind, string> = { video: 'video', photo: 'photo', cover: 'cover image' };
+
+function formatBytes(bytes: number): string {
+  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
+}
+
+/** Refuses a type the configuration does not allow for this kind (415). */
+export function checkType(ctx: AppContext, kind: MediaKind, contentType: string): void {
+  const allowed = ctx.config.allowedTypes[kind];
+  if (!allowed.includes(contentType.toLowerCase())) {
+    throw unsupportedType(`Files of type ${contentType} are not accepted as a ${KIND_NAME[kind]}; allowed: ${allowed.join(', ')}.`);
+  }
+}
+
+/** Refuses a size above the kind's limit (413). */
+export function checkSize(ctx: AppContext, kind: MediaKind, size: number): void {
+  const max = ctx.config.maxSize[kind];
+  if (size > max) throw tooLarge(`The ${KIND_NAME[kind]} is ${formatBytes(size)}; the largest allowed is ${formatBytes(max)}.`);
+}
+
+export const signedPut = (request: SignedRequest) => ({ url: request.url, headers: request.headers, expires_at: request.expiresAt.toISOString() });
+
+/** `POST /api/v1/uploads`: checks the file, picks the strategy, and opens the ticket. */
+export async function createUpload(ctx: AppContext, user: User, input: CreateUploadBody): Promise<UploadCreated> {
+  const filename = cleanFilename(input.filename);
+  const contentType = input.content_type.toLowerCase();
+  checkType(ctx, input.kind, contentType);
+  if (input.size === 0) throw badRequest('The file is empty.', 'empty_file');
+  checkSize(ctx, input.kind, input.size);
+  if (input.size > MULTIPART_LIMITS.maxObjectSize) throw tooLarge('The file is larger than the largest object a bucket can hold (5 TiB).');
+
+  const plan = planParts(input.size);
+  // The key keeps the extension only when it agrees with the declared type.
+  const key = newKey(input.kind, TYPE_BY_EXTENSION[extensionOf(filename)] === contentType ? filename : '');
+  const id = randomUUID();
+  const expiresIn = plan.strategy === 'single' ? ctx.config.uploadUrlExpires : MULTIPART_TTL_S;
+  const multipartId = plan.strategy === 'multipart' ? await ctx.storage.createMultipart(key, { contentType }) : null;
+  const upload = await ctx.db
+    .insertInto('uploads')
+    .values({
+      id,
+      owner_id: user.id,
+      kind: input.kind,
+      key,
+      filename,
+      content_type: contentType,
+      size: input.size,
+      strategy: plan.strategy,
+      part_size: plan.partSize,
+      part_count: plan.partCount,
+      multipart_id: multipartId,
+      expires_at: new Date(Date.now() + expiresIn * 1000),
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+
+  const created: UploadCreated = {
+    id,
+    key,
+    strategy: plan.strategy,
+    part_size: plan.partSize,
+    part_count: plan.partCount,
+    expires_at: upload.expires_at.toISOString(),
+  };
+  if (plan.strategy === 'single') {
+    const put = await ctx.storage.presignPut(key, { contentType, contentLength: input.size, expiresIn: ctx.config.uploadUrlExpires });
+    created.url = put.url;
+    created.headers = put.headers;
+  }
+  return created;
+}
+
+/** The caller's own upload, or 404: another user's upload does not exist for them. */
+export async function findUpload(ctx: AppContext, user: User, id: string): Promise<Upload> {
+  if (!/^[0-9a-f-]{36}$/i.test(id)) throw notFound('No such upload.');
+  const upload = await ctx.db.selectFrom('uploads').selectAll().where('id', '=', id).where('owner_id', '=', user.id).executeTakeFirst();
+  if (!upload) throw notFound('No such upload.');
+  return upload;
+}
+
+function requirePending(upload: Upload): void {
+  if (upload.state === 'aborted') throw conflict('This upload was cancelled; start a new one.', 'upload_aborted');
+  if (upload.state === 'completed') throw conflict('This upload is already complete.', 'upload_completed');
+  if (upload.expires_at < new Date()) throw conflict('This upload has expired; start a new one.', 'upload_expired');
+}
+
+/** Each part's exact length: uniform parts, the last one the remainder. */
+export function partLength(upload: Pick<Upload, 'size' | 'part_size' | 'part_count'>, partNumber: number): number {
+  const size = upload.size!;
+  const partSize = upload.part_size!;
+  return partNumber < upload.part_count! ? partSize : size - partSize * (upload.part_count! - 1);
+}
+
+/** `POST /api/v1/uploads/:id/parts`: fresh part URLs, each bound to its exact length. */
+export async function signParts(ctx: AppContext, user: User, id: string, input: SignPartsBody): Promise<{ parts: SignedPart[] }> {
+  const upload = await findUpload(ctx, user, id);
+  requirePending(upload);
+  if (upload.strategy !== 'multipart') throw badRequest('This upload is a single PUT; it has no parts to sign.', 'not_multipart');
+  const numbers = [...new Set(input.part_numbers)].sort((a, b) => a - b);
+  const outside = numbers.find((n) => n > upload.part_count!);
+  if (outside) throw badRequest(`Part ${outside} does not exist: this upload has ${upload.part_count} parts.`, 'invalid_part_number');
+  const parts = await Promise.all(
+    numbers.map(async (partNumber) => {
+      const request = await ctx.storage.presignPart(upload.key, upload.multipart_id!, partNumber, {
+        expiresIn: ctx.config.uploadUrlExpires,
+        contentLength: partLength(upload, partNumber),
+        contentMd5: input.content_md5?.[String(partNumber)],
+      });
+      return { part_number: partNumber, ...signedPut(request) };
+    }),
+  );
+  return { parts };
+}
+
+/** `GET /api/v1/uploads/:id`: the ticket, with the parts the store holds now. */
+export async function describeUpload(ctx: AppContext, user: User, id: string): Promise<UploadState> {
+  const upload = await findUpload(ctx, user, id);
+  const parts =
+    upload.strategy === 'multipart' && upload.state === 'pending'
+      ? (await ctx.storage.listParts(upload.key, upload.multipart_id!)).map((p) => ({ part_number: p.partNumber, size: p.size, etag: p.etag }))
+      : [];
+  return {
+    id: upload.id,
+    key: upload.key,
+    kind: upload.kind,
+    filename: upload.filename,
+    size: upload.size,
+    content_type: upload.content_type,
+    strategy: upload.strategy,
+    part_size: upload.part_size ?? 0,
+    part_count: upload.part_count ?? 1,
+    state: upload.state,
+    expires_at: upload.expires_at.toISOString(),
+    created_at: new Date(upload.created_at).toISOString(),
+    parts,
+  };
+}
+
+const completedAnswer = (upload: Upload): UploadCompleted => ({
+  id: upload.id,
+  key: upload.key,
+  size: upload.size!,
+  content_type: upload.content_type,
+  state: 'completed',
+});
+
+/**
+ * `POST /api/v1/uploads/:id/complete`: assembles a multipart upload, then checks the stored
+ * object against the ticket. Calling it again on a completed upload answers the same, so a
+ * complete call cut by the network can be retried.
+ */
+export async function completeUpload(ctx: AppContext, user: User, id: string, input: CompleteUploadBody): Promise<UploadCompleted> {
+  const upload = await findUpload(ctx, user, id);
+  if (upload.state === 'completed') return completedAnswer(upload);
+  requirePending(upload);
+  if (upload.strategy === 'multipart') {
+    const given = new Map(input.parts.map((p) => [p.part_number, p.etag]));
+    const missing: number[] = [];
+    for (let n = 1; n <= upload.part_count!; n++) if (!given.has(n)) missing.push(n);
+    if (missing.length > 0 || given.size !== upload.part_count) {
+      const list = missing.length > 10 ? `${missing.slice(0, 10).join(', ')}…` : missing.join(', ');
+      throw badRequest(`The upload has ${upload.part_count} parts; ${missing.length ? `part(s) ${list} are missing` : 'the list holds unknown parts'}.`, 'missing_parts');
+    }
+    await ctx.storage.completeMultipart(
+      upload.key,
+      upload.multipart_id!,
+      [...given].sort(([a], [b]) => a - b).map(([partNumber, etag]) => ({ partNumber, etag })),
+    );
+  }
+  return verifyStoredObject(ctx, upload);
+}
+
+/**
+ * Checks the stored object against the ticket and marks the ticket completed. An object
+ * of the wrong size or type is deleted: it was not the upload the server allowed.
+ */
+export async function verifyStoredObject(ctx: AppContext, upload: Upload): Promise<UploadCompleted> {
+  const object = await ctx.storage.head(upload.key);
+  if (!object) throw conflict('The file has not reached the storage yet: upload it first, then save.', 'object_missing');
+  const declared = upload.size;
+  let problem: string | null = null;
+  if (declared !== null && object.size !== declared) problem = `The stored file is ${object.size} bytes but ${declared} were declared.`;
+  else if (object.size > ctx.config.maxSize[upload.kind]) problem = `The stored file is ${formatBytes(object.size)}; the largest allowed is ${formatBytes(ctx.config.maxSize[upload.kind])}.`;
+  else if (object.size === 0) problem = 'The stored file is empty.';
+  else if (object.contentType.toLowerCase() !== upload.content_type) problem = `The stored file has type ${object.contentType}, not ${upload.content_type}.`;
+  if (problem) {
+    await ctx.storage.delete(upload.key);
+    await ctx.db.updateTable('uploads').set({ state: 'aborted' }).where('id', '=', upload.id).execute();
+    throw new AppError(object.size > ctx.config.maxSize[upload.kind] ? 413 : 400, 'object_rejected', problem + ' It was deleted; upload the file again.');
+  }
+  const completed = await ctx.db
+    .updateTable('uploads')
+    .set({ state: 'completed', completed_at: new Date(), size: object.size })
+    .where('id', '=', upload.id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  return completedAnswer(completed);
+}
+
+/** `DELETE /api/v1/uploads/:id`: aborts, and nothing of it stays in the store. */
+export async function abortUpload(ctx: AppContext, user: User, id: string): Promise<void> {
+  const upload = await findUpload(ctx, user, id);
+  if (upload.used_by) throw conflict('This upload belongs to a saved item: delete the item instead.', 'upload_in_use');
+  await discardUpload(ctx, upload);
+}
+
+/** Removes whatever an unused upload left in the store and marks it aborted. Idempotent. */
+export async function discardUpload(ctx: AppContext, upload: Upload): Promise<void> {
+  if (upload.multipart_id && upload.state === 'pending') await ctx.storage.abortMultipart(upload.key, upload.multipart_id);
+  await ctx.storage.delete(upload.key);
+  await ctx.db.updateTable('uploads').set({ state: 'aborted' }).where('id', '=', upload.id).execute();
+}

@@ -1,0 +1,85 @@
+import type { FastifyRequest } from 'fastify';
+import type { MediaKind } from '../../config.ts';
+import { formatSize } from '../format.ts';
+import { html } from '../html.ts';
+import { layout } from '../layout.ts';
+
+/** The seed's progress area, with its element ids, plus pause, resume and cancel. */
+const progressArea = html`<div id="uploadProgress" class="progress hidden">
+  <div class="progress-head">
+    <span id="progressStatus">Initialisation...</span>
+    <span id="progressText">0%</span>
+  </div>
+  <div class="progress-track">
+    <div id="progressBar" class="progress-bar" role="progressbar" aria-label="Upload progress" aria-valuemin="0" aria-valuemax="100" aria-valuenow="0"></div>
+  </div>
+  <div class="progress-foot">
+    <span id="progressSpeed">0 MB/s</span>
+    <span id="progressTimeRemaining">--</span>
+  </div>
+  <div class="progress-details" id="progressDetails"></div>
+  <div class="progress-actions">
+    <button type="button" id="pauseButton" class="button button-small" hidden>Pause</button>
+    <button type="button" id="resumeButton" class="button button-small" hidden>Resume</button>
+    <button type="button" id="cancelButton" class="button button-small button-danger" hidden>Cancel</button>
+  </div>
+</div>
+<div id="uploadResult" class="result" role="status" aria-live="polite"></div>`;
+
+function dropzone(request: FastifyRequest, options: { id: string; name: string; kind: MediaKind; label: string; hint: string; required: boolean }) {
+  const { config } = request.server;
+  const types = config.allowedTypes[options.kind];
+  return html`<div class="field">
+    <span class="field-label" id="${options.id}Label">${options.label}</span>
+    <label class="dropzone" data-for="${options.id}">
+      <input type="file" name="${options.name}" id="${options.id}" class="sr-only" accept="${types.join(',')}"
+        data-max-size="${config.maxSize[options.kind]}" aria-labelledby="${options.id}Label" ${options.required ? html`required` : ''}>
+      <span class="dropzone-icon" aria-hidden="true">⇪</span>
+      <span class="dropzone-text"><strong>Choose a file</strong> or drag it here</span>
+      <span class="dropzone-hint">${options.hint} · up to ${formatSize(config.maxSize[options.kind])}</span>
+      <span class="dropzone-file"></span>
+    </label>
+  </div>`;
+}
+
+const textFields = html`<label class="field">
+    <span class="field-label">Title</span>
+    <input type="text" name="title" maxlength="255" required>
+  </label>
+  <label class="field">
+    <span class="field-label">Description <span class="muted">(optional)</span></span>
+    <textarea name="description" rows="3" maxlength="10000"></textarea>
+  </label>`;
+
+export function renderVideoForm(request: FastifyRequest): string {
+  return layout(
+    request,
+    'New video',
+    html`<section class="card">
+      <h1>Upload a video</h1>
+      <form id="videoForm" data-upload-form="video" class="stack" novalidate>
+        ${textFields}
+        ${dropzone(request, { id: 'coverFileInput', name: 'cover_film', kind: 'cover', label: 'Cover image', hint: 'JPEG, PNG, WebP or AVIF', required: false })}
+        ${dropzone(request, { id: 'videoFileInput', name: 'video', kind: 'video', label: 'Video file', hint: 'MP4, WebM, MOV, MKV', required: true })}
+        ${progressArea}
+        <button type="submit" class="button button-primary">Upload the video</button>
+      </form>
+    </section>`,
+  );
+}
+
+export function renderPhotoForm(request: FastifyRequest): string {
+  return layout(
+    request,
+    'New photo',
+    html`<section class="card">
+      <h1>Upload a photo</h1>
+      <form id="photoForm" data-upload-form="photo" class="stack" novalidate>
+        ${textFields}
+        ${dropzone(request, { id: 'photoFileInput', name: 'image', kind: 'photo', label: 'Photo', hint: 'JPEG, PNG, WebP, GIF, AVIF or HEIC', required: true })}
+        ${progressArea}
+        <button type="submit" class="button button-primary">Upload the photo</button>
+      </form>
+    </section>`,
+  );
+}

@@ -1,0 +1,44 @@
+/** Debian's Chromium driven by playwright-core: the real browser the browser tests run in. */
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium, type BrowserContext } from 'playwright-core';
+
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+const FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+export interface Browser {
+  context: BrowserContext;
+  profileDir: string;
+  /** Closes the browser; the profile stays unless `removeProfile`. */
+  close(options?: { removeProfile?: boolean }): Promise<void>;
+}
+
+/** A browser on a fresh (or the given) profile directory, so a test can restart it on the same profile. */
+export async function launchChromium(options: { profileDir?: string; viewport?: { width: number; height: number } } = {}): Promise<Browser> {
+  const profileDir = options.profileDir ?? (await mkdtemp(path.join(os.tmpdir(), 'airlift-chromium-')));
+  const context = await chromium.launchPersistentContext(profileDir, {
+    executablePath: CHROMIUM_PATH,
+    headless: true,
+    args: FLAGS,
+    viewport: options.viewport ?? { width: 1280, height: 900 },
+  });
+  return {
+    context,
+    profileDir,
+    async close({ removeProfile = true } = {}) {
+      await context.close();
+      if (removeProfile) await rm(profileDir, { recursive: true, force: true });
+    },
+  };
+}

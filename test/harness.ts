@@ -1,0 +1,167 @@
+/**
+ * A real Airlift server for tests: listening on 127.0.0.1, on a fresh DATA_DIR, with the
+ * embedded or PostgreSQL database and the local store or the S3 test server. Tests talk to
+ * it over HTTP as a browser or a script would.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import pg from 'pg';
+import { inject } from 'vitest';
+import { buildApp } from '../src/app.ts';
+import { createUser } from '../src/auth/users.ts';
+import { loadConfig, type Config } from '../src/config.ts';
+import { openDatabase, type Database } from '../src/db/index.ts';
+import { corsRulesFor, createS3Store } from '../src/storage/s3.ts';
+import { createBucket, deleteBucket } from './s3-server.ts';
+
+export const TEST_PASSWORD = 'correct horse battery staple';
+/** The PostgreSQL service tests may use; each test app gets a database of its own in it. */
+export const POSTGRES_ADMIN_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+export interface Session {
+  cookie: string;
+  csrf: string;
+}
+
+export interface TestApp {
+  app: FastifyInstance;
+  config: Config;
+  baseUrl: string;
+  dataDir: string;
+  /** Creates a user and returns a logged-in session for it. */
+  login(email?: string, options?: { admin?: boolean }): Promise<Session>;
+  /** fetch against the app with a session's cookie and CSRF header. */
+  request(method: string, path: string, options?: { session?: Session; json?: unknown; body?: string; headers?: Record<string, string> }): Promise<Response>;
+  close(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** A fresh database in the PostgreSQL service, dropped by the returned function. */
+export async function freshPostgres(): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `airlift_test_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
+  const admin = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(POSTGRES_ADMIN_URL);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const client = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
+      await client.connect();
+      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await client.end();
+    },
+  };
+}
+
+export interface TestAppOptions {
+  storage?: 'local' | 's3';
+  database?: 'pglite' | 'postgres';
+  env?: Record<string, string>;
+}
+
+let bucketCount = 0;
+
+export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'airlift-test-'));
+  const port = await freePort();
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const cleanups: (() => Promise<void>)[] = [() => rm(dataDir, { recursive: true, force: true })];
+  const env: Record<string, string> = {
+    DATA_DIR: dataDir,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    PUBLIC_BASE_URL: baseUrl,
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+  };
+  let database: Database | undefined;
+  try {
+    if (options.database === 'postgres') {
+      const postgres = await freshPostgres();
+      cleanups.unshift(postgres.drop);
+      env.DATABASE_URL = postgres.url;
+    }
+    if (options.storage === 's3') {
+      const s3 = inject('s3');
+      const bucket = `airlift-test-${process.pid}-${++bucketCount}-${Math.random().toString(36).slice(2, 6)}`;
+      await createBucket(s3.config, bucket);
+      cleanups.unshift(() => deleteBucket(s3.config, bucket));
+      // The browser PUTs from the app's origin: the bucket needs the CORS rules `airlift storage cors` writes.
+      const store = await createS3Store({ ...s3.config, bucket });
+      await store.putBucketCors(corsRulesFor(baseUrl));
+      await store.close();
+      Object.assign(env, s3.env, { R2_BUCKET_NAME: bucket });
+    }
+    Object.assign(env, options.env);
+    const config = loadConfig(env);
+    database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir, command: 'test' });
+    const app = await buildApp(config, { database, logger: env.LOG_LEVEL !== 'silent' });
+    cleanups.unshift(async () => {
+      await app.close();
+      await database!.close();
+    });
+    await app.listen({ port, host: '127.0.0.1' });
+
+    const request: TestApp['request'] = (method, url, { session, json, body, headers = {} } = {}) =>
+      fetch(baseUrl + url, {
+        method,
+        redirect: 'manual',
+        headers: {
+          ...(session && { cookie: session.cookie, 'x-csrftoken': session.csrf }),
+          ...(json !== undefined && { 'content-type': 'application/json' }),
+          ...headers,
+        },
+        body: json !== undefined ? JSON.stringify(json) : body,
+      });
+
+    let users = 0;
+    return {
+      app,
+      config,
+      baseUrl,
+      dataDir,
+      request,
+      async login(email = `user${++users}-${Math.random().toString(36).slice(2, 6)}@example.com`, { admin = false } = {}) {
+        await createUser(app.db, { email, password: TEST_PASSWORD, isAdmin: admin });
+        return loginAs(baseUrl, email, TEST_PASSWORD);
+      },
+      async close() {
+        for (const cleanup of cleanups) await cleanup();
+      },
+    };
+  } catch (error) {
+    for (const cleanup of cleanups) await cleanup().catch(() => {});
+    throw error;
+  }
+}
+
+/** Logs in through the login form, as a browser does: GET for the CSRF cookie, then POST. */
+export async function loginAs(baseUrl: string, email: string, password: string): Promise<Session> {
+  const page = await fetch(`${baseUrl}/login`);
+  const csrf = /csrftoken=([^;]+)/.exec(page.headers.get('set-cookie') ?? '')?.[1];
+  if (!csrf) throw new Error('GET /login set no csrftoken cookie');
+  const response = await fetch(`${baseUrl}/login`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: `csrftoken=${csrf}` },
+    body: new URLSearchParams({ email, password, csrf_token: csrf }).toString(),
+  });
+  const session = /airlift_session=([^;]+)/.exec(response.headers.get('set-cookie') ?? '')?.[1];
+  if (response.status !== 303 || !session) throw new Error(`login failed: ${response.status} ${await response.text()}`);
+  return { cookie: `csrftoken=${csrf}; airlift_session=${session}`, csrf };
+}
