@@ -91,6 +91,14 @@ export interface RetryOptions {
  */
 export async function retrying<T>(request: () => Promise<T>, options: RetryOptions): Promise<T> {
   const { policy, signal, connectivity, onWait } = options;
+  const wait = async (announced: RetryWait, until: () => Promise<void>) => {
+    onWait?.(announced);
+    try {
+      await until();
+    } finally {
+      onWait?.(null);
+    }
+  };
   let retries = 0;
   let justResigned = false;
   for (;;) {
@@ -110,22 +118,16 @@ export async function retrying<T>(request: () => Promise<T>, options: RetryOptio
         continue;
       }
       justResigned = false;
+      if (!connectivity.isOnline()) {
+        await wait({ reason: 'offline' }, () => connectivity.waitUntilOnline(signal));
+        continue;
+      }
       if (retries === policy.retries) {
         throw new UploadFailed(`${(error as Error).message} Gave up after ${retries} retries.`, true, { cause: error });
       }
-      try {
-        if (!connectivity.isOnline()) {
-          onWait?.({ reason: 'offline' });
-          await connectivity.waitUntilOnline(signal);
-        } else {
-          const delayMs = verdict.afterMs ?? backoffDelay(retries, policy, options.random);
-          retries += 1;
-          onWait?.({ reason: verdict.reason, attempt: retries, delayMs });
-          await sleep(delayMs, signal);
-        }
-      } finally {
-        onWait?.(null);
-      }
+      const delayMs = verdict.afterMs ?? backoffDelay(retries, policy, options.random);
+      retries += 1;
+      await wait({ reason: verdict.reason, attempt: retries, delayMs }, () => sleep(delayMs, signal));
     }
   }
 }

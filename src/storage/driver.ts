@@ -36,7 +36,7 @@ export interface StorageDriver {
   /** Deletes the object. Idempotent: a missing object is not an error. */
   delete(key: string): Promise<void>;
 
-  /** A short-lived URL that reads the object (GET and HEAD, with Range support). */
+  /** A short-lived URL that reads the object with GET (Range supported). */
   presignGet(key: string, options: { expiresIn: number; filename?: string }): Promise<string>;
 
   /** A permanent public URL (a CDN domain) when the store has one, else `null`: the app then hands out signed GETs. */

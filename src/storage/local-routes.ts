@@ -1,9 +1,9 @@
-import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import { finished, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { Worker } from 'node:worker_threads';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, badRequest, forbidden, tooLarge } from '../errors.ts';
 import { StorageError } from './driver.ts';
@@ -17,11 +17,13 @@ import { IO_CHUNK, keyProblem, type Grant, type LocalStore } from './local.ts';
  */
 export async function localStoreRoutes(app: FastifyInstance, opts: { store: LocalStore }): Promise<void> {
   const { store } = opts;
+  const hasher = new Md5Hasher();
+  app.addHook('onClose', () => hasher.close());
   // The PUT handler streams request.raw to disk itself: no parser may buffer it or apply a body limit.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_request, _payload, done) => done(null));
   app.setErrorHandler(renderError);
-  app.put('/store/*', (request, reply) => putObject(store, request, reply));
+  app.put('/store/*', (request, reply) => putObject(store, hasher, request, reply));
   app.route({ method: ['GET', 'HEAD'], url: '/store/*', handler: (request, reply) => getObject(store, request, reply) });
 }
 
@@ -32,13 +34,13 @@ const LINGER_BYTES = 16 * MiB;
 
 class BodyTooLarge extends Error {}
 
-async function putObject(store: LocalStore, request: FastifyRequest, reply: FastifyReply) {
+async function putObject(store: LocalStore, hasher: Md5Hasher, request: FastifyRequest, reply: FastifyReply) {
   const { key, query } = target(request);
   const grant = authorise(store, 'PUT', key, query);
   const { uploadId, partNumber } = grant;
   if (uploadId !== undefined) {
     if (partNumber === undefined) throw forbidden('This part URL has no part number.', 'access_denied');
-    if (!(await store.hasUpload(key, uploadId))) throw notFound404('no_such_upload', `There is no multipart upload ${uploadId} for this key: it was completed, aborted or never started.`);
+    if (!(await store.hasUpload(key, uploadId))) throw missing('no_such_upload', `There is no multipart upload ${uploadId} for this key: it was completed, aborted or never started.`);
   } else {
     checkContentType(request.headers['content-type'], grant.contentType ?? '');
   }
@@ -52,7 +54,7 @@ async function putObject(store: LocalStore, request: FastifyRequest, reply: Fast
   try {
     let received: { size: number; md5: Buffer };
     try {
-      received = await receive(request.raw, file, limit);
+      received = await receive(request.raw, file, limit, hasher);
     } catch (error) {
       throw error instanceof BodyTooLarge ? tooLargeFor(limit) : error;
     }
@@ -77,16 +79,21 @@ async function putObject(store: LocalStore, request: FastifyRequest, reply: Fast
  * as soon as it passes `limit`. The request is piped rather than put in the pipeline: a
  * pipeline would destroy it on overflow, and with it the socket the 413 must go out on.
  */
-async function receive(req: IncomingMessage, file: string, limit: number): Promise<{ size: number; md5: Buffer }> {
-  const hash = createHash('md5');
+async function receive(req: IncomingMessage, file: string, limit: number, hasher: Md5Hasher): Promise<{ size: number; md5: Buffer }> {
+  const hash = hasher.start();
   let size = 0;
   const meter = new Transform({
     highWaterMark: IO_CHUNK,
     transform(chunk: Buffer, _encoding, callback) {
       size += chunk.length;
       if (size > limit) return callback(new BodyTooLarge());
-      hash.update(chunk);
-      callback(null, chunk);
+      try {
+        const full = hash.update(chunk);
+        if (full) full.then(() => callback(null, chunk), callback);
+        else callback(null, chunk);
+      } catch (error) {
+        callback(error as Error);
+      }
     },
   });
   // A client that goes away must fail the write (and so remove the temp file), not leave it waiting.
@@ -96,18 +103,19 @@ async function receive(req: IncomingMessage, file: string, limit: number): Promi
   req.pipe(meter);
   try {
     await pipeline(meter, createWriteStream(file, { flags: 'wx', highWaterMark: IO_CHUNK }));
+    return { size, md5: await hash.digest() };
   } finally {
+    hash.cancel();
     stopWatching();
     req.unpipe(meter);
   }
-  return { size, md5: hash.digest() };
 }
 
 async function getObject(store: LocalStore, request: FastifyRequest, reply: FastifyReply) {
   const { key, query } = target(request);
   const grant = authorise(store, 'GET', key, query);
   const opened = await store.openObject(key);
-  if (!opened) throw notFound404('no_such_key', 'No object is stored under this key.');
+  if (!opened) throw missing('no_such_key', 'No object is stored under this key.');
   const { handle, info } = opened;
   let streaming = false;
   try {
@@ -184,7 +192,7 @@ function checkContentType(sent: string | undefined, signed: string): void {
 const tooLargeFor = (limit: number) => tooLarge(`The body is larger than the ${limit} bytes this URL allows.`);
 const shortBody = (size: number, length: number) =>
   badRequest(`The body is ${size} bytes but this URL was signed for exactly ${length}: send the whole file.`, 'incomplete_body');
-const notFound404 = (code: string, message: string) => new AppError(404, code, message);
+const missing = (code: string, message: string) => new AppError(404, code, message);
 
 function header(request: FastifyRequest, name: string): string | undefined {
   const value = request.headers[name];
@@ -265,4 +273,150 @@ function renderError(error: FastifyError, request: FastifyRequest, reply: Fastif
     request.log.error({ err: error }, 'local store request failed');
   }
   return reply.code(status).send({ error: { code, message } });
+}
+
+/**
+ * MD5 on a worker thread: hashing costs about as much CPU as receiving, so moving it off the
+ * event loop lets one core read sockets while another hashes. Bytes travel in 1 MiB buffers
+ * that the worker hands back, so each upload holds at most `BUFFERS_PER_JOB` of them: a
+ * client faster than the hashing waits instead of filling memory.
+ */
+const WORKER_SOURCE = `
+const { parentPort } = require('node:worker_threads');
+const { createHash } = require('node:crypto');
+const jobs = new Map();
+parentPort.on('message', ({ id, data, end }) => {
+  let hash = jobs.get(id);
+  if (!hash) jobs.set(id, (hash = createHash('md5')));
+  if (data) {
+    hash.update(data);
+    parentPort.postMessage({ id, buffer: data }, [data.buffer]);
+  }
+  if (end === 'digest') parentPort.postMessage({ id, digest: hash.digest() });
+  if (end) jobs.delete(id);
+});
+`;
+const BATCH = IO_CHUNK;
+const BUFFERS_PER_JOB = 4;
+
+type WorkerReply = { id: number; buffer?: Uint8Array; digest?: Uint8Array };
+type JobMessage = { id: number; data?: Uint8Array; end?: 'digest' | 'cancel' };
+
+class Md5Hasher {
+  #worker: Worker | null = null;
+  readonly #jobs = new Map<number, Md5Job>();
+  #nextId = 1;
+
+  start(): Md5Job {
+    const id = this.#nextId++;
+    const job = new Md5Job(id, (message, transfer) => this.#post(message, transfer), () => this.#jobs.delete(id));
+    this.#jobs.set(id, job);
+    return job;
+  }
+
+  #post(message: JobMessage, transfer?: ArrayBuffer[]): void {
+    // A cancel needs no worker: with none running, there is nothing to forget.
+    if (message.end === 'cancel' && !this.#worker) return;
+    this.#ensureWorker().postMessage(message, transfer);
+  }
+
+  async close(): Promise<void> {
+    const worker = this.#worker;
+    this.#worker = null;
+    await worker?.terminate();
+  }
+
+  #ensureWorker(): Worker {
+    if (this.#worker) return this.#worker;
+    const worker = new Worker(WORKER_SOURCE, { eval: true });
+    worker.unref(); // never what keeps the process alive
+    worker.on('message', (reply: WorkerReply) => this.#jobs.get(reply.id)?.receive(reply));
+    const fail = (error: Error) => {
+      if (this.#worker === worker) this.#worker = null;
+      for (const job of this.#jobs.values()) job.fail(error);
+    };
+    worker.on('error', fail);
+    worker.on('exit', (code) => fail(new Error(`The MD5 worker stopped (exit code ${code}).`)));
+    this.#worker = worker;
+    return worker;
+  }
+}
+
+class Md5Job {
+  #current: Buffer | null = null;
+  #filled = 0;
+  readonly #free: Buffer[] = [];
+  #allocated = 0;
+  #waiting: { resolve(): void; reject(error: Error): void } | null = null;
+  #result: { resolve(digest: Buffer): void; reject(error: Error): void } | null = null;
+  #failure: Error | null = null;
+
+  constructor(
+    readonly id: number,
+    private readonly post: (message: JobMessage, transfer?: ArrayBuffer[]) => void,
+    private readonly forget: () => void,
+  ) {}
+
+  /** Queues bytes for hashing; returns a promise only when the job's buffers are all in flight. */
+  update(chunk: Buffer): Promise<void> | null {
+    let offset = 0;
+    while (offset < chunk.length) {
+      const buffer = this.#current ?? this.#take();
+      if (!buffer) {
+        const rest = chunk.subarray(offset);
+        return new Promise<void>((resolve, reject) => (this.#waiting = { resolve, reject })).then(() => this.update(rest) ?? undefined);
+      }
+      const copied = chunk.copy(buffer, this.#filled, offset);
+      this.#filled += copied;
+      offset += copied;
+      if (this.#filled === buffer.length) this.#send();
+    }
+    return null;
+  }
+
+  digest(): Promise<Buffer> {
+    if (this.#failure) return Promise.reject(this.#failure);
+    if (this.#current) this.#send();
+    return new Promise<Buffer>((resolve, reject) => {
+      this.#result = { resolve, reject };
+      this.post({ id: this.id, end: 'digest' });
+    });
+  }
+
+  /** Forgets the job, once its digest is in or when the upload failed. */
+  cancel(): void {
+    if (this.#result === null && this.#failure === null) this.post({ id: this.id, end: 'cancel' });
+    this.forget();
+  }
+
+  receive(reply: WorkerReply): void {
+    if (reply.buffer) {
+      this.#free.push(Buffer.from(reply.buffer.buffer));
+      const waiting = this.#waiting;
+      this.#waiting = null;
+      waiting?.resolve();
+    }
+    if (reply.digest) this.#result?.resolve(Buffer.from(reply.digest));
+  }
+
+  fail(error: Error): void {
+    this.#failure = error;
+    this.#waiting?.reject(error);
+    this.#waiting = null;
+    this.#result?.reject(error);
+  }
+
+  #take(): Buffer | null {
+    if (this.#failure) throw this.#failure;
+    const buffer = this.#free.pop() ?? (this.#allocated < BUFFERS_PER_JOB ? (this.#allocated++, Buffer.allocUnsafeSlow(BATCH)) : null);
+    this.#current = buffer;
+    this.#filled = 0;
+    return buffer;
+  }
+
+  #send(): void {
+    const data = this.#current!.subarray(0, this.#filled);
+    this.#current = null;
+    this.post({ id: this.id, data }, [data.buffer as ArrayBuffer]);
+  }
 }

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { R2Config } from '../config.ts';
 import { createBucket, deleteBucket } from '../../test/s3-server.ts';
 import { storageContract } from './contract.ts';
-import { StorageError, type StorageDriver } from './driver.ts';
+import { StorageError } from './driver.ts';
 import { checkCors, corsRulesFor, createS3Store, partsProblem, storageErrorFrom, type S3Store } from './s3.ts';
 
 const MiB = 1024 ** 2;
@@ -300,7 +300,7 @@ describe('S3 driver against Ceph RGW', () => {
 });
 
 describe('S3 driver errors say what to check', () => {
-  const withConfig = async <T>(patch: Partial<R2Config>, use: (driver: StorageDriver & { checkBucket(): Promise<void> }) => Promise<T>) => {
+  const withConfig = async <T>(patch: Partial<R2Config>, use: (driver: S3Store) => Promise<T>) => {
     const driver = await createS3Store({ ...s3.config, ...patch });
     try {
       return await use(driver);

@@ -42,10 +42,10 @@ export interface StorageErrorContext {
   uploadId?: string;
 }
 
-// An unreachable store fails in seconds. A store that stops answering fails after a minute of
+// An unreachable store fails in seconds. A store that stops answering fails after 30 s of
 // silence (socketTimeout, idle); no cap on the whole request, which a large Complete may need.
 const CONNECTION_TIMEOUT_MS = 3_000;
-const IDLE_TIMEOUT_MS = 60_000;
+const IDLE_TIMEOUT_MS = 30_000;
 
 export async function createS3Store(config: R2Config): Promise<S3Store> {
   const client = new S3Client({

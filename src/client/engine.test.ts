@@ -1,0 +1,297 @@
+/**
+ * The engine in Node against the real app (test/harness.ts): real routes, real database,
+ * the local store and the S3 driver on the real S3 test server. Only the transport is
+ * wrapped, to count bytes or to inject failures the way a bad network would.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { createWriteStream, openAsBlob } from 'node:fs';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { once } from 'node:events';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApp, type Session, type TestApp } from '../../test/harness.ts';
+import { ApiClient } from './api.ts';
+import { createUploader, type FileState, type ProgressSnapshot, type UploaderOptions } from './engine.ts';
+import { Interruption, NetworkError, UploadFailed } from './errors.ts';
+import { fetchTransport } from './fetch-transport.ts';
+import { MemoryResumeStore, resumeKey } from './resume-store.ts';
+import type { PutResult, Transport } from './transport.ts';
+
+const MiB = 1024 * 1024;
+/** The server's part size (src/uploads/rules.ts): files above it go in parts. */
+const PART = 64 * MiB;
+/** Short waits between retries: the schedule itself is unit-tested in retry.test.ts. */
+const FAST_RETRY = { retries: 5, baseDelayMs: 20, maxDelayMs: 200 };
+
+interface TestFile {
+  blob: Blob;
+  filename: string;
+  lastModified: number;
+  sha256: string;
+}
+
+let dir: string;
+let big: TestFile;
+let medium: TestFile;
+
+/** Random bytes written to disk chunk by chunk (hashed on the way) and read back as a file-backed Blob: one copy, on disk. */
+async function randomFile(filename: string, size: number, type = 'video/mp4'): Promise<TestFile> {
+  const file = path.join(dir, filename);
+  const hash = createHash('sha256');
+  const out = createWriteStream(file);
+  for (let written = 0; written < size; ) {
+    const chunk = randomBytes(Math.min(4 * MiB, size - written));
+    hash.update(chunk);
+    if (!out.write(chunk)) await once(out, 'drain');
+    written += chunk.length;
+  }
+  out.end();
+  await once(out, 'finish');
+  return { blob: await openAsBlob(file, { type }), filename, lastModified: (await stat(file)).mtimeMs, sha256: hash.digest('hex') };
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'airlift-engine-'));
+  big = await randomFile('big.mp4', 300 * 1024 * 1024 + 12345);
+  medium = await randomFile('medium.mp4', 2 * PART + 5 * MiB);
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+/** Counts the bytes of the PUTs the store accepted. */
+function counting(inner: Transport) {
+  const counts = { puts: 0, bytes: 0 };
+  const transport: Transport = {
+    async put(url, headers, body, onProgress, signal) {
+      const result = await inner.put(url, headers, body, onProgress, signal);
+      if (result.status < 300) {
+        counts.puts += 1;
+        counts.bytes += body.size;
+      }
+      return result;
+    },
+  };
+  return { transport, counts };
+}
+
+/**
+ * Fails every `period`-th PUT before anything is sent, alternately as a lost connection and
+ * as a 500, and sends the first part PUT with a forged signature, which the store refuses
+ * with 403 as it does an expired one.
+ */
+function flaky(inner: Transport, period: number) {
+  const log = { puts: 0, networkErrors: 0, serverErrors: 0, forgedStatus: 0 };
+  const transport: Transport = {
+    async put(url, headers, body, onProgress, signal): Promise<PutResult> {
+      log.puts += 1;
+      if (log.puts % period === 0) {
+        if ((log.networkErrors + log.serverErrors) % 2 === 0) {
+          log.networkErrors += 1;
+          throw new NetworkError('Injected: connection reset.');
+        }
+        log.serverErrors += 1;
+        return { status: 500, etag: null };
+      }
+      if (!log.forgedStatus && /[?&](part|partNumber)=/.test(url)) {
+        const result = await inner.put(forgeSignature(url), headers, body, onProgress, signal);
+        log.forgedStatus = result.status;
+        return result;
+      }
+      return inner.put(url, headers, body, onProgress, signal);
+    },
+  };
+  return { transport, log };
+}
+
+function forgeSignature(url: string): string {
+  const parsed = new URL(url);
+  const name = ['signature', 'X-Amz-Signature'].find((param) => parsed.searchParams.has(param));
+  if (!name) throw new Error(`No signature parameter in ${url}`);
+  const signature = parsed.searchParams.get(name)!;
+  parsed.searchParams.set(name, signature.replace(/^./, (c) => (c === 'A' ? 'B' : 'A')));
+  return parsed.toString();
+}
+
+describe.each([
+  { storage: 'local', database: 'pglite' },
+  { storage: 's3', database: 'postgres' },
+] as const)('upload engine on $storage storage', (setup) => {
+  let t: TestApp;
+  let session: Session;
+
+  beforeAll(async () => {
+    t = await startTestApp(setup);
+    session = await t.login();
+  });
+  afterAll(() => t?.close());
+
+  const apiClient = (fetchImpl?: typeof fetch) =>
+    new ApiClient({ baseUrl: t.baseUrl, headers: () => ({ Cookie: session.cookie, 'X-CSRFToken': session.csrf }), fetch: fetchImpl });
+
+  function uploaderWith(options: Partial<UploaderOptions> = {}) {
+    const api = options.api ?? apiClient();
+    return { api, uploader: createUploader({ api, transport: fetchTransport(), retry: FAST_RETRY, ...options }) };
+  }
+
+  const add = (uploader: ReturnType<typeof createUploader>, file: TestFile, kind: 'video' | 'photo' | 'cover' = 'video') =>
+    uploader.add(file.blob, { kind, filename: file.filename, lastModified: file.lastModified });
+
+  /** SHA-256 of the stored object, read back through a signed GET as a stream. */
+  async function storedSha256(key: string): Promise<string> {
+    const response = await fetch(await t.app.storage.presignGet(key, { expiresIn: 600 }));
+    expect(response.status).toBe(200);
+    const hash = createHash('sha256');
+    const reader = response.body!.getReader();
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) hash.update(chunk.value);
+    return hash.digest('hex');
+  }
+
+  it('uploads a 300 MB file in parts, byte for byte, with progress derived from the parts', async () => {
+    const { uploader, api } = uploaderWith();
+    const statuses: FileState['status'][] = [];
+    const progress: ProgressSnapshot[] = [];
+    uploader.on('state', ({ state }) => statuses.push(state.status));
+    uploader.on('progress', ({ overall }) => progress.push(overall));
+
+    const result = await add(uploader, big).done;
+
+    expect(result).toMatchObject({ size: big.blob.size, content_type: 'video/mp4', state: 'completed' });
+    expect(await storedSha256(result.key)).toBe(big.sha256);
+    expect((await api.getUpload(result.id)).strategy).toBe('multipart');
+    expect(statuses).toEqual(['queued', 'uploading', 'completing', 'completed']);
+    const loaded = progress.map((p) => p.loaded);
+    expect(loaded).toEqual([...loaded].sort((a, b) => a - b));
+    expect(progress.at(-1)).toMatchObject({ loaded: big.blob.size, total: big.blob.size, percent: 100, partsDone: 5, partCount: 5 });
+  });
+
+  it('pauses without losing stored parts and resumes without sending a byte twice', async () => {
+    const { transport, counts } = counting(fetchTransport());
+    const { uploader, api } = uploaderWith({ transport, concurrency: 1 });
+    const upload = add(uploader, medium);
+    const paused = new Promise<void>((resolve) =>
+      uploader.on('progress', ({ overall }) => {
+        if (overall.partsDone === 1 && upload.state.status === 'uploading') {
+          upload.pause();
+          resolve();
+        }
+      }),
+    );
+    await paused;
+    expect(upload.state.status).toBe('paused');
+    const stored = await api.getUpload(upload.uploadId!);
+    expect(stored.parts.map((part) => part.part_number)).toEqual([1]);
+
+    upload.resume();
+    const result = await upload.done;
+    expect(await storedSha256(result.key)).toBe(medium.sha256);
+    expect(counts).toEqual({ puts: 3, bytes: medium.blob.size });
+  });
+
+  it('resumes after a reload from the parts the server holds, sending only the missing ones', async () => {
+    const resumeStore = new MemoryResumeStore();
+    const before = uploaderWith({ resumeStore, concurrency: 1 }).uploader;
+    const first = add(before, medium);
+    await new Promise<void>((resolve) =>
+      before.on('progress', ({ overall }) => {
+        if (overall.partsDone === 1 && first.state.status === 'uploading') {
+          first.pause();
+          resolve();
+        }
+      }),
+    );
+    before.destroy(); // the page goes away with everything in memory
+
+    const { transport, counts } = counting(fetchTransport());
+    const after = uploaderWith({ resumeStore, transport }).uploader;
+    const states: FileState[] = [];
+    after.on('state', ({ state }) => states.push(state));
+    const again = add(after, medium);
+    const result = await again.done;
+
+    expect(again.uploadId).toBe(first.uploadId);
+    expect(states).toContainEqual({ status: 'uploading', resumedBytes: PART });
+    expect(counts).toEqual({ puts: 2, bytes: medium.blob.size - PART });
+    expect(await storedSha256(result.key)).toBe(medium.sha256);
+    expect(await resumeStore.get(resumeKey({ kind: 'video', ...medium, size: medium.blob.size }))).toBeUndefined();
+
+    // The page died after the server completed but before it forgot the upload: the same file again finds it done.
+    await resumeStore.set(resumeKey({ kind: 'video', ...medium, size: medium.blob.size }), {
+      uploadId: result.id,
+      filename: medium.filename,
+      size: medium.blob.size,
+      lastModified: medium.lastModified,
+      kind: 'video',
+      partSize: PART,
+    });
+    const recount = counting(fetchTransport());
+    const third = uploaderWith({ resumeStore, transport: recount.transport }).uploader;
+    expect(await add(third, medium).done).toEqual(result);
+    expect(recount.counts.puts).toBe(0);
+  });
+
+  it('cancels: the upload is aborted on the server and nothing stays in the store', async () => {
+    const { uploader, api } = uploaderWith({ concurrency: 1 });
+    const upload = add(uploader, medium);
+    const cancelled = new Promise<Promise<void>>((resolve) =>
+      uploader.on('progress', ({ overall }) => {
+        if (overall.partsDone === 1 && upload.state.status === 'uploading') resolve(upload.cancel());
+      }),
+    );
+    await (await cancelled);
+
+    expect(upload.state.status).toBe('cancelled');
+    await expect(upload.done).rejects.toBeInstanceOf(Interruption);
+    const state = await api.getUpload(upload.uploadId!);
+    expect(state.state).toBe('aborted');
+    expect(await t.app.storage.head(state.key)).toBeNull();
+    const row = await t.app.db.selectFrom('uploads').select('multipart_id').where('id', '=', state.id).executeTakeFirstOrThrow();
+    await expect(t.app.storage.listParts(state.key, row.multipart_id!)).rejects.toMatchObject({ code: 'no_such_upload' });
+  });
+
+  it('completes with every byte right when one PUT in ten fails and a part URL is refused', async () => {
+    const { transport, log } = flaky(fetchTransport(), 10);
+    const { uploader } = uploaderWith({ transport });
+    const retries: FileState[] = [];
+    uploader.on('state', ({ state }) => {
+      if (state.status === 'retrying') retries.push(state);
+    });
+    // One multipart file and seventeen single PUTs: twenty part PUTs, and the retries on top.
+    const smalls = await Promise.all(Array.from({ length: 17 }, (_, i) => randomFile(`small-${setup.storage}-${i}.jpg`, MiB + i, 'image/jpeg')));
+    const uploads = [add(uploader, medium), ...smalls.map((file) => add(uploader, file, 'photo'))];
+    const results = await Promise.all(uploads.map((upload) => upload.done));
+
+    expect(log.forgedStatus).toBe(403);
+    expect(log.networkErrors).toBeGreaterThanOrEqual(1);
+    expect(log.serverErrors).toBeGreaterThanOrEqual(1);
+    expect(retries.map((state) => state.status === 'retrying' && state.reason)).toEqual(expect.arrayContaining(['network', 'server']));
+    const expected = [medium, ...smalls].map((file) => file.sha256);
+    expect(await Promise.all(results.map((result) => storedSha256(result.key)))).toEqual(expected);
+  });
+
+  it('retries a completion whose answer was lost, and gets the same completed upload', async () => {
+    let cut = 0;
+    const losingFirstCompletion: typeof fetch = async (input, init) => {
+      const response = await fetch(input, init);
+      if (String(input).endsWith('/complete') && cut++ === 0) {
+        await response.arrayBuffer(); // the server did complete; only the answer is lost
+        throw new TypeError('fetch failed');
+      }
+      return response;
+    };
+    const { uploader } = uploaderWith({ api: apiClient(losingFirstCompletion) });
+    const small = await randomFile(`lost-answer-${setup.storage}.mp4`, 3 * MiB);
+    const result = await add(uploader, small).done;
+    expect(cut).toBe(2);
+    expect(await storedSha256(result.key)).toBe(small.sha256);
+  });
+
+  it('fails at once with the server’s message on a refusal that cannot heal', async () => {
+    const { uploader } = uploaderWith();
+    const exe = await randomFile(`setup-${setup.storage}.exe`, MiB, 'application/x-msdownload');
+    const upload = add(uploader, exe);
+    const failure = await upload.done.catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(UploadFailed);
+    expect(failure).toMatchObject({ healable: false, message: expect.stringMatching(/application\/x-msdownload are not accepted as a video/) });
+    expect(upload.state).toEqual({ status: 'failed', message: (failure as Error).message });
+  });
+});

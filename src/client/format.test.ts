@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { formatPercent, formatSize, formatSpeed, formatTimeRemaining, formatTransferred } from './format.ts';
+
+const MB = 1024 * 1024;
+
+describe('format', () => {
+  it.each([
+    [0, '0%'],
+    [45, '45%'],
+    [99.9, '99%'],
+    [100, '100%'],
+    [130, '100%'],
+    [-1, '0%'],
+  ])('percent %f → %s', (percent, text) => expect(formatPercent(percent)).toBe(text));
+
+  it.each([
+    [0, 0, '0.00 / 0.00 MB'],
+    [12.34 * MB, 56.78 * MB, '12.34 / 56.78 MB'],
+    [1, 1024 * MB, '0.00 / 1024.00 MB'],
+    [1.005 * MB, 2 * MB, '1.00 / 2.00 MB'],
+  ])('transferred %i of %i → %s', (loaded, total, text) => expect(formatTransferred(loaded, total)).toBe(text));
+
+  it.each([
+    [null, '0.0 MB/s'],
+    [0, '0.0 MB/s'],
+    [3.25 * MB, '3.3 MB/s'],
+    [120 * MB, '120.0 MB/s'],
+  ])('speed %j → %s', (speed, text) => expect(formatSpeed(speed)).toBe(text));
+
+  it.each([
+    [null, '--'],
+    [Number.POSITIVE_INFINITY, '--'],
+    [-3, '--'],
+    [0, '0 s'],
+    [45, '45 s'],
+    [44.2, '45 s'],
+    [59, '59 s'],
+    [60, '1 min 00 s'],
+    [125, '2 min 05 s'],
+    [3599, '59 min 59 s'],
+    [3600, '1 h 00 min'],
+    [3720, '1 h 02 min'],
+    [26 * 3600, '26 h 00 min'],
+  ])('time remaining %j → %s', (seconds, text) => expect(formatTimeRemaining(seconds)).toBe(text));
+
+  it.each([
+    [0, '0.00 MB'],
+    [820 * MB, '820.00 MB'],
+    [1023.99 * MB, '1023.99 MB'],
+    [1024 * MB, '1.00 GB'],
+    [4.27 * 1024 * MB, '4.27 GB'],
+  ])('size %i → %s', (bytes, text) => expect(formatSize(bytes)).toBe(text));
+});

@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { allOrNothing, PartQueue } from './part-queue.ts';
+
+/** A task that records when it runs and finishes when told. */
+function gate() {
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  return { open, opened };
+}
+
+describe('PartQueue', () => {
+  it('runs at most `limit` tasks at once, the waiting ones by priority then arrival', async () => {
+    const queue = new PartQueue(2);
+    const signal = new AbortController().signal;
+    const started: string[] = [];
+    let running = 0;
+    let peak = 0;
+    const gates = new Map<string, ReturnType<typeof gate>>();
+    const task = (priority: number, name: string) => {
+      gates.set(name, gate());
+      return queue.run(priority, signal, async () => {
+        started.push(name);
+        peak = Math.max(peak, ++running);
+        await gates.get(name)!.opened;
+        running -= 1;
+      });
+    };
+    const all = [task(1, 'b1'), task(1, 'b2'), task(1, 'b3'), task(0, 'a1'), task(2, 'c1'), task(0, 'a2')];
+    for (const name of ['b1', 'b2', 'a1', 'a2', 'b3', 'c1']) {
+      await Promise.resolve();
+      gates.get(name)!.open();
+      await new Promise((resolve) => setTimeout(resolve));
+    }
+    await Promise.all(all);
+    expect(started).toEqual(['b1', 'b2', 'a1', 'a2', 'b3', 'c1']);
+    expect(peak).toBe(2);
+  });
+
+  it('drops a waiting task whose signal aborts, and frees nothing it did not take', async () => {
+    const queue = new PartQueue(1);
+    const first = gate();
+    const running = queue.run(0, new AbortController().signal, () => first.opened);
+    const controller = new AbortController();
+    const waiting = queue.run(0, controller.signal, async () => 'never');
+    controller.abort(new Error('paused'));
+    await expect(waiting).rejects.toThrow('paused');
+    first.open();
+    await running;
+    await expect(queue.run(0, new AbortController().signal, async () => 'next')).resolves.toBe('next');
+  });
+
+  it('refuses a limit below one', () => {
+    expect(() => new PartQueue(0)).toThrow(RangeError);
+  });
+});
+
+describe('allOrNothing', () => {
+  it('aborts the other tasks on the first failure and rethrows it once all settled', async () => {
+    const failure = new Error('part 2 failed');
+    const settled: string[] = [];
+    const waitForAbort = (signal: AbortSignal) =>
+      new Promise((_, reject) => signal.addEventListener('abort', () => {
+        settled.push('aborted');
+        reject(signal.reason);
+      }));
+    const run = allOrNothing([waitForAbort, async () => { throw failure; }, waitForAbort], new AbortController().signal);
+    await expect(run).rejects.toBe(failure);
+    expect(settled).toEqual(['aborted', 'aborted']);
+  });
+
+  it('passes the outer abort reason to every task', async () => {
+    const controller = new AbortController();
+    const reasons: unknown[] = [];
+    const task = (signal: AbortSignal) => new Promise((_, reject) => signal.addEventListener('abort', () => {
+      reasons.push(signal.reason);
+      reject(signal.reason);
+    }));
+    const run = allOrNothing([task, task], controller.signal);
+    const pause = new Error('pause');
+    controller.abort(pause);
+    await expect(run).rejects.toBe(pause);
+    expect(reasons).toEqual([pause, pause]);
+  });
+});

@@ -1,0 +1,95 @@
+/** Accounts through the pages, as a browser uses them: setup link, login, throttling, logout. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createUser, issueSetupToken } from '../src/auth/users.ts';
+import { loginAs, startTestApp, TEST_PASSWORD, type TestApp } from './harness.ts';
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await startTestApp();
+});
+afterAll(() => t?.close());
+
+const csrfCookie = async () => /csrftoken=([^;]+)/.exec((await fetch(`${t.baseUrl}/login`)).headers.get('set-cookie') ?? '')![1]!;
+
+async function postForm(path: string, fields: Record<string, string>, csrf: string, cookie = '') {
+  return fetch(t.baseUrl + path, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: `csrftoken=${csrf}${cookie ? '; ' + cookie : ''}` },
+    body: new URLSearchParams(fields).toString(),
+  });
+}
+
+describe('first admin', () => {
+  it('creates the admin once through the one-time setup link', async () => {
+    const token = await issueSetupToken(t.app.db);
+    const page = await fetch(`${t.baseUrl}/setup/${token}`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('Create the admin account');
+    const csrf = await csrfCookie();
+    const weak = await postForm(`/setup/${token}`, { email: 'boss@example.com', password: 'short', csrf_token: csrf }, csrf);
+    expect(weak.status).toBe(400);
+    expect(await weak.text()).toContain('at least 10 characters');
+    const created = await postForm(`/setup/${token}`, { email: 'boss@example.com', password: TEST_PASSWORD, csrf_token: csrf }, csrf);
+    expect(created.status).toBe(303);
+    expect(created.headers.get('set-cookie')).toMatch(/airlift_session=[^;]+;.*HttpOnly.*SameSite=Lax/i);
+    const admin = await t.app.db.selectFrom('users').selectAll().where('email', '=', 'boss@example.com').executeTakeFirstOrThrow();
+    expect(admin.is_admin).toBe(true);
+    // The link is spent.
+    expect((await fetch(`${t.baseUrl}/setup/${token}`)).status).toBe(404);
+    const replay = await postForm(`/setup/${token}`, { email: 'second@example.com', password: TEST_PASSWORD, csrf_token: csrf }, csrf);
+    expect(replay.status).toBe(404);
+    expect(await t.app.db.selectFrom('users').selectAll().where('email', '=', 'second@example.com').executeTakeFirst()).toBeUndefined();
+  });
+});
+
+describe('login and logout', () => {
+  beforeAll(async () => {
+    await createUser(t.app.db, { email: 'editor@example.com', password: TEST_PASSWORD, isAdmin: false });
+  });
+
+  it('sends pages to the login form and back after logging in', async () => {
+    const res = await fetch(`${t.baseUrl}/videos/new`, { redirect: 'manual' });
+    expect(res.status).toBe(302);
+    expect(res.headers.get('location')).toBe('/login?next=%2Fvideos%2Fnew');
+    const csrf = await csrfCookie();
+    const login = await postForm('/login', { email: 'EDITOR@example.com', password: TEST_PASSWORD, csrf_token: csrf, next: '/videos/new' }, csrf);
+    expect(login.status).toBe(303);
+    expect(login.headers.get('location')).toBe('/videos/new');
+  });
+
+  it('never redirects off the site after login', async () => {
+    const csrf = await csrfCookie();
+    const login = await postForm('/login', { email: 'editor@example.com', password: TEST_PASSWORD, csrf_token: csrf, next: '//evil.example/' }, csrf);
+    expect(login.headers.get('location')).toBe('/');
+  });
+
+  it('refuses a login form without its CSRF token', async () => {
+    const csrf = await csrfCookie();
+    const res = await postForm('/login', { email: 'editor@example.com', password: TEST_PASSWORD }, csrf);
+    expect(res.status).toBe(403);
+    expect(res.headers.get('set-cookie') ?? '').not.toContain('airlift_session');
+  });
+
+  it('slows down repeated failures: 429 after five, even with the right password', async () => {
+    await createUser(t.app.db, { email: 'target@example.com', password: TEST_PASSWORD, isAdmin: false });
+    const csrf = await csrfCookie();
+    for (let i = 0; i < 5; i++) {
+      const wrong = await postForm('/login', { email: 'target@example.com', password: 'wrong password!', csrf_token: csrf }, csrf);
+      expect(wrong.status).toBe(401);
+      expect(await wrong.text()).toContain('Wrong email or password.');
+    }
+    const blocked = await postForm('/login', { email: 'target@example.com', password: TEST_PASSWORD, csrf_token: csrf }, csrf);
+    expect(blocked.status).toBe(429);
+    expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(await blocked.text()).toContain('Too many failed attempts');
+  });
+
+  it('ends the session on logout', async () => {
+    const session = await loginAs(t.baseUrl, 'editor@example.com', TEST_PASSWORD);
+    expect((await t.request('GET', '/api/v1/videos', { session })).status).toBe(200);
+    const out = await t.request('POST', '/logout', { session, body: `csrf_token=${session.csrf}`, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    expect(out.status).toBe(303);
+    expect((await t.request('GET', '/api/v1/videos', { session })).status).toBe(401);
+  });
+});

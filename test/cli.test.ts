@@ -1,0 +1,102 @@
+/** The `airlift` command as users run it: a real process on a fresh DATA_DIR. */
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { freePort, loginAs } from './harness.ts';
+
+const BIN = fileURLToPath(new URL('../bin/airlift.js', import.meta.url));
+const dirs: string[] = [];
+afterEach(async () => {
+  for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true });
+});
+
+async function dataDir() {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'airlift-cli-'));
+  dirs.push(dir);
+  return dir;
+}
+
+function airlift(args: string[], env: Record<string, string>, stdin = ''): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH!, LOG_LEVEL: 'warn', ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d));
+    child.stderr.on('data', (d: Buffer) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(stdin);
+  });
+}
+
+/** Starts `airlift serve` and resolves once it printed its setup link (or ready line). */
+function serve(env: Record<string, string>) {
+  const child = spawn(process.execPath, [BIN, 'serve'], { env: { PATH: process.env.PATH!, LOG_LEVEL: 'info', ...env } });
+  let output = '';
+  const ready = new Promise<string>((resolve, reject) => {
+    child.stdout.on('data', (d: Buffer) => {
+      output += d;
+      if (output.includes('/setup/') || output.includes('Airlift is ready')) resolve(output);
+    });
+    child.stderr.on('data', (d: Buffer) => (output += d));
+    child.on('close', (code) => reject(new Error(`serve exited with ${code}: ${output}`)));
+  });
+  const stopped = new Promise((resolve) => child.on('close', resolve));
+  return { ready, stop: () => (child.kill('SIGTERM'), stopped) };
+}
+
+describe('airlift CLI', () => {
+  it('creates a user from a password on standard input, who can then log in', async () => {
+    const DATA_DIR = await dataDir();
+    const created = await airlift(['user', 'create', '--email', 'cli@example.com', '--admin', '--password-stdin'], { DATA_DIR }, 'a long cli password\n');
+    expect(created.stderr).toBe('');
+    expect(created.stdout).toContain('Created admin cli@example.com.');
+    expect(created.code).toBe(0);
+    const again = await airlift(['user', 'create', '--email', 'CLI@example.com', '--password-stdin'], { DATA_DIR }, 'another long password');
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('already exists');
+
+    const port = await freePort();
+    const server = serve({ DATA_DIR, PORT: String(port), HOST: '127.0.0.1' });
+    try {
+      const output = await server.ready;
+      expect(output).not.toContain('/setup/');
+      await loginAs(`http://127.0.0.1:${port}`, 'cli@example.com', 'a long cli password');
+      // While the server holds the embedded database, a second process refuses clearly and harms nothing.
+      const blocked = await airlift(['user', 'create', '--email', 'late@example.com', '--password-stdin'], { DATA_DIR }, 'a long password here');
+      expect(blocked.code).toBe(1);
+      expect(blocked.stderr).toMatch(/embedded database is in use by "airlift serve" \(process \d+/);
+    } finally {
+      await server.stop();
+    }
+    const migrated = await airlift(['migrate'], { DATA_DIR });
+    expect(migrated.stdout).toContain('The database is up to date.');
+  });
+
+  it('prints a one-time setup link when there is no user yet', async () => {
+    const DATA_DIR = await dataDir();
+    const port = await freePort();
+    const server = serve({ DATA_DIR, PORT: String(port), HOST: '127.0.0.1' });
+    try {
+      const link = /(http:\/\/\S+\/setup\/[\w-]+)/.exec(await server.ready)![1]!;
+      expect((await fetch(link)).status).toBe(200);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('stops with a message naming what is wrong in the configuration', async () => {
+    const half = await airlift(['serve'], { DATA_DIR: await dataDir(), R2_ACCESS_KEY_ID: 'x', R2_BUCKET_NAME: 'b' });
+    expect(half.code).toBe(1);
+    expect(half.stderr).toContain('R2_SECRET_ACCESS_KEY, R2_ENDPOINT_URL are missing');
+    const usage = await airlift(['frobnicate'], {});
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toContain('Unknown command "frobnicate"');
+    const noStdin = await airlift(['user', 'create', '--email', 'a@b.co'], { DATA_DIR: await dataDir() });
+    expect(noStdin.code).toBe(2);
+    expect(noStdin.stderr).toContain('--password-stdin');
+  });
+});
