@@ -5,7 +5,10 @@ import type { AppContext } from './context.ts';
 import { migrate, openDatabase, type Database } from './db/index.ts';
 import { DataDirLockedError } from './db/lock.ts';
 import { AppError } from './errors.ts';
+import { applyCors } from './ops/cors.ts';
+import { doctor } from './ops/doctor.ts';
 import { serve } from './server.ts';
+import { StorageError } from './storage/driver.ts';
 import { createStorage } from './storage/index.ts';
 import { sweep } from './uploads/sweep.ts';
 
@@ -83,6 +86,24 @@ const COMMANDS: Record<string, (args: string[], config: Config) => Promise<numbe
     const user = await withDatabase(config, 'airlift user create', ({ db }) => createUser(db, { email: values.email!, password, isAdmin: values.admin! }));
     console.log(`Created ${user.is_admin ? 'admin' : 'user'} ${user.email}.`);
     return 0;
+  },
+
+  async storage(args, config) {
+    if (args[0] !== 'cors' || args.length > 1) {
+      console.error('Usage: airlift storage cors');
+      return 2;
+    }
+    try {
+      return await applyCors(config, console.log);
+    } catch (error) {
+      if (!(error instanceof StorageError)) throw error;
+      console.error(`airlift storage cors: ${error.message}`);
+      return 1;
+    }
+  },
+
+  async doctor(_args, config) {
+    return doctor(config, console.log);
   },
 
   async sweep(_args, config) {

@@ -38,10 +38,10 @@ describe.each(['local', 's3'] as const)('browser on %s storage', (storage) => {
     browser = await launchChromium();
     page = await browser.context.newPage();
     await page.goto(`${t.baseUrl}/`);
-    await expect.poll(() => page.url()).toContain('/login');
+    await page.waitForURL(/\/login\?next=/);
     await page.fill('input[name=email]', email);
     await page.fill('input[name=password]', TEST_PASSWORD);
-    await page.click('button[type=submit]');
+    await page.click('form[action="/login"] button[type=submit]');
     await page.waitForURL(`${t.baseUrl}/`);
   });
   afterAll(async () => {
@@ -111,8 +111,7 @@ describe.each(['local', 's3'] as const)('browser on %s storage', (storage) => {
     await page.setInputFiles('#coverFileInput', { name: 'cover.png', mimeType: 'image/png', buffer: cover });
     await page.setInputFiles('#videoFileInput', { name: 'launch.mp4', mimeType: 'video/mp4', buffer: video });
     await expect.poll(() => page.textContent('label[data-for=videoFileInput] .dropzone-file')).toContain('launch.mp4');
-    await page.click('button[type=submit]');
-    await expect(page.locator('#uploadProgress')).toBeTruthy();
+    await page.click('form[data-upload-form] button[type=submit]');
     await page.waitForSelector('#uploadResult a[href^="/videos/"]', { timeout: 60_000 });
 
     expect(await page.getAttribute('#uploadResult', 'role')).toBe('status');
@@ -139,7 +138,7 @@ describe.each(['local', 's3'] as const)('browser on %s storage', (storage) => {
     await page.goto(`${t.baseUrl}/photos/new`);
     await page.fill('input[name=title]', 'Roof');
     await page.setInputFiles('#photoFileInput', { name: 'roof.png', mimeType: 'image/png', buffer: cover });
-    await page.click('button[type=submit]');
+    await page.click('form[data-upload-form] button[type=submit]');
     await page.waitForSelector('#uploadResult a[href^="/photos/"]');
     expect(await page.textContent('#uploadResult')).toContain('Photo saved.');
 
@@ -181,7 +180,7 @@ describe.each(['local', 's3'] as const)('browser on %s storage', (storage) => {
     );
     await page.fill('input[name=title]', 'Playable');
     await page.setInputFiles('#videoFileInput', { name: 'clip.webm', mimeType: 'video/webm', buffer: webm });
-    await page.click('button[type=submit]');
+    await page.click('form[data-upload-form] button[type=submit]');
     await page.waitForSelector('#uploadResult a[href^="/videos/"]');
     await page.click('#uploadResult a');
     await page.waitForFunction(() => {
@@ -195,7 +194,7 @@ describe.each(['local', 's3'] as const)('browser on %s storage', (storage) => {
     await page.goto(`${t.baseUrl}/photos/new`);
     await page.fill('input[name=title]', 'Not a photo');
     await page.setInputFiles('#photoFileInput', { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('hello') });
-    await page.click('button[type=submit]');
+    await page.click('form[data-upload-form] button[type=submit]');
     await page.waitForSelector('#uploadResult[role=alert]');
     expect(await page.textContent('#uploadResult')).toMatch(/not accepted|not allowed|type/i);
     expect(await t.app.db.selectFrom('photos').selectAll().where('title', '=', 'Not a photo').execute()).toEqual([]);

@@ -12,7 +12,7 @@ import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type Session, type TestApp } from '../../test/harness.ts';
 import { ApiClient } from './api.ts';
-import { createUploader, type FileState, type ProgressSnapshot, type UploaderOptions } from './engine.ts';
+import { createUploader, type FileState, type ProgressSnapshot, type Uploader, type UploaderOptions } from './engine.ts';
 import { Interruption, NetworkError, UploadFailed } from './errors.ts';
 import { fetchTransport } from './fetch-transport.ts';
 import { MemoryResumeStore, resumeKey } from './resume-store.ts';
@@ -112,6 +112,20 @@ function forgeSignature(url: string): string {
   return parsed.toString();
 }
 
+/** Runs `action` once, as soon as the first part is stored, and waits for what it returns. */
+async function afterFirstPart(uploader: Uploader, action: () => unknown): Promise<void> {
+  let done!: Promise<unknown>;
+  await new Promise<void>((resolve) => {
+    const off = uploader.on('progress', ({ overall }) => {
+      if (overall.partsDone < 1) return;
+      off();
+      done = Promise.resolve(action());
+      resolve();
+    });
+  });
+  await done;
+}
+
 describe.each([
   { storage: 'local', database: 'pglite' },
   { storage: 's3', database: 'postgres' },
@@ -133,7 +147,7 @@ describe.each([
     return { api, uploader: createUploader({ api, transport: fetchTransport(), retry: FAST_RETRY, ...options }) };
   }
 
-  const add = (uploader: ReturnType<typeof createUploader>, file: TestFile, kind: 'video' | 'photo' | 'cover' = 'video') =>
+  const add = (uploader: Uploader, file: TestFile, kind: 'video' | 'photo' | 'cover' = 'video') =>
     uploader.add(file.blob, { kind, filename: file.filename, lastModified: file.lastModified });
 
   /** SHA-256 of the stored object, read back through a signed GET as a stream. */
@@ -168,15 +182,7 @@ describe.each([
     const { transport, counts } = counting(fetchTransport());
     const { uploader, api } = uploaderWith({ transport, concurrency: 1 });
     const upload = add(uploader, medium);
-    const paused = new Promise<void>((resolve) =>
-      uploader.on('progress', ({ overall }) => {
-        if (overall.partsDone === 1 && upload.state.status === 'uploading') {
-          upload.pause();
-          resolve();
-        }
-      }),
-    );
-    await paused;
+    await afterFirstPart(uploader, () => upload.pause());
     expect(upload.state.status).toBe('paused');
     const stored = await api.getUpload(upload.uploadId!);
     expect(stored.parts.map((part) => part.part_number)).toEqual([1]);
@@ -191,14 +197,7 @@ describe.each([
     const resumeStore = new MemoryResumeStore();
     const before = uploaderWith({ resumeStore, concurrency: 1 }).uploader;
     const first = add(before, medium);
-    await new Promise<void>((resolve) =>
-      before.on('progress', ({ overall }) => {
-        if (overall.partsDone === 1 && first.state.status === 'uploading') {
-          first.pause();
-          resolve();
-        }
-      }),
-    );
+    await afterFirstPart(before, () => first.pause());
     before.destroy(); // the page goes away with everything in memory
 
     const { transport, counts } = counting(fetchTransport());
@@ -232,12 +231,7 @@ describe.each([
   it('cancels: the upload is aborted on the server and nothing stays in the store', async () => {
     const { uploader, api } = uploaderWith({ concurrency: 1 });
     const upload = add(uploader, medium);
-    const cancelled = new Promise<Promise<void>>((resolve) =>
-      uploader.on('progress', ({ overall }) => {
-        if (overall.partsDone === 1 && upload.state.status === 'uploading') resolve(upload.cancel());
-      }),
-    );
-    await (await cancelled);
+    await afterFirstPart(uploader, () => upload.cancel());
 
     expect(upload.state.status).toBe('cancelled');
     await expect(upload.done).rejects.toBeInstanceOf(Interruption);

@@ -569,7 +569,7 @@ export class LocalStore implements StorageDriver {
       if (isMissing(error)) return [];
       throw error;
     });
-    // Newest first: one may be replaced while we look, and then the next one is the part.
+    // Newest first; an older version may linger a moment until the newer one's commit removes it.
     for (const name of names.filter((n) => PART_VERSION.test(n)).sort().reverse()) {
       const file = path.join(partDir, name);
       const stats = await stat(file).catch((error: unknown) => {

@@ -22,6 +22,7 @@ export function layout(request: FastifyRequest, title: string, content: SafeHtml
   <meta charset="utf-8">
   <meta name="viewport" content="width=device-width, initial-scale=1">
   <title>${title} · Airlift</title>
+  <link rel="icon" href="data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 16 16'%3E%3Cpath d='M8 2 15 14H1z' fill='%234f46e5'/%3E%3C/svg%3E">
   <link rel="stylesheet" href="${assets.style}">
   <script type="module" src="${assets.script}"></script>
 </head>
