@@ -38,7 +38,8 @@ export interface AppParts {
   database?: Database;
   /** A storage driver; when absent the app creates (and closes) the configured one. */
   storage?: StorageDriver;
-  logger?: boolean;
+  /** false for no logs; a stream to capture them (tests); else JSON lines on standard output. */
+  logger?: boolean | { write(line: string): void };
 }
 
 /** The whole application, ready for `listen()` or `inject()`. */
@@ -54,7 +55,7 @@ export async function buildApp(config: Config, parts: AppParts = {}): Promise<Fa
   }
 
   const app = Fastify({
-    logger: parts.logger === false ? false : loggerOptions(config.logLevel),
+    logger: parts.logger === false ? false : { ...loggerOptions(config.logLevel), ...(typeof parts.logger === 'object' && { stream: parts.logger }) },
     trustProxy: true,
     // Signed URLs and keys are long; Fastify's default of 100 characters is too short.
     routerOptions: { maxParamLength: 2048 },

@@ -1,4 +1,4 @@
-import type { FastifyServerOptions } from 'fastify';
+import type { FastifyLoggerOptions } from 'fastify';
 
 /** Query parameters that carry signatures or credentials: never written to a log. */
 const SECRET_PARAMS = /([?&](?:sig|signature|X-Amz-Signature|X-Amz-Credential|X-Amz-Security-Token|token)=)[^&]*/gi;
@@ -6,7 +6,7 @@ const SECRET_PARAMS = /([?&](?:sig|signature|X-Amz-Signature|X-Amz-Credential|X-
 export const redactUrl = (url: string) => url.replace(SECRET_PARAMS, '$1[redacted]');
 
 /** pino options: JSON lines, no cookies, CSRF tokens or signatures in them. */
-export function loggerOptions(level: string): FastifyServerOptions['logger'] {
+export function loggerOptions(level: string): FastifyLoggerOptions & { redact: string[]; serializers: object } {
   return {
     level,
     redact: ['req.headers.cookie', 'req.headers["x-csrftoken"]', 'req.headers.authorization', 'res.headers["set-cookie"]'],

@@ -73,6 +73,8 @@ export interface TestAppOptions {
   storage?: 'local' | 's3';
   database?: 'pglite' | 'postgres';
   env?: Record<string, string>;
+  /** Receives the server's JSON log lines. */
+  logStream?: { write(line: string): void };
 }
 
 let bucketCount = 0;
@@ -110,7 +112,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     Object.assign(env, options.env);
     const config = loadConfig(env);
     database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir, command: 'test' });
-    const app = await buildApp(config, { database, logger: env.LOG_LEVEL !== 'silent' });
+    const app = await buildApp(config, { database, logger: options.logStream ?? env.LOG_LEVEL !== 'silent' });
     cleanups.unshift(async () => {
       await app.close();
       await database!.close();

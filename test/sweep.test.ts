@@ -1,0 +1,56 @@
+/** The sweeper: uploads started and never completed leave nothing behind, on both stores. */
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { UploadCreated } from '../src/shared/api.ts';
+import { sweep } from '../src/uploads/sweep.ts';
+import { startTestApp, type Session, type TestApp } from './harness.ts';
+
+const MiB = 1024 * 1024;
+
+describe.each(['local', 's3'] as const)('sweep on %s storage', (storage) => {
+  let t: TestApp;
+  let session: Session;
+  beforeAll(async () => {
+    t = await startTestApp({ storage });
+    session = await t.login();
+  });
+  afterAll(() => t?.close());
+
+  async function create(size: number): Promise<UploadCreated> {
+    const res = await t.request('POST', '/api/v1/uploads', { session, json: { filename: 'v.mp4', size, content_type: 'video/mp4', kind: 'video' } });
+    expect(res.status).toBe(201);
+    return (await res.json()) as UploadCreated;
+  }
+
+  it('aborts expired tickets and orphan multipart uploads, and keeps what is live or saved', async () => {
+    // An abandoned single PUT whose bytes arrived, and an abandoned multipart upload with one part stored.
+    const single = await create(1000);
+    await fetch(single.url!, { method: 'PUT', headers: single.headers, body: new Uint8Array(randomBytes(1000)) });
+    const multi = await create(100 * MiB);
+    expect(multi.strategy).toBe('multipart');
+    const signed = (await (await t.request('POST', `/api/v1/uploads/${multi.id}/parts`, { session, json: { part_numbers: [1] } })).json()) as { parts: { url: string; headers: Record<string, string> }[] };
+    const part = await fetch(signed.parts[0]!.url, { method: 'PUT', headers: signed.parts[0]!.headers, body: new Uint8Array(multi.part_size) });
+    expect(part.status).toBe(200);
+    // A multipart upload the store holds but no ticket knows (its ticket row was lost).
+    const orphanKey = `videos/${crypto.randomUUID()}.mp4`;
+    const orphanId = await t.app.storage.createMultipart(orphanKey, { contentType: 'video/mp4' });
+    // A live upload, which must survive.
+    const live = await create(100 * MiB);
+
+    // Nothing has expired yet: the sweep keeps everything.
+    expect(await sweep(t.app)).toEqual({ expiredTickets: 0, orphanMultipart: 0 });
+    await t.app.db.updateTable('uploads').set({ expires_at: new Date(Date.now() - 1000) }).where('id', 'in', [single.id, multi.id]).execute();
+    const later = new Date(Date.now() + 2 * 3600 * 1000);
+    await t.app.db.updateTable('uploads').set({ expires_at: new Date(later.getTime() + 3600 * 1000) }).where('id', '=', live.id).execute();
+
+    const result = await sweep(t.app, later);
+    expect(result).toEqual({ expiredTickets: 2, orphanMultipart: 1 });
+    expect(await t.app.storage.head(single.key)).toBeNull();
+    const states = await t.app.db.selectFrom('uploads').select(['id', 'state']).where('id', 'in', [single.id, multi.id, live.id]).execute();
+    expect(Object.fromEntries(states.map((s) => [s.id, s.state]))).toEqual({ [single.id]: 'aborted', [multi.id]: 'aborted', [live.id]: 'pending' });
+    const left = (await t.app.storage.listIncompleteMultipart(later)).map((u) => u.key);
+    expect(left).toEqual([live.key]);
+    expect(left).not.toContain(orphanKey);
+    await expect(t.app.storage.listParts(orphanKey, orphanId)).rejects.toThrow();
+  });
+});
