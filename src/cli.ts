@@ -6,7 +6,7 @@ import { migrate, openDatabase, type Database } from './db/index.ts';
 import { DataDirLockedError } from './db/lock.ts';
 import { AppError } from './errors.ts';
 import { applyCors } from './ops/cors.ts';
-import { doctor } from './ops/doctor.ts';
+import { doctor, formatVerdict } from './ops/doctor.ts';
 import { serve } from './server.ts';
 import { StorageError } from './storage/driver.ts';
 import { createStorage } from './storage/index.ts';
@@ -93,13 +93,7 @@ const COMMANDS: Record<string, (args: string[], config: Config) => Promise<numbe
       console.error('Usage: airlift storage cors');
       return 2;
     }
-    try {
-      return await applyCors(config, console.log);
-    } catch (error) {
-      if (!(error instanceof StorageError)) throw error;
-      console.error(`airlift storage cors: ${error.message}`);
-      return 1;
-    }
+    return applyCors(config, console.log);
   },
 
   async doctor(_args, config) {
@@ -125,7 +119,11 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   try {
     return await run(args, loadConfig(env));
   } catch (error) {
-    if (error instanceof ConfigError || error instanceof DataDirLockedError || error instanceof AppError) {
+    if (command === 'doctor' && error instanceof ConfigError) {
+      console.log(formatVerdict({ status: 'fail', check: 'Configuration', message: error.message }));
+      return 1;
+    }
+    if (error instanceof ConfigError || error instanceof DataDirLockedError || error instanceof AppError || error instanceof StorageError) {
       console.error(`airlift ${command}: ${error.message}`);
       return 1;
     }

@@ -92,6 +92,9 @@ describe('airlift CLI', () => {
     const half = await airlift(['serve'], { DATA_DIR: await dataDir(), R2_ACCESS_KEY_ID: 'x', R2_BUCKET_NAME: 'b' });
     expect(half.code).toBe(1);
     expect(half.stderr).toContain('R2_SECRET_ACCESS_KEY, R2_ENDPOINT_URL are missing');
+    const doctor = await airlift(['doctor'], { DATA_DIR: await dataDir(), R2_ENDPOINT_URL: 'https://x.r2.cloudflarestorage.com' });
+    expect(doctor.code).toBe(1);
+    expect(doctor.stdout).toContain('✗ Configuration: R2 storage is half configured');
     const usage = await airlift(['frobnicate'], {});
     expect(usage.code).toBe(2);
     expect(usage.stderr).toContain('Unknown command "frobnicate"');

@@ -149,7 +149,7 @@ describe('airlift storage cors and doctor on an S3 bucket', () => {
     expect(line(doctor.lines, 'Credentials and bucket')).toMatch(/^✗ There is no bucket "airlift-no-such-bucket" .*check R2_BUCKET_NAME/);
     const cors = await airlift(['storage', 'cors'], env);
     expect(cors.code).toBe(1);
-    expect(cors.output).toMatch(/airlift storage cors: There is no bucket "airlift-no-such-bucket" .*check R2_BUCKET_NAME/);
+    expect(cors.output).toMatch(/airlift storage: There is no bucket "airlift-no-such-bucket" .*check R2_BUCKET_NAME/);
   });
 
   it('names a bucket without CORS rules as the one failure, and the round trip still passes', async () => {

@@ -69,7 +69,7 @@ describe('storage errors reach the API user as their own clear message', () => {
   // Known gap, in S3Store.head: a HEAD answer has no body, so a missing bucket's 404 reads as a
   // missing object and the save says "The file has not reached the storage yet" (409). Once head()
   // tells the two apart (e.g. a ranged GET on 404, as explainForbidden does on 403), turn this into `it`.
-  it.fails('a missing bucket, when a seed upload is saved (known gap: reported as a missing object)', async () => {
+  it('a missing bucket, when a seed upload is saved', async () => {
     const { app, session } = await s3App({ R2_BUCKET_NAME: 'airlift-no-such-bucket' });
     const saved = await seedSave(app, session);
     expect(((await saved.json()) as ErrorBody).error).toEqual({ code: 'storage_no_such_bucket', message: expect.stringMatching(NO_BUCKET) });

@@ -157,12 +157,13 @@ export async function createS3Store(config: R2Config): Promise<S3Store> {
           lastModified: out.LastModified ?? new Date(0),
         };
       } catch (error) {
-        const name = errorCode(error);
-        if (name === 'NotFound' || name === 'NoSuchKey') return null;
         const context = { ...base, operation: 'HeadObject', key };
-        // A HEAD answer has no body, so a 403 does not say why: ask again with a GET, whose answer does.
-        if (httpStatus(error) === 403) throw await explainForbidden(client, context, error);
-        throw storageErrorFrom(error, context);
+        // A HEAD answer has no body, so a 403 or 404 does not say why: ask again with a GET, whose answer does.
+        const status = httpStatus(error);
+        if (status !== 403 && status !== 404) throw storageErrorFrom(error, context);
+        const why = await explainHeadFailure(client, context);
+        if (status === 404 && (!why || why.code !== 'no_such_bucket')) return null;
+        throw why ?? storageErrorFrom(error, context);
       }
     },
 
@@ -224,14 +225,15 @@ export async function createS3Store(config: R2Config): Promise<S3Store> {
   return store;
 }
 
-async function explainForbidden(client: S3Client, context: StorageErrorContext & { key: string }, headError: unknown): Promise<StorageError> {
+/** The error a one-byte GET of the key meets (its answer has a body that names the cause), or null if it works. */
+async function explainHeadFailure(client: S3Client, context: StorageErrorContext & { key: string }): Promise<StorageError | null> {
   try {
     const out = await client.send(new GetObjectCommand({ Bucket: context.bucket, Key: context.key, Range: 'bytes=0-0' }));
     (out.Body as { destroy?: () => void } | undefined)?.destroy?.();
+    return null;
   } catch (error) {
-    if (httpStatus(error) === 403) return storageErrorFrom(error, context);
+    return errorCode(error) === 'NoSuchKey' ? null : storageErrorFrom(error, context);
   }
-  return storageErrorFrom(headError, context);
 }
 
 /**
