@@ -122,7 +122,12 @@ describe('storage errors reach the API user as their own clear message', () => {
 
     const completed = await app.request('POST', `/api/v1/uploads/${upload.id}/complete`, { session, json: { parts: [] } });
     expect(completed.status).toBe(409);
-    expect(((await completed.json()) as ErrorBody).error).toEqual({ code: 'upload_expired', message: 'This upload has expired; start a new one.' });
+    expect(((await completed.json()) as ErrorBody).error).toEqual({ code: 'object_missing', message: 'The file has not reached the storage yet: upload it first, then save.' });
+    // The ticket outlives its URL: a fresh one is signed on demand, and the upload goes through.
+    const resigned = await app.request('POST', `/api/v1/uploads/${upload.id}/parts`, { session, json: { part_numbers: [1] } });
+    const [fresh] = ((await resigned.json()) as { parts: { url: string; headers: Record<string, string> }[] }).parts;
+    expect((await fetch(fresh!.url, { method: 'PUT', headers: fresh!.headers, body })).status).toBe(200);
+    expect((await app.request('POST', `/api/v1/uploads/${upload.id}/complete`, { session, json: { parts: [] } })).status).toBe(200);
     const saved = await app.request('POST', '/api/save-photo-metadata/', { session, json: { title: 't', description: '', file_key } });
     expect(saved.status).toBe(409);
     expect(((await saved.json()) as ErrorBody).error).toEqual({ code: 'object_missing', message: 'The file has not reached the storage yet: upload it first, then save.' });

@@ -92,8 +92,8 @@ export class Uploader {
       partMd5: options.partMd5,
       onState: (upload) => this.#emitter.emit('state', { upload, state: upload.state }),
       onProgress: (upload) => {
-        const { loaded, total, parts } = this.#totals();
-        this.#meter.add(performance.now(), loaded);
+        const { loaded, total, parts, sent } = this.#totals();
+        this.#meter.add(performance.now(), sent);
         this.#emitter.emit('progress', { upload, overall: snapshot(loaded, total, parts, this.#meter.bytesPerSecond()) });
       },
     };
@@ -146,17 +146,19 @@ export class Uploader {
 
   #totals() {
     let loaded = 0;
+    let sent = 0;
     let total = 0;
     const parts = { done: 0, count: 0 };
     for (const upload of this.#uploads) {
       if (upload.state.status === 'cancelled') continue;
       const progress = upload.progress();
       loaded += progress.loaded;
+      sent += upload.sentBytes();
       total += progress.total;
       parts.done += progress.partsDone;
       parts.count += progress.partCount;
     }
-    return { loaded, total, parts };
+    return { loaded, total, parts, sent };
   }
 
   on<K extends keyof UploaderEvents>(name: K, listener: (event: UploaderEvents[K]) => void): () => void {

@@ -94,6 +94,8 @@ export class FileUpload {
   #state: FileState = this.#base;
   #ticket: Ticket | null = null;
   #parts: Part[] = [];
+  /** What the store held when this file's upload was adopted: not sent now, so not speed. */
+  #storedAtAdoption = 0;
   #signer: PartSigner | null = null;
   #controller = new AbortController();
   #running: Promise<void> | null = null;
@@ -124,6 +126,11 @@ export class FileUpload {
     let partsDone = 0;
     for (const part of this.#parts) if (part.done) partsDone += 1;
     return snapshot(this.#loaded(), this.size, { done: partsDone, count: this.#parts.length }, this.#meter.bytesPerSecond());
+  }
+
+  /** Bytes sent by this page so far, for speed: a resumed upload's stored parts are not. */
+  sentBytes(): number {
+    return this.#loaded() - this.#storedAtAdoption;
   }
 
   /** Starts the upload; the uploader calls it once, when the file is added. */
@@ -165,11 +172,8 @@ export class FileUpload {
     try {
       const result = (this.#ticket ? null : await this.#prepare(signal)) ?? (await this.#sendAndComplete(signal));
       signal.throwIfAborted();
-      for (const part of this.#parts) Object.assign(part, { done: true, sent: part.end - part.start });
-      this.#signer = null;
       await this.#forgetResume();
       this.#enter({ status: 'completed', result });
-      this.#reportProgress();
       this.#settle.resolve(result);
     } catch (error) {
       // Aborted only by pause() and cancel(), which set the state themselves.
@@ -190,10 +194,10 @@ export class FileUpload {
     const saved = this.#resumeKey ? await this.#ctx.resumeStore.get(this.#resumeKey) : undefined;
     if (saved) {
       const state = await this.#request(() => this.#ctx.api.getUpload(saved.uploadId, { signal }).catch(unlessNotFound(null)), signal);
-      if (state && this.#matches(state, saved)) {
-        this.#adopt(state, state.state === 'pending' ? state.parts : []);
-        if (state.state === 'completed') return this.#request(() => this.#ctx.api.completeUpload(state.id, { parts: [] }), signal);
-        if (state.state === 'pending') return null;
+      if (state && this.#resumable(state, saved)) {
+        this.#adopt(state, state.state === 'completed' ? 'all' : state.parts);
+        // Completed before the page went away: completing again answers the same, without a byte sent.
+        return state.state === 'completed' ? this.#request(() => this.#ctx.api.completeUpload(state.id, { parts: [] }), signal) : null;
       }
       await this.#forgetResume();
     }
@@ -217,18 +221,24 @@ export class FileUpload {
     return null;
   }
 
-  #matches(state: UploadState, saved: ResumeRecord): boolean {
-    return state.strategy === 'multipart' && state.kind === this.kind && state.size === this.size && state.part_size === saved.partSize;
+  /** The server's upload is this file's, and can still take parts (or is already complete). */
+  #resumable(state: UploadState, saved: ResumeRecord): boolean {
+    const sameFile = state.strategy === 'multipart' && state.kind === this.kind && state.size === this.size && state.part_size === saved.partSize;
+    const open = state.state === 'pending' && Date.parse(state.expires_at) > Date.now();
+    return sameFile && (open || state.state === 'completed');
   }
 
-  #adopt(ticket: UploadCreated | UploadState, stored: UploadState['parts']): void {
+  /** Takes the server's upload as this file's; `stored` lists the parts the store already holds. */
+  #adopt(ticket: UploadCreated | UploadState, stored: UploadState['parts'] | 'all'): void {
     const ranges = partRanges(this.size, ticket.part_size, ticket.part_count);
-    const etags = storedEtags(ranges, stored);
+    const etags = stored === 'all' ? null : storedEtags(ranges, stored);
     this.#ticket = { id: ticket.id, strategy: ticket.strategy };
     this.#parts = ranges.map((range) => {
-      const etag = etags.get(range.number) ?? null;
+      // A completed upload's parts need no ETag: completing it again sends none.
+      const etag = etags ? (etags.get(range.number) ?? null) : '';
       return { ...range, etag, done: etag !== null, sent: etag === null ? 0 : range.end - range.start };
     });
+    this.#storedAtAdoption = this.#loaded();
     this.#signer = new PartSigner({
       sign: (numbers, signal) => this.#sign(numbers, signal),
       upcoming: () => this.#parts.filter((part) => !part.done).map((part) => part.number),
@@ -327,7 +337,7 @@ export class FileUpload {
   }
 
   #reportProgress(): void {
-    this.#meter.add(performance.now(), this.#loaded());
+    this.#meter.add(performance.now(), this.sentBytes());
     this.#ctx.onProgress(this);
   }
 

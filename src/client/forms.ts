@@ -24,6 +24,9 @@ type FormKind = 'video' | 'photo';
 
 const MEDIA_INPUT_ID: Record<FormKind, string> = { video: 'videoFileInput', photo: 'photoFileInput' };
 
+/** How long "Resuming: N% already uploaded" stays up: long enough to read, even when the next part lands at once. */
+const RESUME_NOTICE_MS = 4000;
+
 interface ProgressArea {
   root: HTMLElement;
   status: HTMLElement;
@@ -192,7 +195,7 @@ export function bindDropzone(zone: HTMLElement): void {
 class ProgressPanel {
   readonly #states = new Map<FileUpload, FileState>();
   readonly #unsubscribe: (() => void)[];
-  #resumed: { percent: number; partsDone: number } | null = null;
+  #resumed: { percent: number; until: number } | null = null;
   #saving = false;
   #frame = 0;
 
@@ -206,8 +209,7 @@ class ProgressPanel {
       uploader.on('state', ({ upload, state }) => {
         this.#states.set(upload, state);
         if (state.status === 'uploading' && state.resumedBytes > 0) {
-          const { percent, partsDone } = uploader.progress();
-          this.#resumed = { percent, partsDone };
+          this.#resumed = { percent: uploader.progress().percent, until: performance.now() + RESUME_NOTICE_MS };
         }
         this.#schedule();
       }),
@@ -242,6 +244,7 @@ class ProgressPanel {
       overall: this.uploader.progress(),
       states: [...this.#states.values()],
       resumed: this.#resumed,
+      now: performance.now(),
       saving: this.#saving,
     });
     area.status.textContent = view.status;

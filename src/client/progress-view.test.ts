@@ -5,7 +5,7 @@ import type { ProgressSnapshot } from './progress.ts';
 
 const MB = 1024 * 1024;
 const overall: ProgressSnapshot = { loaded: 30 * MB, total: 120 * MB, percent: 25, bytesPerSecond: 2.5 * MB, secondsLeft: 36, partsDone: 3, partCount: 12 };
-const input = (states: FileState[], extra: Partial<ProgressViewInput> = {}): ProgressViewInput => ({ noun: 'video', overall, states, resumed: null, saving: false, ...extra });
+const input = (states: FileState[], extra: Partial<ProgressViewInput> = {}): ProgressViewInput => ({ noun: 'video', overall, states, resumed: null, now: 10_000, saving: false, ...extra });
 
 const uploading: FileState = { status: 'uploading', resumedBytes: 0 };
 const completed: FileState = { status: 'completed', result: { id: 'c', key: 'films/c.jpg', size: 1, content_type: 'image/jpeg', state: 'completed' } };
@@ -16,8 +16,9 @@ describe('progressView status line', () => {
     ['creating the upload', input([{ status: 'queued' }]), 'Preparing…'],
     ['sending', input([uploading]), 'Uploading video… 3 / 12 parts'],
     ['sending after the cover completed', input([completed, uploading]), 'Uploading video… 3 / 12 parts'],
-    ['resumed, no new part yet', input([uploading], { resumed: { percent: 45, partsDone: 3 } }), 'Resuming: 45% already uploaded'],
-    ['resumed, a new part landed', input([uploading], { resumed: { percent: 45, partsDone: 2 } }), 'Uploading video… 3 / 12 parts'],
+    ['just resumed', input([uploading], { resumed: { percent: 45, until: 12_000 } }), 'Resuming: 45% already uploaded'],
+    ['resumed a while ago', input([uploading], { resumed: { percent: 45, until: 10_000 } }), 'Uploading video… 3 / 12 parts'],
+    ['resumed, then paused', input([{ status: 'paused' }], { resumed: { percent: 45, until: 12_000 } }), 'Paused'],
     ['a part waiting 1.2 s to retry', input([{ status: 'retrying', reason: 'network', attempt: 1, delayMs: 1200 }]), 'Retrying in 2 s…'],
     ['a retry without delay', input([{ status: 'retrying', reason: 'server', attempt: 1, delayMs: 300 }]), 'Retrying…'],
     ['offline', input([{ status: 'offline' }, uploading]), 'Offline: waiting for the connection…'],

@@ -11,8 +11,10 @@ export interface ProgressViewInput {
   noun: string;
   overall: ProgressSnapshot;
   states: readonly FileState[];
-  /** Where sending resumed from, when the store already held parts: announced until the next part lands. */
-  resumed: { percent: number; partsDone: number } | null;
+  /** Where sending resumed from, when the store already held parts, and until when to say so. */
+  resumed: { percent: number; until: number } | null;
+  /** The clock `resumed.until` is read against (`performance.now()` in pages). */
+  now: number;
   /** The uploads are complete and the media record is being saved. */
   saving: boolean;
 }
@@ -51,7 +53,7 @@ export function progressView(input: ProgressViewInput): ProgressView {
   };
 }
 
-function statusLine({ noun, overall, states, resumed, saving }: ProgressViewInput): string {
+function statusLine({ noun, overall, states, resumed, now, saving }: ProgressViewInput): string {
   if (saving) return `Saving the ${noun}…`;
   const has = (status: UploadStatus) => states.some((state) => state.status === status);
   if (has('failed')) return 'Upload failed';
@@ -61,7 +63,7 @@ function statusLine({ noun, overall, states, resumed, saving }: ProgressViewInpu
   const unfinished = states.filter((state) => !FINISHED.has(state.status));
   if (unfinished.length > 0 && unfinished.every((state) => state.status === 'paused')) return 'Paused';
   if (has('uploading')) {
-    if (resumed && overall.partsDone <= resumed.partsDone) return `Resuming: ${resumed.percent}% already uploaded`;
+    if (resumed && now < resumed.until) return `Resuming: ${resumed.percent}% already uploaded`;
     return `Uploading ${noun}… ${overall.partsDone} / ${overall.partCount} parts`;
   }
   if (has('completing')) return 'Finishing…';

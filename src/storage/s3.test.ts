@@ -311,8 +311,9 @@ describe('S3 driver errors say what to check', () => {
 
   it('a wrong secret is signature_mismatch naming R2_SECRET_ACCESS_KEY, also from head', async () => {
     await withConfig({ secretAccessKey: 'not-the-secret' }, async (driver) => {
-      for (const attempt of [driver.checkBucket(), driver.createMultipart('videos/x.mp4', { contentType: 'video/mp4' }), driver.head('videos/x.mp4')]) {
-        const error = await storageError(attempt);
+      // One call at a time: a rejection must not wait unobserved while another is awaited.
+      for (const attempt of [() => driver.checkBucket(), () => driver.createMultipart('videos/x.mp4', { contentType: 'video/mp4' }), () => driver.head('videos/x.mp4')]) {
+        const error = await storageError(attempt());
         expect(error.code).toBe('signature_mismatch');
         expect(error.message).toContain('R2_SECRET_ACCESS_KEY');
       }
@@ -321,8 +322,8 @@ describe('S3 driver errors say what to check', () => {
 
   it('an unknown key id is invalid_credentials naming R2_ACCESS_KEY_ID', async () => {
     await withConfig({ accessKeyId: 'AKNOTAKEYTHESTOREKNOWS' }, async (driver) => {
-      for (const attempt of [driver.checkBucket(), driver.head('videos/x.mp4')]) {
-        const error = await storageError(attempt);
+      for (const attempt of [() => driver.checkBucket(), () => driver.head('videos/x.mp4')]) {
+        const error = await storageError(attempt());
         expect(error.code).toBe('invalid_credentials');
         expect(error.message).toContain('R2_ACCESS_KEY_ID');
       }

@@ -7,7 +7,7 @@ import { createPhoto, createVideo } from '../media/service.ts';
 import { mediaUrl } from '../media/urls.ts';
 import { seedPresignQuery, seedSaveBody, type SeedPresigned, type SeedSaveBody } from '../shared/api.ts';
 import { cleanFilename, extensionOf, isKeyOfKind, newKey, typeForFilename } from './rules.ts';
-import { checkType, signedPut, verifyStoredObject } from './service.ts';
+import { checkType, signedPut, ticketExpiry, verifyStoredObject } from './service.ts';
 import { MULTIPART_LIMITS } from '../storage/driver.ts';
 import { randomUUID } from 'node:crypto';
 import type { MediaKind } from '../config.ts';
@@ -36,7 +36,7 @@ export async function seedRoutes(app: FastifyInstance): Promise<void> {
     const id = randomUUID();
     await app.db
       .insertInto('uploads')
-      .values({ id, owner_id: user.id, kind, key, filename, content_type: contentType, size: null, strategy: 'single', expires_at: put.expiresAt })
+      .values({ id, owner_id: user.id, kind, key, filename, content_type: contentType, size: null, strategy: 'single', expires_at: ticketExpiry(app) })
       .execute();
     request.log.info({ upload: id, kind, strategy: 'single', user: user.id, seed: true }, 'upload granted');
     const signed = signedPut(put);

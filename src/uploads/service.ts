@@ -7,8 +7,13 @@ import type { CompleteUploadBody, CreateUploadBody, SignedPart, SignPartsBody, U
 import { MULTIPART_LIMITS, type SignedRequest } from '../storage/driver.ts';
 import { cleanFilename, extensionOf, newKey, planParts, TYPE_BY_EXTENSION } from './rules.ts';
 
-/** A multipart ticket stays open this long, so an upload can resume after a reload or a restart. */
-export const MULTIPART_TTL_S = 24 * 3600;
+/**
+ * A ticket stays open this long (or as long as its URL, if longer), so an upload can resume
+ * after a reload or a restart, with URLs signed afresh; the sweeper clears it afterwards.
+ */
+const TICKET_TTL_S = 24 * 3600;
+
+export const ticketExpiry = (ctx: AppContext) => new Date(Date.now() + Math.max(TICKET_TTL_S, ctx.config.uploadUrlExpires) * 1000);
 
 const KIND_NAME: Record<MediaKind, string> = { video: 'video', photo: 'photo', cover: 'cover image' };
 
@@ -52,7 +57,6 @@ export async function createUpload(ctx: AppContext, user: User, input: CreateUpl
   // The key keeps the extension only when it agrees with the declared type.
   const key = newKey(input.kind, TYPE_BY_EXTENSION[extensionOf(filename)] === contentType ? filename : '');
   const id = randomUUID();
-  const expiresIn = plan.strategy === 'single' ? ctx.config.uploadUrlExpires : MULTIPART_TTL_S;
   const multipartId = plan.strategy === 'multipart' ? await ctx.storage.createMultipart(key, { contentType }) : null;
   const upload = await ctx.db
     .insertInto('uploads')
@@ -68,7 +72,7 @@ export async function createUpload(ctx: AppContext, user: User, input: CreateUpl
       part_size: plan.partSize,
       part_count: plan.partCount,
       multipart_id: multipartId,
-      expires_at: new Date(Date.now() + expiresIn * 1000),
+      expires_at: ticketExpiry(ctx),
     })
     .returningAll()
     .executeTakeFirstOrThrow();
@@ -114,8 +118,18 @@ export function partLength(upload: Pick<Upload, 'size' | 'part_size' | 'part_cou
 export async function signParts(ctx: AppContext, user: User, id: string, input: SignPartsBody): Promise<{ parts: SignedPart[] }> {
   const upload = await findUpload(ctx, user, id);
   requirePending(upload);
-  if (upload.strategy !== 'multipart') throw badRequest('This upload is a single PUT; it has no parts to sign.', 'not_multipart');
   const numbers = [...new Set(input.part_numbers)].sort((a, b) => a - b);
+  if (upload.strategy === 'single') {
+    // A single PUT is part 1 of 1: re-signing it renews a URL that expired while the file waited.
+    if (numbers.length !== 1 || numbers[0] !== 1) throw badRequest('This upload is a single PUT: only part 1 (the whole file) can be signed.', 'invalid_part_number');
+    const request = await ctx.storage.presignPut(upload.key, {
+      contentType: upload.content_type,
+      expiresIn: ctx.config.uploadUrlExpires,
+      ...(upload.size === null ? { maxLength: Math.min(ctx.config.maxSize[upload.kind], MULTIPART_LIMITS.maxSinglePut) } : { contentLength: upload.size }),
+      contentMd5: input.content_md5?.['1'],
+    });
+    return { parts: [{ part_number: 1, ...signedPut(request) }] };
+  }
   const outside = numbers.find((n) => n > upload.part_count!);
   if (outside) throw badRequest(`Part ${outside} does not exist: this upload has ${upload.part_count} parts.`, 'invalid_part_number');
   const parts = await Promise.all(

@@ -1,0 +1,177 @@
+/**
+ * The upload forms in Chromium against the real app (local store): the XHR transport's
+ * progress, the pause / resume / cancel buttons, a resume after the page is reloaded, and
+ * the checks made before anything is sent. Part PUTs are held back with request routing
+ * where a test needs the upload caught half-way.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { Page, Route } from 'playwright-core';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { launchChromium, type Browser } from '../../test/chromium.ts';
+import { startTestApp, TEST_PASSWORD, type TestApp } from '../../test/harness.ts';
+
+const MiB = 1024 * 1024;
+/** Three parts of the server's 64 MiB: two whole ones and a small last one. */
+const VIDEO_SIZE = 2 * 64 * MiB + MiB;
+
+describe('upload forms in Chromium', () => {
+  let t: TestApp;
+  let browser: Browser;
+  let page: Page;
+  let dir: string;
+  let video: string;
+  let videoSha256: string;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'airlift-forms-'));
+    video = path.join(dir, 'rooftop.mp4');
+    const hash = createHash('sha256');
+    const out = createWriteStream(video);
+    for (let written = 0; written < VIDEO_SIZE; written += 4 * MiB) {
+      const chunk = randomBytes(Math.min(4 * MiB, VIDEO_SIZE - written));
+      hash.update(chunk);
+      if (!out.write(chunk)) await once(out, 'drain');
+    }
+    out.end();
+    await once(out, 'finish');
+    videoSha256 = hash.digest('hex');
+
+    t = await startTestApp();
+    const email = 'forms@example.com';
+    await t.login(email);
+    browser = await launchChromium();
+    page = await browser.context.newPage();
+    await page.goto(`${t.baseUrl}/login`);
+    await page.fill('input[name=email]', email);
+    await page.fill('input[name=password]', TEST_PASSWORD);
+    await page.click('main button[type=submit]');
+    await page.waitForURL(`${t.baseUrl}/`);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await t?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+  beforeEach(async () => {
+    await page.unrouteAll({ behavior: 'ignoreErrors' });
+    await page.goto(`${t.baseUrl}/videos/new`);
+  });
+
+  /** Fails the PUTs of the given parts, as a network that drops them would. */
+  const dropParts = (...parts: number[]) =>
+    page.route(
+      (url) => url.pathname.startsWith('/store/') && parts.includes(Number(url.searchParams.get('part'))),
+      (route: Route) => route.abort('connectionreset'),
+    );
+
+  /** Every text #progressStatus shows from now on, recorded in the page. */
+  const recordStatuses = () =>
+    page.evaluate(() => {
+      const status = document.getElementById('progressStatus')!;
+      const seen: string[] = ((window as unknown as { statuses: string[] }).statuses = []);
+      new MutationObserver(() => seen.push(status.textContent ?? '')).observe(status, { childList: true, characterData: true, subtree: true });
+    });
+  const statuses = () => page.evaluate(() => (window as unknown as { statuses: string[] }).statuses);
+  const text = async (selector: string) => (await page.textContent(selector))?.trim();
+
+  /** The part numbers the store holds for the latest upload. */
+  async function storedParts(): Promise<number[]> {
+    const upload = await t.app.db.selectFrom('uploads').selectAll().orderBy('created_at', 'desc').executeTakeFirst();
+    if (!upload?.multipart_id) return [];
+    return (await t.app.storage.listParts(upload.key, upload.multipart_id)).map((part) => part.partNumber);
+  }
+
+  async function fillVideoForm(title: string) {
+    await page.fill('#videoForm input[name=title]', title);
+    await page.setInputFiles('#videoFileInput', video);
+  }
+
+  async function savedVideo(title: string) {
+    await page.waitForSelector('#uploadResult a[href^="/videos/"]', { timeout: 60_000 });
+    expect(await text('#uploadResult')).toBe('Video saved. View it');
+    const id = Number((await page.getAttribute('#uploadResult a', 'href'))!.split('/').pop());
+    const record = await t.app.db.selectFrom('videos').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+    expect(record.title).toBe(title);
+    const stored = await fetch(await t.app.storage.presignGet(record.file_key!, { expiresIn: 60 }));
+    expect(createHash('sha256').update(new Uint8Array(await stored.arrayBuffer())).digest('hex')).toBe(videoSha256);
+  }
+
+  it('says what is wrong before sending anything', async () => {
+    await page.click('#videoForm button[type=submit]');
+    expect(await page.getAttribute('#uploadResult', 'role')).toBe('alert');
+    expect(await text('#uploadResult')).toBe('Enter a title.');
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('name'))).toBe('title');
+
+    await page.fill('#videoForm input[name=title]', 'Too big');
+    await page.evaluate(() => document.getElementById('videoFileInput')!.setAttribute('data-max-size', String(1024 * 1024)));
+    await page.setInputFiles('#videoFileInput', video);
+    expect(await text('label[data-for=videoFileInput] .dropzone-file')).toBe('rooftop.mp4 (129.00 MB)');
+    await page.click('#videoForm button[type=submit]');
+    expect(await text('#uploadResult')).toBe('“rooftop.mp4” is 129.00 MB; the largest video accepted is 1.00 MB.');
+    expect(await page.isHidden('#uploadProgress')).toBe(true);
+    expect(await t.app.db.selectFrom('uploads').selectAll().execute()).toEqual([]);
+  });
+
+  it('pauses and resumes from the buttons, then saves the video byte for byte', async () => {
+    await dropParts(3);
+    await fillVideoForm('Paused once');
+    await page.click('#videoForm button[type=submit]');
+    expect(await page.isDisabled('#videoForm button[type=submit]')).toBe(true);
+    await page.waitForFunction(() => document.getElementById('progressText')!.textContent === '99%');
+    expect(await text('#progressDetails')).toMatch(/^128\.\d\d \/ 129\.00 MB$/);
+
+    await page.click('#pauseButton');
+    await page.waitForFunction(() => document.getElementById('progressStatus')!.textContent === 'Paused');
+    expect(await page.isHidden('#pauseButton')).toBe(true);
+    expect(await text('#progressSpeed')).toBe('0.0 MB/s');
+    expect(await text('#progressTimeRemaining')).toBe('--');
+
+    await page.unrouteAll();
+    await page.click('#resumeButton');
+    await savedVideo('Paused once');
+    expect(await text('#progressText')).toBe('100%');
+    expect(await page.getAttribute('#progressBar', 'aria-valuenow')).toBe('100');
+    expect(await page.isEnabled('#videoForm button[type=submit]')).toBe(true);
+  });
+
+  it('resumes after a reload when the same file is chosen again, sending only the missing parts', async () => {
+    await dropParts(2, 3);
+    await fillVideoForm('After a reload');
+    await page.click('#videoForm button[type=submit]');
+    await expect.poll(storedParts, { timeout: 30_000 }).toEqual([1]);
+    await page.unrouteAll({ behavior: 'ignoreErrors' });
+
+    await page.reload();
+    const puts: string[] = [];
+    page.on('request', (request) => {
+      if (request.method() === 'PUT') puts.push(new URL(request.url()).searchParams.get('part') ?? 'whole');
+    });
+    await recordStatuses();
+    await fillVideoForm('After a reload');
+    await page.click('#videoForm button[type=submit]');
+    await savedVideo('After a reload');
+    expect(await statuses()).toContain('Resuming: 49% already uploaded');
+    expect(puts.sort()).toEqual(['2', '3']);
+    const uploads = await t.app.db.selectFrom('uploads').select(['state']).where('filename', '=', 'rooftop.mp4').where('state', '=', 'pending').execute();
+    expect(uploads).toEqual([]);
+  });
+
+  it('cancels: the upload is discarded and nothing stays in the store', async () => {
+    await dropParts(3);
+    await fillVideoForm('Cancelled');
+    await page.click('#videoForm button[type=submit]');
+    await page.waitForFunction(() => document.getElementById('progressText')!.textContent === '99%');
+    await page.click('#cancelButton');
+    await page.waitForFunction(() => document.getElementById('uploadResult')!.textContent === 'Upload cancelled.');
+    expect(await page.getAttribute('#uploadResult', 'role')).toBe('status');
+    const upload = await t.app.db.selectFrom('uploads').selectAll().orderBy('created_at', 'desc').executeTakeFirstOrThrow();
+    expect(upload.state).toBe('aborted');
+    expect(await t.app.storage.head(upload.key)).toBeNull();
+    expect(await t.app.db.selectFrom('videos').selectAll().where('title', '=', 'Cancelled').execute()).toEqual([]);
+  });
+});
