@@ -196,6 +196,9 @@ class ProgressPanel {
   readonly #states = new Map<FileUpload, FileState>();
   readonly #unsubscribe: (() => void)[];
   #resumed: { percent: number; until: number } | null = null;
+  /** When sending started and what the store already held then: the base of the average speed. */
+  #start: { at: number; loaded: number } | null = null;
+  #finished: { bytesPerSecond: number; seconds: number } | null = null;
   #saving = false;
   #frame = 0;
 
@@ -208,6 +211,8 @@ class ProgressPanel {
     this.#unsubscribe = [
       uploader.on('state', ({ upload, state }) => {
         this.#states.set(upload, state);
+        if (state.status === 'uploading') this.#start ??= { at: performance.now(), loaded: uploader.progress().loaded };
+        if (state.status === 'completed') this.#finish();
         if (state.status === 'uploading' && state.resumedBytes > 0) {
           this.#resumed = { percent: uploader.progress().percent, until: performance.now() + RESUME_NOTICE_MS };
         }
@@ -216,6 +221,14 @@ class ProgressPanel {
       uploader.on('progress', () => this.#schedule()),
     ];
     this.#render();
+  }
+
+  #finish(): void {
+    const states = [...this.#states.values()];
+    if (!this.#start || !states.every((state) => state.status === 'completed')) return;
+    const seconds = (performance.now() - this.#start.at) / 1000;
+    const sent = this.uploader.progress().loaded - this.#start.loaded;
+    this.#finished = { bytesPerSecond: seconds > 0 ? sent / seconds : 0, seconds };
   }
 
   saving(): void {
@@ -246,6 +259,7 @@ class ProgressPanel {
       resumed: this.#resumed,
       now: performance.now(),
       saving: this.#saving,
+      finished: this.#finished,
     });
     area.status.textContent = view.status;
     area.text.textContent = view.percent;

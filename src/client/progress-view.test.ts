@@ -53,6 +53,7 @@ describe('progressView figures and buttons', () => {
     ['retrying: still pausable', input([{ status: 'retrying', reason: 'network', attempt: 2, delayMs: 2000 }]), { speed: '0.0 MB/s', canPause: true, canResume: false }],
     ['completed: a full bar, nothing to press', input([completed]), { percent: '100%', value: 100, canPause: false, canResume: false, canCancel: false }],
     ['saving: nothing to press', input([completed], { saving: true }), { canPause: false, canResume: false, canCancel: false }],
+    ['completed: the average speed and how long it took', input([completed], { finished: { bytesPerSecond: 52.4 * MB, seconds: 75 } }), { speed: '52.4 MB/s', timeRemaining: 'done in 1 min 15 s' }],
   ])('%s', (_, viewInput, expected) => {
     expect(progressView(viewInput)).toMatchObject(expected);
   });

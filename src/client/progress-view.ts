@@ -17,6 +17,8 @@ export interface ProgressViewInput {
   now: number;
   /** The uploads are complete and the media record is being saved. */
   saving: boolean;
+  /** Once every upload is complete: the average speed of this page's sending and how long it took. */
+  finished?: { bytesPerSecond: number; seconds: number } | null;
 }
 
 export interface ProgressView {
@@ -44,8 +46,8 @@ export function progressView(input: ProgressViewInput): ProgressView {
     status: statusLine(input),
     percent: formatPercent(value),
     value,
-    speed: formatSpeed(sending ? overall.bytesPerSecond : null),
-    timeRemaining: formatTimeRemaining(sending ? overall.secondsLeft : null),
+    speed: formatSpeed(allCompleted && input.finished ? input.finished.bytesPerSecond : sending ? overall.bytesPerSecond : null),
+    timeRemaining: allCompleted && input.finished ? `done in ${formatTimeRemaining(input.finished.seconds)}` : formatTimeRemaining(sending ? overall.secondsLeft : null),
     details: formatTransferred(overall.loaded, overall.total),
     canPause: !saving && states.some((state) => PAUSABLE.has(state.status)),
     canResume: !saving && states.some((state) => state.status === 'paused'),
