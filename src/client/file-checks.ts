@@ -2,7 +2,7 @@
  * The checks a form makes before sending anything, from the input's own attributes:
  * `accept` (the allowed types) and `data-max-size` (bytes). The server checks again (pure).
  */
-import { formatSize } from './format.ts';
+import { formatSize } from '../shared/format.ts';
 
 export interface FileRules {
   /** How the message names the file: "video", "cover image", "photo". */

@@ -9,7 +9,7 @@ import type { Connectivity } from './connectivity.ts';
 import type { FileState, FileUpload, MediaKind, Uploader } from './engine.ts';
 import { isInterruption } from './errors.ts';
 import { fileProblem } from './file-checks.ts';
-import { formatSize } from './format.ts';
+import { formatSize } from '../shared/format.ts';
 import { progressView } from './progress-view.ts';
 import { DEFAULT_RETRY_POLICY, retrying } from './retry.ts';
 

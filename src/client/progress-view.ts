@@ -3,7 +3,7 @@
  * the wording is tested without a page): the status line, the figures and which buttons apply.
  */
 import type { FileState, UploadStatus } from './file-upload.ts';
-import { formatPercent, formatSpeed, formatTimeRemaining, formatTransferred } from './format.ts';
+import { formatPercent, formatSpeed, formatTimeRemaining, formatTransferred } from '../shared/format.ts';
 import type { ProgressSnapshot } from './progress.ts';
 
 export interface ProgressViewInput {

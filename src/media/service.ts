@@ -154,12 +154,28 @@ function requireEditor(user: User, item: { owner_id: number }): void {
   if (item.owner_id !== user.id && !user.is_admin) throw forbidden('Only the person who uploaded this item, or an admin, may change it.');
 }
 
+/** The columns an edit sets: the fields given, and the time of the change. */
+const editedColumns = (input: EditMediaBody) => ({
+  ...(input.title !== undefined && { title: input.title }),
+  ...(input.description !== undefined && { description: input.description }),
+  updated_at: new Date(),
+});
+
+/**
+ * Called once a record is deleted: deletes its objects and retires the uploads behind them.
+ * In this order a failed object delete leaves an orphan the sweeper can find, never a record without its file.
+ */
+async function deleteObjects(ctx: AppContext, usedBy: string, keys: (string | null)[]): Promise<void> {
+  for (const key of keys) if (key) await ctx.storage.delete(key);
+  await ctx.db.updateTable('uploads').set({ state: 'aborted' }).where('used_by', '=', usedBy).execute();
+}
+
 export async function editVideo(ctx: AppContext, user: User, rawId: string, input: EditMediaBody): Promise<VideoItem> {
   const video = await getVideo(ctx, rawId);
   requireEditor(user, video);
   const row = await ctx.db
     .updateTable('videos')
-    .set({ ...(input.title !== undefined && { title: input.title }), ...(input.description !== undefined && { description: input.description }), updated_at: new Date() })
+    .set(editedColumns(input))
     .where('id', '=', video.id)
     .returningAll()
     .executeTakeFirstOrThrow();
@@ -171,28 +187,25 @@ export async function editPhoto(ctx: AppContext, user: User, rawId: string, inpu
   requireEditor(user, photo);
   const row = await ctx.db
     .updateTable('photos')
-    .set({ ...(input.title !== undefined && { title: input.title }), ...(input.description !== undefined && { description: input.description }), updated_at: new Date() })
+    .set(editedColumns(input))
     .where('id', '=', photo.id)
     .returningAll()
     .executeTakeFirstOrThrow();
   return photoItem(ctx, row);
 }
 
-/** Deletes the record, then its objects: a failed object delete leaves an orphan the sweeper finds, never a record without its file. */
 export async function deleteVideo(ctx: AppContext, user: User, rawId: string): Promise<void> {
   const video = await getVideo(ctx, rawId);
   requireEditor(user, video);
   await ctx.db.deleteFrom('videos').where('id', '=', video.id).execute();
-  for (const key of [video.file_key, video.cover_film]) if (key) await ctx.storage.delete(key);
-  await ctx.db.updateTable('uploads').set({ state: 'aborted' }).where('used_by', '=', `video ${video.id}`).execute();
+  await deleteObjects(ctx, `video ${video.id}`, [video.file_key, video.cover_film]);
 }
 
 export async function deletePhoto(ctx: AppContext, user: User, rawId: string): Promise<void> {
   const photo = await getPhoto(ctx, rawId);
   requireEditor(user, photo);
   await ctx.db.deleteFrom('photos').where('id', '=', photo.id).execute();
-  if (photo.file_key) await ctx.storage.delete(photo.file_key);
-  await ctx.db.updateTable('uploads').set({ state: 'aborted' }).where('used_by', '=', `photo ${photo.id}`).execute();
+  await deleteObjects(ctx, `photo ${photo.id}`, [photo.file_key]);
 }
 
 /** True when `key` belongs to a saved record or to one of the user's own uploads: what `/media/<key>` may serve. */

@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import type { MediaKind } from '../../config.ts';
-import { formatSize } from '../format.ts';
+import { formatSize } from '../../shared/format.ts';
 import { html } from '../html.ts';
 import { layout } from '../layout.ts';
 
