@@ -16,7 +16,7 @@ import { buildApp } from '../src/app.ts';
 import { createUser } from '../src/auth/users.ts';
 import { loadConfig, type Config } from '../src/config.ts';
 import { openDatabase, type Database } from '../src/db/index.ts';
-import { corsRulesFor, createS3Store } from '../src/storage/s3.ts';
+import { applyCors } from '../src/ops/cors.ts';
 import { createBucket, deleteBucket } from './s3-server.ts';
 
 export const TEST_PASSWORD = 'correct horse battery staple';
@@ -95,14 +95,12 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       const bucket = `airlift-test-${process.pid}-${++bucketCount}-${Math.random().toString(36).slice(2, 6)}`;
       await createBucket(s3.config, bucket);
       cleanups.unshift(() => deleteBucket(s3.config, bucket));
-      // The browser PUTs from the app's origin: the bucket needs the CORS rules `airlift storage cors` writes.
-      const store = await createS3Store({ ...s3.config, bucket });
-      await store.putBucketCors(corsRulesFor(baseUrl));
-      await store.close();
       Object.assign(env, s3.env, { R2_BUCKET_NAME: bucket });
     }
     Object.assign(env, options.env);
     const config = loadConfig(env);
+    // The browser PUTs from the app's origin: the bucket gets its CORS rules from `airlift storage cors` itself.
+    if (config.r2 && (await applyCors(config, () => {})) !== 0) throw new Error('airlift storage cors failed');
     database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir, command: 'test' });
     const app = await buildApp(config, { database, logger: options.logStream ?? env.LOG_LEVEL !== 'silent' });
     cleanups.unshift(async () => {
