@@ -122,6 +122,7 @@ describe.each(['local', 's3'] as const)('browser on %s storage', (storage) => {
     expect(await page.textContent('#progressSpeed')).toMatch(/^\d+\.\d MB\/s$/);
     expect(await page.textContent('#progressTimeRemaining')).toMatch(/^done in \d+ s$/);
     expect(await page.textContent('#progressSpeed')).not.toBe('0.0 MB/s');
+    expect(await page.locator('#progressFiles li').allTextContents()).toEqual(['cover.png — 100% · done', 'launch.mp4 — 100% · done']);
     if (storage === 's3') {
       // Not one byte of the file passed through the app: only the JSON calls and page loads.
       expect(readBytes() - before).toBeLessThan(64 * 1024);

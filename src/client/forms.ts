@@ -10,7 +10,7 @@ import type { FileState, FileUpload, MediaKind, Uploader } from './engine.ts';
 import { isInterruption } from './errors.ts';
 import { fileProblem } from './file-checks.ts';
 import { formatSize } from '../shared/format.ts';
-import { progressView } from './progress-view.ts';
+import { fileLine, progressView } from './progress-view.ts';
 import { DEFAULT_RETRY_POLICY, retrying } from './retry.ts';
 
 export interface FormDependencies {
@@ -38,6 +38,8 @@ interface ProgressArea {
   pause: HTMLButtonElement;
   resume: HTMLButtonElement;
   cancel: HTMLButtonElement;
+  /** One line per file under the overall figures. */
+  files: HTMLElement;
 }
 
 /** A file input and what the form uploads it as. */
@@ -208,6 +210,7 @@ class ProgressPanel {
     readonly noun: string,
   ) {
     area.root.classList.remove('hidden');
+    area.files.replaceChildren();
     this.#unsubscribe = [
       uploader.on('state', ({ upload, state }) => {
         this.#states.set(upload, state);
@@ -271,6 +274,9 @@ class ProgressPanel {
     area.pause.hidden = !view.canPause;
     area.resume.hidden = !view.canResume;
     area.cancel.hidden = !view.canCancel;
+    const lines = [...this.#states].map(([upload, state]) => fileLine(upload.filename, state, upload.progress()));
+    while (area.files.children.length < lines.length) area.files.append(area.files.ownerDocument.createElement('li'));
+    lines.forEach((line, i) => (area.files.children[i]!.textContent = line));
   }
 }
 
@@ -310,6 +316,7 @@ function progressArea(doc: Document): ProgressArea {
     pause: element(doc, 'pauseButton'),
     resume: element(doc, 'resumeButton'),
     cancel: element(doc, 'cancelButton'),
+    files: element(doc, 'progressFiles'),
   };
 }
 

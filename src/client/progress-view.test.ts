@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { FileState } from './file-upload.ts';
-import { progressView, type ProgressViewInput } from './progress-view.ts';
+import { fileLine, progressView, type ProgressViewInput } from './progress-view.ts';
 import type { ProgressSnapshot } from './progress.ts';
 
 const MB = 1024 * 1024;
@@ -56,5 +56,17 @@ describe('progressView figures and buttons', () => {
     ['completed: the average speed and how long it took', input([completed], { finished: { bytesPerSecond: 52.4 * MB, seconds: 75 } }), { speed: '52.4 MB/s', timeRemaining: 'done in 1 min 15 s' }],
   ])('%s', (_, viewInput, expected) => {
     expect(progressView(viewInput)).toMatchObject(expected);
+  });
+});
+
+describe('fileLine', () => {
+  it.each<[FileState, ProgressSnapshot, string]>([
+    [uploading, overall, 'film.mp4 — 25% · 3 / 12 parts'],
+    [uploading, { ...overall, partsDone: 0, partCount: 1 }, 'film.mp4 — 25% · sending'],
+    [{ status: 'paused' }, overall, 'film.mp4 — 25% · paused'],
+    [completed, { ...overall, percent: 99 }, 'film.mp4 — 100% · done'],
+    [{ status: 'failed', message: 'x' }, overall, 'film.mp4 — 25% · failed'],
+  ])('%j → %s', (state, progress, line) => {
+    expect(fileLine('film.mp4', state, progress)).toBe(line);
   });
 });

@@ -73,3 +73,21 @@ function statusLine({ noun, overall, states, resumed, now, saving }: ProgressVie
   if (states.every((state) => state.status === 'cancelled')) return 'Cancelled';
   return 'Upload complete';
 }
+
+const FILE_STATUS: Partial<Record<UploadStatus, string>> = {
+  queued: 'waiting',
+  retrying: 'retrying',
+  offline: 'offline',
+  paused: 'paused',
+  completing: 'finishing',
+  completed: 'done',
+  failed: 'failed',
+  cancelled: 'cancelled',
+};
+
+/** One file's line under the overall bar: `cover.png — 100% · done`, `film.mp4 — 42% · 3 / 8 parts`. */
+export function fileLine(filename: string, state: FileState, progress: ProgressSnapshot): string {
+  const percent = formatPercent(state.status === 'completed' ? 100 : progress.percent);
+  const detail = FILE_STATUS[state.status] ?? (progress.partCount > 1 ? `${progress.partsDone} / ${progress.partCount} parts` : 'sending');
+  return `${filename} — ${percent} · ${detail}`;
+}

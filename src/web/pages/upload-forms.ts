@@ -18,6 +18,7 @@ const progressArea = html`<div id="uploadProgress" class="progress hidden">
     <span id="progressTimeRemaining">--</span>
   </div>
   <div class="progress-details" id="progressDetails"></div>
+  <ul id="progressFiles" class="progress-files" aria-label="Files"></ul>
   <div class="progress-actions">
     <button type="button" id="pauseButton" class="button button-small" hidden>Pause</button>
     <button type="button" id="resumeButton" class="button button-small" hidden>Resume</button>
