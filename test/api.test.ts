@@ -237,6 +237,40 @@ describe.each([
       expect(presigned.file_key).toBeTruthy();
     });
 
+    it('takes a client-chosen part size for a multipart upload, and refuses one the store cannot take', async () => {
+      const MiB = 1024 * 1024;
+      const bytes = random(11 * MiB);
+      const res = await t.request('POST', '/api/v1/uploads', { session: alice, json: { filename: 'own.mp4', size: bytes.length, content_type: 'video/mp4', kind: 'video', part_size: 5 * MiB } });
+      expect(res.status, await res.clone().text()).toBe(201);
+      const created = (await res.json()) as UploadCreated;
+      expect(created).toMatchObject({ strategy: 'multipart', part_size: 5 * MiB, part_count: 3 });
+      const signed = (await (await t.request('POST', `/api/v1/uploads/${created.id}/parts`, { session: alice, json: { part_numbers: [1, 2, 3] } })).json()) as {
+        parts: { part_number: number; url: string; headers: Record<string, string> }[];
+      };
+      const parts = [];
+      for (const part of signed.parts) {
+        const body = bytes.subarray((part.part_number - 1) * 5 * MiB, part.part_number * 5 * MiB);
+        const stored = await fetch(part.url, { method: 'PUT', headers: part.headers, body });
+        expect(stored.status, await stored.clone().text()).toBe(200);
+        parts.push({ part_number: part.part_number, etag: stored.headers.get('etag')! });
+      }
+      const done = await t.request('POST', `/api/v1/uploads/${created.id}/complete`, { session: alice, json: { parts } });
+      expect(done.status, await done.clone().text()).toBe(200);
+      expect(await done.json()).toMatchObject({ size: bytes.length, state: 'completed' });
+
+      const before = await t.app.db.selectFrom('uploads').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
+      for (const [size, part_size] of [
+        [20 * MiB, 4 * MiB], // below S3's 5 MiB floor
+        [20 * MiB, 5 * MiB + 0.5], // not whole bytes
+        [t.config.maxSize.video, 5 * MiB], // more than 10,000 parts
+      ]) {
+        const refused = await t.request('POST', '/api/v1/uploads', { session: alice, json: { filename: 'own.mp4', size, content_type: 'video/mp4', kind: 'video', part_size } });
+        expect(refused.status, `${size} in parts of ${part_size}`).toBe(400);
+      }
+      const after = await t.app.db.selectFrom('uploads').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
+      expect(Number(after.n)).toBe(Number(before.n));
+    });
+
     it('edits and deletes a record with its objects; only the owner or an admin may', async () => {
       const bytes = random(20_000);
       const up = await uploadFile(alice, 'photo', 'x.webp', 'image/webp', bytes);

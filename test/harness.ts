@@ -84,6 +84,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
   };
   let database: Database | undefined;
+  let testBucket: string | undefined;
   try {
     if (options.database === 'postgres') {
       const postgres = await freshPostgres();
@@ -96,11 +97,15 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       await createBucket(s3.config, bucket);
       cleanups.unshift(() => deleteBucket(s3.config, bucket));
       Object.assign(env, s3.env, { R2_BUCKET_NAME: bucket });
+      testBucket = bucket;
     }
     Object.assign(env, options.env);
     const config = loadConfig(env);
     // The browser PUTs from the app's origin: the bucket gets its CORS rules from `airlift storage cors` itself.
-    if (config.r2 && (await applyCors(config, () => {})) !== 0) throw new Error('airlift storage cors failed');
+    // Applied with the server's good settings to the test's bucket, even when the test gives the app wrong ones.
+    if (config.r2 && (await applyCors({ ...config, r2: { ...inject('s3').config, bucket: testBucket! } }, () => {})) !== 0) {
+      throw new Error('airlift storage cors failed');
+    }
     database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir, command: 'test' });
     const app = await buildApp(config, { database, logger: options.logStream ?? env.LOG_LEVEL !== 'silent' });
     cleanups.unshift(async () => {

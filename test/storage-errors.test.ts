@@ -4,11 +4,11 @@
  * unknown key id, missing bucket, a store that goes away and comes back, an expired URL.
  */
 import { randomBytes } from 'node:crypto';
-import { createServer, connect, type Server, type Socket } from 'node:net';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { toAppError } from '../src/http-errors.ts';
 import { storageErrorFrom } from '../src/storage/s3.ts';
+import { TcpProxy } from './cut-proxy.ts';
 import { freePort, startTestApp, type Session, type TestApp } from './harness.ts';
 
 const s3 = inject('s3');
@@ -155,38 +155,3 @@ describe('storage errors reach the API user as their own clear message', () => {
     expect(answer.message).toMatch(/refused the request because this server's clock is wrong: check the system clock \(NTP\)/);
   });
 });
-
-/** A TCP relay to the real gateway that can be shut (refusing connections, cutting open ones) and opened again on the same port. */
-class TcpProxy {
-  #server: Server | null = null;
-  readonly #sockets = new Set<Socket>();
-
-  constructor(private readonly target: number) {}
-
-  open(port: number): Promise<void> {
-    const server = createServer((client) => {
-      const upstream = connect(this.target, '127.0.0.1');
-      for (const socket of [client, upstream]) {
-        this.#sockets.add(socket);
-        socket.on('close', () => this.#sockets.delete(socket));
-        socket.on('error', () => {
-          client.destroy();
-          upstream.destroy();
-        });
-      }
-      client.pipe(upstream).pipe(client);
-    });
-    this.#server = server;
-    return new Promise((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, '127.0.0.1', () => resolve());
-    });
-  }
-
-  async close(): Promise<void> {
-    const server = this.#server;
-    this.#server = null;
-    for (const socket of this.#sockets) socket.destroy();
-    if (server) await new Promise((resolve) => server.close(resolve));
-  }
-}

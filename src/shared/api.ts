@@ -23,6 +23,12 @@ export const createUploadBody = z.strictObject({
   size: z.number().int().nonnegative(),
   content_type: z.string().min(1).max(255),
   kind: mediaKind,
+  /**
+   * Optional, for clients that choose their own chunks (Uppy's \`getChunkSize\`): asks for a
+   * multipart upload of uniform parts of this many bytes (5 MiB to 5 GiB − 5 MiB, at most
+   * 10,000 parts; else 400). Without it the server picks the strategy and the part size.
+   */
+  part_size: z.number().int().positive().optional(),
 });
 export type CreateUploadBody = z.infer<typeof createUploadBody>;
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MULTIPART_LIMITS } from '../storage/driver.ts';
-import { cleanFilename, isKeyOfKind, newKey, planParts, typeForFilename } from './rules.ts';
+import { cleanFilename, isKeyOfKind, newKey, planParts, planRequestedParts, typeForFilename } from './rules.ts';
 
 const MiB = 1024 ** 2;
 const GiB = 1024 ** 3;
@@ -35,6 +35,19 @@ describe('planParts', () => {
     expect(planParts(10 * MiB, { singlePutMax: 8 * MiB, preferredPartSize: 8 * MiB })).toEqual({ strategy: 'multipart', partSize: 8 * MiB, partCount: 2 });
     expect(() => planParts(-1)).toThrow(RangeError);
     expect(() => planParts(MULTIPART_LIMITS.maxObjectSize + 1)).toThrow(RangeError);
+  });
+});
+
+describe('planRequestedParts', () => {
+  it.each([
+    { size: 1024 * MiB, partSize: 5 * MiB, expected: { strategy: 'multipart', partSize: 5 * MiB, partCount: 205 } },
+    { size: 3 * MiB, partSize: 5 * MiB, expected: { strategy: 'multipart', partSize: 5 * MiB, partCount: 1 } },
+    { size: 60 * GiB, partSize: 6_442_451, expected: { strategy: 'multipart', partSize: 6_442_451, partCount: 10_000 } },
+    { size: 20 * MiB, partSize: 5 * MiB - 1, expected: { problem: expect.stringMatching(/from 5242880/) } },
+    { size: 20 * MiB, partSize: 5 * GiB, expected: { problem: expect.stringMatching(/5 GiB − 5 MiB/) } },
+    { size: 60 * GiB, partSize: 5 * MiB, expected: { problem: expect.stringMatching(/12288 parts.*at least 6442451/) } },
+  ])('$size bytes in parts of $partSize', ({ size, partSize, expected }) => {
+    expect(planRequestedParts(size, partSize)).toEqual(expected);
   });
 });
 

@@ -103,3 +103,20 @@ export function planParts(size: number, options: PlanOptions = DEFAULT_PLAN): Pa
   const partSize = Math.min(maxPartSize, Math.max(minPartSize, options.preferredPartSize, needed));
   return { strategy: 'multipart', partSize, partCount: Math.ceil(size / partSize) };
 }
+
+/**
+ * The plan for a client that asked for its own part size: always multipart, with uniform
+ * parts of exactly that size. Returns what is wrong with the request instead when the size
+ * breaks the store's rules (too small, too large, or more than 10,000 parts).
+ */
+export function planRequestedParts(size: number, partSize: number): PartPlan | { problem: string } {
+  const { minPartSize, maxPartSize, maxParts } = MULTIPART_LIMITS;
+  if (!Number.isSafeInteger(partSize) || partSize < minPartSize || partSize > maxPartSize) {
+    return { problem: `part_size must be a whole number of bytes from ${minPartSize} (5 MiB) to ${maxPartSize} (5 GiB − 5 MiB), got ${partSize}.` };
+  }
+  const partCount = Math.max(1, Math.ceil(size / partSize));
+  if (partCount > maxParts) {
+    return { problem: `A part_size of ${partSize} bytes cuts this file into ${partCount} parts; the store takes at most ${maxParts}: ask for at least ${Math.ceil(size / maxParts)} bytes.` };
+  }
+  return { strategy: 'multipart', partSize, partCount };
+}

@@ -4,8 +4,8 @@ import type { AppContext } from '../context.ts';
 import type { Upload, User } from '../db/schema.ts';
 import { AppError, badRequest, conflict, notFound, tooLarge, unsupportedType } from '../errors.ts';
 import type { CompleteUploadBody, CreateUploadBody, SignedPart, SignPartsBody, UploadCompleted, UploadCreated, UploadState } from '../shared/api.ts';
-import { MULTIPART_LIMITS, type SignedRequest } from '../storage/driver.ts';
-import { cleanFilename, extensionOf, newKey, planParts, TYPE_BY_EXTENSION } from './rules.ts';
+import { MULTIPART_LIMITS, StorageError, type SignedRequest } from '../storage/driver.ts';
+import { cleanFilename, extensionOf, newKey, planParts, planRequestedParts, TYPE_BY_EXTENSION } from './rules.ts';
 
 /**
  * A ticket stays open this long (or as long as its URL, if longer), so an upload can resume
@@ -53,7 +53,8 @@ export async function createUpload(ctx: AppContext, user: User, input: CreateUpl
   checkSize(ctx, input.kind, input.size);
   if (input.size > MULTIPART_LIMITS.maxObjectSize) throw tooLarge('The file is larger than the largest object a bucket can hold (5 TiB).');
 
-  const plan = planParts(input.size);
+  const plan = input.part_size === undefined ? planParts(input.size) : planRequestedParts(input.size, input.part_size);
+  if ('problem' in plan) throw badRequest(plan.problem, 'invalid_part_size');
   // The key keeps the extension only when it agrees with the declared type.
   const key = newKey(input.kind, TYPE_BY_EXTENSION[extensionOf(filename)] === contentType ? filename : '');
   const id = randomUUID();
@@ -183,6 +184,18 @@ const completedAnswer = (upload: Upload): UploadCompleted => ({
  * complete call cut by the network can be retried.
  */
 export async function completeUpload(ctx: AppContext, user: User, id: string, input: CompleteUploadBody): Promise<UploadCompleted> {
+  // A complete retried while the first is still assembling (its answer was lost) joins the first.
+  const running = completing.get(id);
+  if (running) return running;
+  const work = completeOnce(ctx, user, id, input).finally(() => completing.delete(id));
+  completing.set(id, work);
+  return work;
+}
+
+/** Completes in progress in this process, by upload id. */
+const completing = new Map<string, Promise<UploadCompleted>>();
+
+async function completeOnce(ctx: AppContext, user: User, id: string, input: CompleteUploadBody): Promise<UploadCompleted> {
   const upload = await findUpload(ctx, user, id);
   if (upload.state === 'completed') return completedAnswer(upload);
   requirePending(upload);
@@ -194,11 +207,19 @@ export async function completeUpload(ctx: AppContext, user: User, id: string, in
       const list = missing.length > 10 ? `${missing.slice(0, 10).join(', ')}…` : missing.join(', ');
       throw badRequest(`The upload has ${upload.part_count} parts; ${missing.length ? `part(s) ${list} are missing` : 'the list holds unknown parts'}.`, 'missing_parts');
     }
-    await ctx.storage.completeMultipart(
-      upload.key,
-      upload.multipart_id!,
-      [...given].sort(([a], [b]) => a - b).map(([partNumber, etag]) => ({ partNumber, etag })),
-    );
+    try {
+      await ctx.storage.completeMultipart(
+        upload.key,
+        upload.multipart_id!,
+        [...given].sort(([a], [b]) => a - b).map(([partNumber, etag]) => ({ partNumber, etag })),
+      );
+    } catch (error) {
+      // An earlier complete assembled the object but its answer never came back (the store's
+      // connection was cut after it had done the work): the store no longer knows the upload,
+      // and the object is there. That is a completed upload, checked below like any other.
+      const assembledBefore = error instanceof StorageError && error.code === 'no_such_upload' && (await ctx.storage.head(upload.key)) !== null;
+      if (!assembledBefore) throw error;
+    }
   }
   return verifyStoredObject(ctx, upload);
 }
