@@ -254,9 +254,13 @@ describe.each([
         expect(stored.status, await stored.clone().text()).toBe(200);
         parts.push({ part_number: part.part_number, etag: stored.headers.get('etag')! });
       }
-      const done = await t.request('POST', `/api/v1/uploads/${created.id}/complete`, { session: alice, json: { parts } });
-      expect(done.status, await done.clone().text()).toBe(200);
-      expect(await done.json()).toMatchObject({ size: bytes.length, state: 'completed' });
+      // Two completes at once (a retry whose first answer was lost): both get the completed upload.
+      const answers = await Promise.all([1, 2].map(() => t.request('POST', `/api/v1/uploads/${created.id}/complete`, { session: alice, json: { parts } })));
+      for (const done of answers) {
+        expect(done.status, await done.clone().text()).toBe(200);
+        expect(await done.json()).toMatchObject({ size: bytes.length, state: 'completed' });
+      }
+      expect(sha256(await download((await t.app.storage.presignGet(created.key, { expiresIn: 60 })), alice))).toBe(sha256(bytes));
 
       const before = await t.app.db.selectFrom('uploads').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
       for (const [size, part_size] of [
