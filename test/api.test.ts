@@ -247,7 +247,7 @@ describe.each([
       const signed = (await (await t.request('POST', `/api/v1/uploads/${created.id}/parts`, { session: alice, json: { part_numbers: [1, 2, 3] } })).json()) as {
         parts: { part_number: number; url: string; headers: Record<string, string> }[];
       };
-      const parts = [];
+      const parts: { part_number: number; etag: string }[] = [];
       for (const part of signed.parts) {
         const body = bytes.subarray((part.part_number - 1) * 5 * MiB, part.part_number * 5 * MiB);
         const stored = await fetch(part.url, { method: 'PUT', headers: part.headers, body });
