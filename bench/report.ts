@@ -1,0 +1,385 @@
+/**
+ * The benchmark's figures: medians and spreads of the raw measurements (pure), the targets of
+ * issue 5 checked against them, and docs/BENCHMARKS.md written from them.
+ */
+import { median, spread, type Spread } from './stats.ts';
+
+export interface ScenarioInfo {
+  id: string;
+  store: 'local' | 's3' | 'tus';
+  kind: 'engine' | 'xhr' | 'curl' | 'uppy' | 'tus';
+  label: string;
+  /** The process groups that are the server side of this scenario (the app, the S3 gateway, the tus server). */
+  server: string[];
+  /** Who sends the bytes: Chromium (its processes) or curl. */
+  client: 'chromium' | 'curl';
+}
+
+export interface Measurement {
+  scenario: string;
+  sizeMiB: number;
+  run: number;
+  ms?: number;
+  /** 10^6 bytes per second. */
+  mbps?: number;
+  /** CPU seconds by process group over the upload. */
+  cpu?: Record<string, number>;
+  /** Peak RSS in bytes by process group over the upload. */
+  peakRss?: Record<string, number>;
+  apiCalls?: number;
+  apiMs?: Record<string, number>;
+  /** CPU seconds of the Node server's main thread and of its other threads. */
+  serverThreads?: { main: number; others: number };
+  plan?: { strategy: string; partSize: number; partCount: number; concurrency?: number };
+  error?: string;
+}
+
+export interface SummaryRow {
+  scenario: string;
+  label: string;
+  store: ScenarioInfo['store'];
+  kind: ScenarioInfo['kind'];
+  sizeMiB: number;
+  runs: number;
+  errors: string[];
+  mbps: Spread;
+  /** Median CPU seconds per 10^9 bytes, by process group, and for the server side, the client side and both. */
+  cpuPerGB: Record<string, number>;
+  serverCpuPerGB: number;
+  clientCpuPerGB: number;
+  totalCpuPerGB: number;
+  /** Median peak RSS in MiB of the server side and of the client side. */
+  peakServerMiB: number;
+  peakClientMiB: number;
+  apiCalls: number | null;
+  /** Median time of the complete call (ms), for uploads through Airlift's API. */
+  completeMs: number | null;
+  /** Median CPU s/GB of the Node server's main thread and of its other threads. */
+  serverThreadsPerGB: { main: number; others: number } | null;
+  plan: Measurement['plan'] | null;
+}
+
+export interface TargetCheck {
+  store: 'local' | 's3';
+  sizeMiB: number;
+  target: string;
+  value: number;
+  limit: string;
+  met: boolean;
+}
+
+export interface BenchResults {
+  startedAt: string;
+  finishedAt: string;
+  settings: Record<string, unknown>;
+  machine: { cpuModel: string; cpus: number; memoryGiB: number; kernel: string; loadAverageAtEnd: number[] };
+  versions: Record<string, string>;
+  defaults: { concurrency: number; signBatchSize: number; singlePutMax: number; preferredPartSize: number };
+  scenarios: ScenarioInfo[];
+  measurements: Measurement[];
+  summary?: { rows: SummaryRow[]; targets: TargetCheck[] };
+}
+
+const CHROMIUM_GROUPS = ['chromium-browser', 'chromium-network', 'chromium-renderer', 'chromium-other'];
+const MiB = 1024 ** 2;
+
+function clientGroups(info: ScenarioInfo): string[] {
+  return info.client === 'curl' ? ['curl'] : CHROMIUM_GROUPS;
+}
+
+const completeTime = (apiMs: Record<string, number> | undefined) =>
+  Object.entries(apiMs ?? {}).reduce((total, [what, ms]) => total + (/^POST .*\/complete$/.test(what) ? ms : 0), 0);
+
+const sum = (record: Record<string, number> | undefined, names: string[]) => names.reduce((total, name) => total + (record?.[name] ?? 0), 0);
+
+export function summarise(results: BenchResults): { rows: SummaryRow[]; targets: TargetCheck[] } {
+  const rows: SummaryRow[] = [];
+  for (const info of results.scenarios) {
+    for (const sizeMiB of results.settings.sizesMiB as number[]) {
+      const all = results.measurements.filter((m) => m.scenario === info.id && m.sizeMiB === sizeMiB && m.run > 0);
+      const ok = all.filter((m) => !m.error);
+      if (all.length === 0) continue;
+      const gb = (sizeMiB * MiB) / 1e9;
+      const perGB = (pick: (m: Measurement) => number) => median(ok.map((m) => pick(m) / gb));
+      const groups = new Set(ok.flatMap((m) => Object.keys(m.cpu ?? {})));
+      const cpuPerGB = Object.fromEntries([...groups].map((group) => [group, perGB((m) => m.cpu?.[group] ?? 0)]));
+      const server = (m: Measurement) => sum(m.cpu, info.server);
+      const client = (m: Measurement) => sum(m.cpu, clientGroups(info));
+      rows.push({
+        scenario: info.id,
+        label: info.label,
+        store: info.store,
+        kind: info.kind,
+        sizeMiB,
+        runs: ok.length,
+        errors: all.filter((m) => m.error).map((m) => m.error!),
+        mbps: ok.length ? spread(ok.map((m) => m.mbps!)) : { median: NaN, min: NaN, max: NaN, n: 0 },
+        cpuPerGB,
+        serverCpuPerGB: perGB(server),
+        clientCpuPerGB: perGB(client),
+        totalCpuPerGB: perGB((m) => server(m) + client(m)),
+        peakServerMiB: median(ok.map((m) => sum(m.peakRss, info.server) / MiB)),
+        peakClientMiB: median(ok.map((m) => sum(m.peakRss, info.client === 'curl' ? [] : CHROMIUM_GROUPS) / MiB)),
+        apiCalls: ok.some((m) => m.apiCalls !== undefined) ? median(ok.map((m) => m.apiCalls ?? 0)) : null,
+        completeMs: ok.some((m) => m.apiMs) ? median(ok.map((m) => completeTime(m.apiMs))) : null,
+        serverThreadsPerGB: ok.some((m) => m.serverThreads)
+          ? { main: perGB((m) => m.serverThreads?.main ?? 0), others: perGB((m) => m.serverThreads?.others ?? 0) }
+          : null,
+        plan: ok.find((m) => m.plan)?.plan ?? null,
+      });
+    }
+  }
+
+  const targets: TargetCheck[] = [];
+  const row = (scenario: string, sizeMiB: number) => rows.find((r) => r.scenario === scenario && r.sizeMiB === sizeMiB && r.runs > 0);
+  for (const store of ['local', 's3'] as const) {
+    for (const sizeMiB of results.settings.sizesMiB as number[]) {
+      const engine = row(`${store}/engine-default`, sizeMiB);
+      if (!engine) continue;
+      const xhr = row(`${store}/xhr`, sizeMiB);
+      const uppy = row(`${store}/uppy`, sizeMiB);
+      const tus = row('tus/tus', sizeMiB);
+      if (uppy) {
+        const value = engine.mbps.median / uppy.mbps.median;
+        targets.push({ store, sizeMiB, target: 'faster than Uppy at its defaults (c)', value, limit: '> 1', met: value > 1 });
+      }
+      if (tus) {
+        const value = engine.mbps.median / tus.mbps.median;
+        targets.push({ store, sizeMiB, target: 'faster than tus at its defaults (d)', value, limit: '> 1', met: value > 1 });
+      }
+      if (xhr) {
+        const speed = engine.mbps.median / xhr.mbps.median;
+        targets.push({ store, sizeMiB, target: 'speed vs one whole-file XHR PUT (b)', value: speed, limit: '≥ 0.9', met: speed >= 0.9 });
+        const cpu = engine.totalCpuPerGB / xhr.totalCpuPerGB;
+        targets.push({ store, sizeMiB, target: 'CPU per GB (server + Chromium) vs (b)', value: cpu, limit: '≤ 1.2', met: cpu <= 1.2 });
+      }
+    }
+  }
+  return { rows, targets };
+}
+
+// ---- docs/BENCHMARKS.md --------------------------------------------------------------------
+
+const f0 = (n: number) => (Number.isFinite(n) ? n.toFixed(0) : '–');
+const f2 = (n: number) => (Number.isFinite(n) ? n.toFixed(2) : '–');
+const mib = (bytes: number) => `${+(bytes / MiB).toFixed(2)} MiB`;
+
+const STORE_NAME: Record<ScenarioInfo['store'], string> = { local: 'local store', s3: 'S3 (Ceph RGW)', tus: 'tus file store' };
+
+function planText(plan: SummaryRow['plan']): string {
+  if (!plan) return '';
+  if (plan.strategy === 'single') return 'single PUT';
+  return `${plan.partCount ? `${plan.partCount} × ` : ''}${mib(plan.partSize)} parts`;
+}
+
+function resultsTable(rows: SummaryRow[]): string {
+  const lines = [
+    '| store | uploader | MB/s median (min–max) | CPU s/GB server | Chromium browser / network / renderer / other (or curl) | total CPU s/GB | peak RSS MiB server / client | API calls | plan |',
+    '|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const r of rows) {
+    const client =
+      r.kind === 'curl'
+        ? `curl ${f2(r.cpuPerGB.curl ?? 0)}`
+        : CHROMIUM_GROUPS.map((g) => f2(r.cpuPerGB[g] ?? 0)).join(' / ');
+    const server = r.store === 's3' ? `${f2(r.serverCpuPerGB)} (app ${f2(r.cpuPerGB['app-s3'] ?? 0)} + RGW ${f2(r.cpuPerGB.rgw ?? 0)})` : f2(r.serverCpuPerGB);
+    const failed = r.errors.length ? ` (${r.errors.length} failed)` : '';
+    lines.push(
+      `| ${STORE_NAME[r.store]} | ${r.label}${failed} | **${f0(r.mbps.median)}** (${f0(r.mbps.min)}–${f0(r.mbps.max)}) | ${server} | ${client} | **${f2(r.totalCpuPerGB)}** | ${f0(r.peakServerMiB)} / ${r.kind === 'curl' ? '–' : f0(r.peakClientMiB)} | ${r.apiCalls ?? '–'} | ${planText(r.plan)} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+export function renderReport(results: BenchResults, jsonPath: string): string {
+  const { rows, targets } = results.summary ?? summarise(results);
+  const sizes = results.settings.sizesMiB as number[];
+  const runs = results.settings.runs as number;
+  const minutes = (Date.parse(results.finishedAt) - Date.parse(results.startedAt)) / 60_000;
+  const d = results.defaults;
+  const v = results.versions;
+  const sizeName = (s: number) => (s % 1024 === 0 ? `${s / 1024} GiB` : `${s} MiB`);
+
+  const out: string[] = [];
+  out.push(`# Upload benchmark
+
+Airlift's browser upload engine against the simplest possible uploads and against the
+peers, measured in one run on one machine (\`npm run bench\`, bench/run.ts). Absolute
+figures differ two-fold between machines of this kind and move by ±20 % on a shared one:
+**compare only inside one run**. This page is written by the benchmark; the raw
+measurements of the run it shows are in \`${jsonPath}\`.
+
+Run of ${results.startedAt.slice(0, 16).replace('T', ' ')} UTC: ${runs} run(s) of every scenario, files of ${sizes.map(sizeName).join(' and ')}, ${f0(minutes)} minutes in all.
+
+## How to run
+
+\`\`\`sh
+npm run bench                               # the full run: ${sizes.map(sizeName).join(' + ')}, 5 runs (about 30 minutes here)
+BENCH_RUNS=1 BENCH_SIZES=256 npm run bench  # a quick check (BENCH_DOCS=0 leaves this page alone)
+BENCH_STORES=local BENCH_ONLY='engine|xhr' npm run bench   # some scenarios only
+\`\`\`
+
+It needs Debian's Chromium (\`CHROMIUM_PATH\`, as the browser tests), curl, and Ceph's
+\`ceph-mon ceph-osd radosgw\` for the S3 server (\`MEMSTORE_BYTES\`, 5 GiB by default here:
+the gateway keeps the data in RAM). The test files (random bytes) are written once to
+\`BENCH_DIR\` (default \`$TMPDIR/airlift-bench\`) and kept for later runs.
+
+## Machine and versions
+
+| | |
+|---|---|
+| CPU | ${results.machine.cpuModel}, ${results.machine.cpus} cores |
+| memory | ${results.machine.memoryGiB} GiB |
+| kernel | ${results.machine.kernel} |
+| load average at the end | ${results.machine.loadAverageAtEnd.map(f2).join(', ')} (other work shares the machine) |
+| Node | ${v.node} |
+| Chromium | ${v.chromium} (playwright-core ${v['playwright-core']}) |
+| Uppy | @uppy/core ${v['@uppy/core']}, @uppy/aws-s3 ${v['@uppy/aws-s3']} |
+| tus | tus-js-client ${v['tus-js-client']}, @tus/server ${v['@tus/server']}, @tus/file-store ${v['@tus/file-store']} |
+| S3 | ${v.radosgw}; Airlift's driver on @aws-sdk/client-s3 ${v['@aws-sdk/client-s3']} |
+| curl | ${v.curl} |
+| Airlift's server | Fastify ${v.fastify}, the embedded database (PGlite) |
+
+## Method
+
+- **Files**: random bytes (${sizes.map(sizeName).join(' and ')}), named \`.mp4\`, read once before the runs so they sit in the page cache.
+- **Servers**, each a process of its own so that its CPU and memory are its own: Airlift as
+  \`airlift serve\` builds it (bench/app-server.ts: \`buildApp\`, the embedded database, JSON
+  logs at \`info\` to /dev/null), once with the local store and once with the S3 driver on
+  the S3 test server (scripts/s3-test-server.sh: a Ceph RADOS Gateway with an in-RAM
+  store); the tus server (bench/tus-server.ts: @tus/server with @tus/file-store, defaults).
+  Everything listens on 127.0.0.1.
+- **Browser**: Debian's Chromium through playwright-core with the browser tests' flags, one
+  page. Before each browser scenario the page opens the app's library page (logged in), the
+  bench script (bench/page-entry.ts, bundled with esbuild) is added to it, and the file is
+  chosen in an \`<input type=file>\` with \`setInputFiles\` and its path, so Chromium reads
+  it from disk as it does a user's file. The local store is the page's own origin; the S3
+  gateway and the tus server are other origins (real CORS preflights).
+- **Scenarios** (each on the local store and on S3; tus once, on its own store):
+  - *Airlift engine*: \`createUploader\` wired as the app's pages wire it (XHR transport,
+    resume store in localStorage, browser connectivity), at its defaults and at
+    concurrency ${[1, 4, 6].filter((c) => c !== d.concurrency).join(' and ')} (the default, ${d.concurrency}, is the defaults row). The
+    timed span covers the create call, every signing call, the parts and the complete call
+    (in which the server checks the stored object).
+  - *(a) curl*: \`curl -T <file> -H 'Content-Type: video/mp4' <URL>\` to a single-PUT URL the
+    server presigned for the exact length; time is curl's \`time_total\`, CPU is curl's own.
+  - *(b) XHR PUT*: one \`XMLHttpRequest\` PUT of the whole \`File\` from the same page to such
+    a URL; timed from \`send()\` to \`load\`.
+  - *(c) Uppy*: \`new Uppy().use(AwsS3, {companionEndpoint})\`, nothing else set. @uppy/aws-s3 6
+    signs through Companion's protocol, a server-side signer, or browser-side
+    credentials; Companion's is the one in which the backend creates and completes the
+    multipart upload, as Airlift's API does, so the page answers Uppy's Companion calls
+    with Airlift's API (create → \`POST /api/v1/uploads\` with Uppy's own chunk size as
+    \`part_size\`, each part → \`POST /api/v1/uploads/:id/parts\`, list → \`GET\`,
+    complete → \`POST …/complete\`, abort → \`DELETE\`). Uppy's defaults: multipart above
+    100 MiB, chunks of size/10,000 but at least 5 MiB, **one part in flight per file**
+    (its \`limit\` of 6 counts files), a signing call per part.
+  - *(d) tus*: \`new tus.Upload(file, {endpoint, metadata})\` at its defaults (one PATCH of
+    the whole file, \`chunkSize: Infinity\`), timed from \`start()\` to \`onSuccess\`.
+- **Order**: one untimed warm-up pass of every scenario (${results.settings.warmupPasses} pass(es), the smallest file); then
+  ${runs} runs, each of every size and scenario, the scenarios **interleaved** (run 1 of
+  each, then run 2 of each, …): within a run the stores take turns (local, S3, tus, local,
+  …) and each store's scenarios are rotated by one place from run to run. Before each
+  upload: the previous upload's object deleted (and the S3 gateway's garbage collected),
+  \`sync\`, a ${results.settings.pauseMs} ms pause, then a wait (at most 10 s) until the
+  servers and Chromium are idle.
+- **CPU**: user + system seconds from \`/proc/<pid>/stat\` (all threads, the local store's
+  MD5 worker included) over each upload, per 10^9 bytes, for the server side (the Airlift
+  process; on S3 also the gateway's radosgw, OSD and monitor daemons; the tus server) and
+  for Chromium's processes by \`--type\` (browser, network service, renderer, other). Peak
+  memory: \`VmHWM\` of each process, reset before each upload (\`clear_refs\`), summed by side.
+- **Figures**: median with min–max over the runs; MB/s are 10^6 bytes per second; the
+  CPU columns are medians per group (so they need not add up to the total's median).
+`);
+
+  out.push(`## Results\n`);
+  for (const sizeMiB of sizes) {
+    out.push(`### ${sizeName(sizeMiB)}\n`);
+    out.push(resultsTable(rows.filter((r) => r.sizeMiB === sizeMiB)));
+    out.push('');
+  }
+
+  out.push(`## Targets (issue 5), as ratios inside this run\n`);
+  out.push('The engine at its defaults against the peers at theirs, on the same store and file.\n');
+  out.push('| store | file | target | ratio | limit | met |');
+  out.push('|---|---|---|---|---|---|');
+  for (const t of targets) out.push(`| ${STORE_NAME[t.store]} | ${sizeName(t.sizeMiB)} | ${t.target} | ${f2(t.value)} | ${t.limit} | ${t.met ? 'yes' : '**no**'} |`);
+  const missed = targets.filter((t) => !t.met);
+  out.push('');
+  out.push(missed.length === 0 ? `All ${targets.length} targets are met in this run.` : `${targets.length - missed.length} of ${targets.length} targets are met in this run; missed: ${missed.map((t) => `${t.target} on the ${STORE_NAME[t.store]}, ${sizeName(t.sizeMiB)} (${f2(t.value)})`).join('; ')}.`);
+  out.push('');
+
+  out.push(`## What the defaults chose\n`);
+  out.push(
+    `Server (\`DEFAULT_PLAN\` in src/uploads/rules.ts): a single PUT up to ${mib(d.singlePutMax)}, above that multipart with ${mib(d.preferredPartSize)} parts (raised in whole MiB to stay within 10,000 parts). ` +
+      `Engine (\`UPLOADER_DEFAULTS\` in src/client/engine.ts): ${d.concurrency} parts in flight, part URLs signed ${d.signBatchSize} per call.\n`,
+  );
+  out.push('| file | store | strategy | part size | parts | API calls |');
+  out.push('|---|---|---|---|---|---|');
+  for (const r of rows.filter((r) => r.kind === 'engine' && r.scenario.endsWith('engine-default') && r.plan)) {
+    out.push(`| ${sizeName(r.sizeMiB)} | ${STORE_NAME[r.store]} | ${r.plan!.strategy} | ${mib(r.plan!.partSize)} | ${r.plan!.partCount} | ${r.apiCalls ?? '–'} |`);
+  }
+  out.push('');
+  out.push(
+    'Every multipart upload stays resumable: a cut loses at most the parts in flight, each ' +
+      `at most ${mib(d.preferredPartSize)} (a page reload resumes from the parts the store holds), and any file larger than ` +
+      `${mib(d.singlePutMax)} goes in parts.`,
+  );
+  out.push('');
+  out.push(whereTheCpuGoes(rows, sizes, sizeName));
+  const failures = rows.filter((r) => r.errors.length);
+  if (failures.length) {
+    out.push('## Failed uploads\n');
+    for (const r of failures) out.push(`- ${r.scenario}, ${sizeName(r.sizeMiB)}: ${[...new Set(r.errors)].join('; ')}`);
+    out.push('');
+  }
+  return out.join('\n');
+}
+
+/** The section that explains the gaps, from this run's figures. */
+function whereTheCpuGoes(rows: SummaryRow[], sizes: number[], sizeName: (s: number) => string): string {
+  const largest = Math.max(...sizes);
+  const at = (scenario: string) => rows.find((r) => r.scenario === scenario && r.sizeMiB === largest && r.runs > 0);
+  const lines = [`## Where the time and the CPU go (${sizeName(largest)} file)\n`];
+  const browser = (r: SummaryRow | undefined) => r?.cpuPerGB['chromium-browser'] ?? NaN;
+  const network = (r: SummaryRow | undefined) => r?.cpuPerGB['chromium-network'] ?? NaN;
+  for (const store of ['local', 's3'] as const) {
+    const engine = at(`${store}/engine-default`);
+    const xhr = at(`${store}/xhr`);
+    if (!engine || !xhr) continue;
+    lines.push(
+      `- **Chromium, ${STORE_NAME[store]}**: the engine's parts cost the browser process ${f2(browser(engine))} CPU-s/GB and the network service ${f2(network(engine))}; ` +
+        `the whole-file XHR PUT costs them ${f2(browser(xhr))} and ${f2(network(xhr))}. ` +
+        `Chromium streams a whole \`File\` from disk in the network service; any other Blob (a \`slice()\`, which every part is, and tus's single PATCH too) is read by the browser process and piped to the network service. ` +
+        `That is ${f2(browser(engine) + network(engine) - browser(xhr) - network(xhr))} CPU-s/GB more in Chromium, whatever the part size or concurrency (see the concurrency rows).`,
+    );
+  }
+  const local = at('local/engine-default');
+  const localXhr = at('local/xhr');
+  if (local?.completeMs && local.serverThreadsPerGB && localXhr?.serverThreadsPerGB) {
+    const uploadMs = ((largest * MiB) / 1e6 / local.mbps.median) * 1000;
+    lines.push(
+      `- **The local store's complete call** took ${f0(local.completeMs)} ms (median), ${f0((local.completeMs / uploadMs) * 100)} % of the engine's whole upload: ` +
+        `it copies every part into the final object (src/storage/local.ts, \`completeMultipart\`), a second write of the whole file. ` +
+        `The server's threads other than its main one (the MD5 worker, libuv's file I/O pool) spent ${f2(local.serverThreadsPerGB.others)} CPU-s/GB for the engine against ${f2(localXhr.serverThreadsPerGB.others)} for the XHR PUT; ` +
+        `its main (JavaScript) thread ${f2(local.serverThreadsPerGB.main)} against ${f2(localXhr.serverThreadsPerGB.main)}.`,
+    );
+  }
+  const s3 = at('s3/engine-default');
+  if (s3?.completeMs) lines.push(`- **S3's complete call** took ${f0(s3.completeMs)} ms (median): the gateway assembles parts without copying them.`);
+  const uppy = at('local/uppy') ?? at('s3/uppy');
+  if (uppy) {
+    lines.push(
+      `- **Uppy** at its defaults sends ${uppy.plan ? mib(uppy.plan.partSize) : 'small'} parts one at a time, each after its own signing call (${uppy.apiCalls ?? '–'} API calls): ` +
+        'the link idles during every round trip, and every part pays the sliced-Blob cost.',
+    );
+  }
+  lines.push(
+    '',
+    'A resumable upload has to send the file in parts, and in Chromium a part is a sliced Blob: the ' +
+      'browser-process cost above is the price of resumability, and it is what keeps the engine from ' +
+      "the whole-file PUT's CPU per GB. A file that would go as one PUT (up to the single-PUT threshold) pays none of it.",
+    '',
+  );
+  return lines.join('\n');
+}
