@@ -11,14 +11,13 @@
  * page, so only the server side sees the truth. The figures are printed at the end and
  * reported in docs/RESUME.md.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { once } from 'node:events';
-import { createWriteStream } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { link, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Page } from 'playwright-core';
+import { writeRandomFile } from './random-file.ts';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { UPLOADER_DEFAULTS } from '../src/client/engine.ts';
 import { DEFAULT_PLAN, planParts } from '../src/uploads/rules.ts';
@@ -56,16 +55,7 @@ let sourceSha256: string;
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'airlift-resume-'));
   source = path.join(dir, 'source.bin');
-  const hash = createHash('sha256');
-  const out = createWriteStream(source);
-  for (let written = 0; written < FILE_SIZE; written += 4 * MiB) {
-    const chunk = randomBytes(Math.min(4 * MiB, FILE_SIZE - written));
-    hash.update(chunk);
-    if (!out.write(chunk)) await once(out, 'drain');
-  }
-  out.end();
-  await once(out, 'finish');
-  sourceSha256 = hash.digest('hex');
+  sourceSha256 = await writeRandomFile(source, FILE_SIZE);
 });
 
 afterAll(async () => {

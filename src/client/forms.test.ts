@@ -4,13 +4,12 @@
  * the checks made before anything is sent. Part PUTs are held back with request routing
  * where a test needs the upload caught half-way.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { once } from 'node:events';
-import { createWriteStream } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Page, Route } from 'playwright-core';
+import { writeRandomFile } from '../../test/random-file.ts';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { launchChromium, type Browser } from '../../test/chromium.ts';
 import { startTestApp, TEST_PASSWORD, type TestApp } from '../../test/harness.ts';
@@ -30,16 +29,7 @@ describe('upload forms in Chromium', () => {
   beforeAll(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'airlift-forms-'));
     video = path.join(dir, 'rooftop.mp4');
-    const hash = createHash('sha256');
-    const out = createWriteStream(video);
-    for (let written = 0; written < VIDEO_SIZE; written += 4 * MiB) {
-      const chunk = randomBytes(Math.min(4 * MiB, VIDEO_SIZE - written));
-      hash.update(chunk);
-      if (!out.write(chunk)) await once(out, 'drain');
-    }
-    out.end();
-    await once(out, 'finish');
-    videoSha256 = hash.digest('hex');
+    videoSha256 = await writeRandomFile(video, VIDEO_SIZE);
 
     t = await startTestApp();
     const email = 'forms@example.com';
