@@ -214,7 +214,7 @@ Run of ${results.startedAt.slice(0, 16).replace('T', ' ')} UTC: ${runs} run(s) o
 ## How to run
 
 \`\`\`sh
-npm run bench                               # the full run: ${sizes.map(sizeName).join(' + ')}, 5 runs (about 30 minutes here)
+npm run bench                               # the full run: 256 MiB and 1 GiB files, 5 runs of every scenario
 BENCH_RUNS=1 BENCH_SIZES=256 npm run bench  # a quick check (BENCH_DOCS=0 leaves this page alone)
 BENCH_STORES=local BENCH_ONLY='engine|xhr' npm run bench   # some scenarios only
 \`\`\`

@@ -196,7 +196,7 @@ async function startApp(store: 'local' | 's3', env: Record<string, string>): Pro
     async stop() {
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.disconnect();
-      await Promise.race([exited, sleep(10_000).then(() => child.kill('SIGKILL'))]);
+      await Promise.race([exited, sleep(10_000, undefined, { ref: false }).then(() => child.kill('SIGKILL'))]);
       await rm(dataDir, { recursive: true, force: true });
     },
   };
@@ -236,7 +236,7 @@ async function startTus(): Promise<TusServer> {
     async stop() {
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.disconnect();
-      await Promise.race([exited, sleep(10_000).then(() => child.kill('SIGKILL'))]);
+      await Promise.race([exited, sleep(10_000, undefined, { ref: false }).then(() => child.kill('SIGKILL'))]);
       await rm(dir, { recursive: true, force: true });
     },
   };
@@ -456,12 +456,7 @@ async function measure(scenario: Scenario, file: BenchFile, ctx: Context, runInd
     const nodePid = ctx.groups.find((group) => group.name === scenario.server[0])?.pids()[0];
     const threadsBefore = nodePid ? threadSplit(nodePid) : null;
     const before = sample(ctx.groups);
-    const outcome = await Promise.race([
-      scenario.run(file, ctx.page),
-      sleep(10 * 60_000).then(() => {
-        throw new Error('no answer within 10 minutes');
-      }),
-    ]);
+    const outcome = await withTimeout(scenario.run(file, ctx.page), 10 * 60_000);
     const after = sample(ctx.groups);
     const threadsAfter = nodePid ? threadSplit(nodePid) : null;
     const memory = peaks(ctx.groups);
@@ -477,6 +472,16 @@ async function measure(scenario: Scenario, file: BenchFile, ctx: Context, runInd
     // Whatever the page was doing stops with it.
     await ctx.page.goto('about:blank').catch(() => undefined);
     return { ...base, error: message };
+  }
+}
+
+async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${ms / 60_000} minutes`)), ms)));
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -558,23 +563,33 @@ async function main(): Promise<void> {
 
   const cleanups: (() => Promise<void>)[] = [];
   const stopAll = async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup().catch((error: unknown) => console.error('cleanup failed:', error));
+    for (const cleanup of cleanups.reverse()) {
+      const started = performance.now();
+      await cleanup().catch((error: unknown) => console.error('cleanup failed:', error));
+      log(`stopped ${cleanup.name || 'one'} in ${Math.round(performance.now() - started)} ms`);
+    }
   };
   try {
     const apps = new Map<string, AppServer>();
     let s3: S3TestServer | null = null;
     if (settings.stores.includes('local')) {
       const app = await startApp('local', {});
-      cleanups.push(() => app.stop());
+      cleanups.push(async function localApp() {
+        await app.stop();
+      });
       apps.set('local', app);
     }
     if (settings.stores.includes('s3')) {
       log(`starting the S3 test server (Ceph RGW, MEMSTORE_BYTES=${process.env.MEMSTORE_BYTES})`);
       s3 = await startS3TestServer();
       const server = s3;
-      cleanups.push(() => server.stop());
+      cleanups.push(async function s3Server() {
+        await server.stop();
+      });
       const app = await startApp('s3', s3.env);
-      cleanups.push(() => app.stop());
+      cleanups.push(async function s3App() {
+        await app.stop();
+      });
       // The page and the bucket are two origins: the bucket needs the CORS rules `airlift storage cors` writes.
       const admin = await createS3Store(s3.config);
       await admin.putBucketCors(corsRulesFor(app.baseUrl));
@@ -582,7 +597,9 @@ async function main(): Promise<void> {
       apps.set('s3', app);
     }
     const tus = await startTus();
-    cleanups.push(() => tus.stop());
+    cleanups.push(async function tusServer() {
+      await tus.stop();
+    });
 
     const profileDir = await mkdtemp(path.join(os.tmpdir(), 'airlift-bench-chromium-'));
     const context = await chromium.launchPersistentContext(profileDir, {
@@ -593,7 +610,7 @@ async function main(): Promise<void> {
       bypassCSP: true,
       viewport: { width: 1280, height: 900 },
     });
-    cleanups.push(async () => {
+    cleanups.push(async function browser() {
       await context.close();
       await rm(profileDir, { recursive: true, force: true });
     });
