@@ -19,6 +19,8 @@ export interface Measurement {
   scenario: string;
   sizeMiB: number;
   run: number;
+  /** The machine's one-minute load average when the upload ended (other work shares it). */
+  load1?: number;
   ms?: number;
   /** 10^6 bytes per second. */
   mbps?: number;
@@ -375,6 +377,21 @@ function whereTheCpuGoes(rows: SummaryRow[], sizes: number[], sizeName: (s: numb
     );
   }
   lines.push(
+    '',
+    '## Tuning the defaults',
+    '',
+    'The engine already does little per part: 64 MiB parts, part URLs signed 8 per call, no hashing in the page. ' +
+      'Exploratory runs on this machine (`BENCH_ENGINE_VARIANTS=64x2,64x3,32x4,128x4`, the 1 GiB file, both stores) ' +
+      'kept concurrency 2 to 6 and parts of 32 to 128 MiB within the run-to-run spread of the defaults; concurrency 1 was slower. ' +
+      'None of them removes the sliced-Blob cost, so none reaches the whole-file PUT, and the defaults were left as they are ' +
+      '(larger parts would only make a cut re-send more).',
+    '',
+    'What would close the gaps, outside the engine: (1) the local store assembling a multipart upload without copying it ' +
+      '(keeping the parts and reading through them, as S3 gateways do, or writing each part at its offset of one file, ' +
+      "which Airlift's uniform parts allow); (2) raising the single-PUT threshold to one wave of parallel parts " +
+      '(concurrency × part size, 256 MiB): such a file has all its parts in flight at once, so a cut or a reload re-sends ' +
+      'as much of it in parts as in one PUT (only a failure of one lone part re-sends less). (2) changes which uploads are ' +
+      'multipart, which several tests rely on, so it is left to a decision.',
     '',
     'A resumable upload has to send the file in parts, and in Chromium a part is a sliced Blob: the ' +
       'browser-process cost above is the price of resumability, and it is what keeps the engine from ' +

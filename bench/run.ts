@@ -463,7 +463,7 @@ async function measure(scenario: Scenario, file: BenchFile, ctx: Context, runInd
     const cpu = cpuBetween(before, after);
     if (outcome.clientCpu !== undefined) cpu.curl = outcome.clientCpu;
     await outcome.cleanup();
-    return { ...base, ms: outcome.ms, mbps: file.size / 1e6 / (outcome.ms / 1000), cpu, peakRss: memory, apiCalls: outcome.apiCalls, apiMs: outcome.apiMs, plan: outcome.plan,
+    return { ...base, load1: os.loadavg()[0], ms: outcome.ms, mbps: file.size / 1e6 / (outcome.ms / 1000), cpu, peakRss: memory, apiCalls: outcome.apiCalls, apiMs: outcome.apiMs, plan: outcome.plan,
       serverThreads: threadsBefore && threadsAfter ? { main: threadsAfter.main - threadsBefore.main, others: threadsAfter.others - threadsBefore.others } : undefined,
     };
   } catch (error) {
