@@ -19,6 +19,7 @@
  * size the page asks for, "<MiB>x<concurrency>,…", for tuning), MEMSTORE_BYTES (the S3
  * server's RAM store, 5 GiB here).
  */
+import { CHROMIUM_FLAGS } from '../test/chromium.ts';
 import { execFile, fork, spawn, type ChildProcess } from 'node:child_process';
 import { randomFillSync, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync, readFileSync, statSync } from 'node:fs';
@@ -79,17 +80,6 @@ for (const size of settings.sizesMiB) if (!Number.isInteger(size) || size < 1) t
 for (const store of settings.stores) if (store !== 'local' && store !== 's3') throw new Error(`BENCH_STORES lists local and/or s3, got ${store}`);
 process.env.MEMSTORE_BYTES ??= String(5 * GiB);
 
-/** The flags of test/chromium.ts (the browser tests' Chromium). */
-const CHROMIUM_FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 const log = (...parts: unknown[]) => console.log(`[${new Date().toISOString().slice(11, 19)}]`, ...parts);
 

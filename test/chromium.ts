@@ -6,7 +6,8 @@ import { chromium, type BrowserContext } from 'playwright-core';
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
-const FLAGS = [
+/** The flags every Chromium of this project starts with (tests and benchmark). */
+export const CHROMIUM_FLAGS = [
   '--headless',
   '--no-sandbox',
   '--disable-gpu',
@@ -30,7 +31,7 @@ export async function launchChromium(options: { profileDir?: string; viewport?: 
   const context = await chromium.launchPersistentContext(profileDir, {
     executablePath: CHROMIUM_PATH,
     headless: true,
-    args: FLAGS,
+    args: CHROMIUM_FLAGS,
     viewport: options.viewport ?? { width: 1280, height: 900 },
   });
   return {
