@@ -219,7 +219,8 @@ class ProgressPanel {
         if (state.status === 'uploading' && state.resumedBytes > 0) {
           this.#resumed = { percent: uploader.progress().percent, until: performance.now() + RESUME_NOTICE_MS };
         }
-        this.#schedule();
+        // A change of state is shown at once: a frame may come too late for a short one ("Resuming…").
+        this.#render();
       }),
       uploader.on('progress', () => this.#schedule()),
     ];

@@ -15,8 +15,12 @@ export interface StorageDriver {
    */
   presignPut(key: string, options: PutOptions): Promise<SignedRequest>;
 
-  /** Starts a multipart upload of `key`; returns the store's upload id. */
-  createMultipart(key: string, options: { contentType: string }): Promise<string>;
+  /**
+   * Starts a multipart upload of `key`; returns the store's upload id. `partSize`, the size the
+   * client will give every part but the last, lets the local store write each part straight to
+   * its place in the object (S3 needs no hint); parts of other sizes are still accepted.
+   */
+  createMultipart(key: string, options: { contentType: string; partSize?: number }): Promise<string>;
 
   /** A URL for one part's PUT, bound to the upload, the part number and, when given, its length and MD5. */
   presignPart(key: string, uploadId: string, partNumber: number, options: PartOptions): Promise<SignedRequest>;

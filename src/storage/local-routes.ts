@@ -1,5 +1,4 @@
 import { createWriteStream } from 'node:fs';
-import { rm } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import { finished, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -7,7 +6,7 @@ import { Worker } from 'node:worker_threads';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, badRequest, forbidden, tooLarge } from '../errors.ts';
 import { StorageError } from './driver.ts';
-import { IO_CHUNK, keyProblem, type Grant, type LocalStore } from './local.ts';
+import { IO_CHUNK, keyProblem, type BodyTarget, type Grant, type LocalStore } from './local.ts';
 
 /**
  * The local store's bucket-like endpoints: `PUT /store/<key>` (an object or a part) and
@@ -40,23 +39,26 @@ async function putObject(store: LocalStore, hasher: Md5Hasher, request: FastifyR
   const { uploadId, partNumber } = grant;
   if (uploadId !== undefined) {
     if (partNumber === undefined) throw forbidden('This part URL has no part number.', 'access_denied');
-    if (!(await store.hasUpload(key, uploadId))) throw missing('no_such_upload', `There is no multipart upload ${uploadId} for this key: it was completed, aborted or never started.`);
   } else {
     checkContentType(request.headers['content-type'], grant.contentType ?? '');
   }
-  const limit = Math.min(grant.length ?? Infinity, grant.maxLength ?? Infinity);
-  const declared = request.headers['content-length'];
+  let limit = Math.min(grant.length ?? Infinity, grant.maxLength ?? Infinity);
+  const declared = request.headers['content-length'] === undefined ? undefined : Number(request.headers['content-length']);
   if (declared !== undefined) {
-    if (Number(declared) > limit) throw tooLargeFor(limit);
-    if (grant.length !== undefined && Number(declared) < grant.length) throw shortBody(Number(declared), grant.length);
+    if (declared > limit) throw tooLargeFor(limit);
+    if (grant.length !== undefined && declared < grant.length) throw shortBody(declared, grant.length);
   }
-  const file = store.tempPath();
+  const into = uploadId !== undefined ? await store.beginPart(key, uploadId, partNumber!, grant.length ?? declared) : store.beginPut(key, grant.contentType!);
+  limit = Math.min(limit, into.limit);
   try {
     let received: { size: number; md5: Buffer };
     try {
-      received = await receive(request.raw, file, limit, hasher);
+      received = await receive(request.raw, into, limit, hasher);
     } catch (error) {
-      throw error instanceof BodyTooLarge ? tooLargeFor(limit) : error;
+      if (error instanceof BodyTooLarge) throw tooLargeFor(limit);
+      // The upload's folder went while the part was coming (aborted by another process).
+      if (into.flags === 'r+' && (error as NodeJS.ErrnoException).code === 'ENOENT') throw missing('no_such_upload', noUploadMessage(uploadId!));
+      throw error;
     }
     if (grant.length !== undefined && received.size !== grant.length) throw shortBody(received.size, grant.length);
     const digest = received.md5.toString('base64');
@@ -66,20 +68,20 @@ async function putObject(store: LocalStore, hasher: Md5Hasher, request: FastifyR
       }
     }
     const md5Hex = received.md5.toString('hex');
-    if (uploadId !== undefined) await store.commitPart(key, uploadId, partNumber!, file, md5Hex);
-    else await store.commitObject(key, file, { contentType: grant.contentType!, size: received.size, etag: `"${md5Hex}"` });
+    await into.commit(md5Hex, received.size);
     return reply.code(200).header('etag', `"${md5Hex}"`).header('access-control-expose-headers', 'ETag').send();
   } finally {
-    await rm(file, { force: true });
+    await into.release();
   }
 }
 
 /**
- * Streams the body to `file`, hashing and counting on the way, and fails with `BodyTooLarge`
- * as soon as it passes `limit`. The request is piped rather than put in the pipeline: a
- * pipeline would destroy it on overflow, and with it the socket the 413 must go out on.
+ * Streams the body into its target, hashing and counting on the way, and fails with
+ * `BodyTooLarge` as soon as it passes `limit`. The request is piped rather than put in the
+ * pipeline: a pipeline would destroy it on overflow, and with it the socket the 413 must go
+ * out on. Returns, or throws, only once the file is closed, so no write lands after.
  */
-async function receive(req: IncomingMessage, file: string, limit: number, hasher: Md5Hasher): Promise<{ size: number; md5: Buffer }> {
+async function receive(req: IncomingMessage, into: BodyTarget, limit: number, hasher: Md5Hasher): Promise<{ size: number; md5: Buffer }> {
   const hash = hasher.start();
   let size = 0;
   const meter = new Transform({
@@ -100,14 +102,20 @@ async function receive(req: IncomingMessage, file: string, limit: number, hasher
   const stopWatching = finished(req, (error) => {
     if (error) meter.destroy(error);
   });
+  const stop = () => meter.destroy(into.signal.reason as Error);
+  if (into.signal.aborted) stop();
+  into.signal.addEventListener('abort', stop);
+  const file = createWriteStream(into.file, { flags: into.flags, start: into.start, highWaterMark: IO_CHUNK });
   req.pipe(meter);
   try {
-    await pipeline(meter, createWriteStream(file, { flags: 'wx', highWaterMark: IO_CHUNK }));
+    await pipeline(meter, file);
     return { size, md5: await hash.digest() };
   } finally {
     hash.cancel();
     stopWatching();
+    into.signal.removeEventListener('abort', stop);
     req.unpipe(meter);
+    if (!file.closed) await new Promise<void>((resolve) => file.once('close', () => resolve()));
   }
 }
 
@@ -193,6 +201,7 @@ const tooLargeFor = (limit: number) => tooLarge(`The body is larger than the ${l
 const shortBody = (size: number, length: number) =>
   badRequest(`The body is ${size} bytes but this URL was signed for exactly ${length}: send the whole file.`, 'incomplete_body');
 const missing = (code: string, message: string) => new AppError(404, code, message);
+const noUploadMessage = (uploadId: string) => `There is no multipart upload ${uploadId} for this key: it was completed, aborted or never started.`;
 
 function header(request: FastifyRequest, name: string): string | undefined {
   const value = request.headers[name];

@@ -1,6 +1,6 @@
 import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createReadStream, createWriteStream, type BigIntStats } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, stat, truncate, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import {
@@ -21,11 +21,19 @@ import {
  * `rename` is atomic:
  *
  *   .airlift/meta/<h[0..2]>/<h>.json   content type, size, etag of an object (h = sha256 of the key)
- *   .airlift/multipart/<id>/upload.json key, content type and start date of a multipart upload
+ *   .airlift/multipart/<id>/upload.json key, content type, part size and start date of a multipart upload
+ *   .airlift/multipart/<id>/data        the object being built: part n is written in place at (n-1) × part size,
+ *                                       so completing renames this file into the root and copies nothing
+ *   .airlift/multipart/<id>/<n>/<seq>-<md5>-<size>.placed
+ *                                       part n is whole in `data` (an empty marker, written once its MD5 checked out)
  *   .airlift/multipart/<id>/<n>/<seq>-<md5>
- *                                       part n, as received; the ETag is in the name, so part and ETag
- *                                       appear in one rename, and the highest <seq> is the last one sent
+ *                                       part n in a file of its own: a part that does not fit the plan (no part
+ *                                       size given, a larger part) or arrives while another copy of it is being
+ *                                       written in place; completing then copies the parts into a new file
  *   .airlift/tmp/                       bodies being received, objects being assembled, uploads being claimed
+ *
+ * The ETag is in each version's name, so part and ETag appear in one rename or create, and the
+ * highest <seq> is the last copy of the part received.
  */
 
 /** Read/write buffer size: big reads and writes keep syscalls few on multi-GiB files. */
@@ -34,7 +42,8 @@ export const IO_CHUNK = 1024 ** 2;
 const SYSTEM_DIR = '.airlift';
 const UPLOAD_ID = /^[0-9a-f]{32}$/;
 const PART_DIR = /^[1-9]\d{0,4}$/;
-const PART_VERSION = /^\d{16}-([0-9a-f]{32})$/;
+const PART_VERSION = /^\d{16}-([0-9a-f]{32})(?:-(\d{1,16})\.placed)?$/;
+const DATA_FILE = 'data';
 const MD5_BASE64 = /^[A-Za-z0-9+/]{22}==$/;
 const MAX_EXPIRES = 7 * 24 * 3600;
 const STALE_TEMP_MS = 24 * 3600 * 1000;
@@ -98,6 +107,40 @@ interface UploadMeta {
   key: string;
   contentType: string;
   initiated: string;
+  /** The size of every part but the last, when the client said so: parts then go straight into `data`. */
+  partSize?: number;
+}
+
+/** Where a PUT's body is written while it is received, and what to do once it is checked. */
+export interface BodyTarget {
+  file: string;
+  /** Offset of the part in `file`. */
+  start: number;
+  /** 'wx' for a new file of its own, 'r+' to write in place inside the upload's data file. */
+  flags: 'wx' | 'r+';
+  /** Most bytes the body may have here. */
+  limit: number;
+  /** Aborted when the upload is completed or aborted while this body is still coming. */
+  signal: AbortSignal;
+  /** Records the part, once received whole and checked. */
+  commit(md5Hex: string, size: number): Promise<void>;
+  /** Called once the body's file is closed, whatever happened. */
+  release(): Promise<void>;
+}
+
+interface Writer {
+  controller: AbortController;
+  /** Settles once the body's file is closed. */
+  done: Promise<void>;
+}
+
+/** A part's stored bytes: `size` bytes of `file` from `start`. */
+interface PartCopy {
+  file: string;
+  start: number;
+  size: number;
+  md5: string;
+  placed: boolean;
 }
 
 /** Why `key` cannot be an object key here, or null when it can. Keys map to paths, so this is the first guard. */
@@ -193,6 +236,10 @@ export class LocalStore implements StorageDriver {
   readonly #metaDir: string;
   readonly #uploadsDir: string;
   readonly #tmpDir: string;
+  /** Bodies being written in place, by upload and part number (one at a time per part). */
+  readonly #writers = new Map<string, Map<number, Writer>>();
+  /** Uploads being completed: no new body is written into them in place. */
+  readonly #closing = new Set<string>();
 
   /** Use `createLocalStore`, which prepares the directories. */
   constructor(root: string, baseUrl: string, signingKey: Buffer, now: () => number) {
@@ -414,15 +461,18 @@ export class LocalStore implements StorageDriver {
 
   // ── multipart ────────────────────────────────────────────────────────────
 
-  async createMultipart(key: string, options: { contentType: string }): Promise<string> {
+  async createMultipart(key: string, options: { contentType: string; partSize?: number }): Promise<string> {
     this.objectPath(key);
     if (!options.contentType) throw new StorageError('store_error', 'createMultipart needs a content type.');
+    const { partSize } = options;
+    if (partSize !== undefined) checkLength('partSize', partSize, MULTIPART_LIMITS.maxPartSize);
     const uploadId = randomBytes(16).toString('hex');
     // Built aside then renamed, so an upload is listed only once its upload.json is whole.
     const staging = this.tempPath();
     try {
       await mkdir(staging);
-      const meta: UploadMeta = { key, contentType: options.contentType, initiated: new Date(this.#now()).toISOString() };
+      const meta: UploadMeta = { key, contentType: options.contentType, initiated: new Date(this.#now()).toISOString(), partSize };
+      if (partSize) await writeFile(path.join(staging, DATA_FILE), '', { flag: 'wx' });
       await writeFile(path.join(staging, 'upload.json'), JSON.stringify(meta), { flag: 'wx' });
       await rename(staging, path.join(this.#uploadsDir, uploadId));
     } catch (error) {
@@ -432,40 +482,109 @@ export class LocalStore implements StorageDriver {
     return uploadId;
   }
 
-  /** True when `uploadId` is an open multipart upload of `key`. */
-  async hasUpload(key: string, uploadId: string): Promise<boolean> {
-    return (await this.#readUpload(key, uploadId)) !== null;
+  /** Where to write the body of a single PUT of `key`: a temp file, renamed into place once checked. */
+  beginPut(key: string, contentType: string): BodyTarget {
+    return this.#ownFile((file, md5Hex, size) => this.commitObject(key, file, { contentType, size, etag: `"${md5Hex}"` }));
+  }
+
+  #ownFile(commit: (file: string, md5Hex: string, size: number) => Promise<void>): BodyTarget {
+    const file = this.tempPath();
+    return {
+      file,
+      start: 0,
+      flags: 'wx',
+      limit: Infinity,
+      signal: new AbortController().signal,
+      commit: (md5Hex, size) => commit(file, md5Hex, size),
+      release: () => rm(file, { force: true }),
+    };
   }
 
   async listParts(key: string, uploadId: string): Promise<StoredPart[]> {
-    if (!(await this.#readUpload(key, uploadId))) throw noSuchUpload(uploadId);
+    const upload = await this.#readUpload(key, uploadId);
+    if (!upload) throw noSuchUpload(uploadId);
     try {
-      return await this.#partsIn(path.join(this.#uploadsDir, uploadId));
+      return await this.#partsIn(path.join(this.#uploadsDir, uploadId), upload);
     } catch (error) {
       if (isMissing(error)) throw noSuchUpload(uploadId);
       throw error;
     }
   }
 
-  /** Moves a fully received part into its upload. A part sent again replaces the earlier one, as in S3. */
-  async commitPart(key: string, uploadId: string, partNumber: number, file: string, md5Hex: string): Promise<void> {
-    if (!(await this.#readUpload(key, uploadId))) throw noSuchUpload(uploadId);
+  /**
+   * Where to write part `partNumber` of `length` bytes (when known): in place inside the
+   * upload's data file when the upload has a part size, the part fits it, and no other copy of
+   * the part is being written there; otherwise a temp file of its own. Throws `no_such_upload`.
+   */
+  async beginPart(key: string, uploadId: string, partNumber: number, length: number | undefined): Promise<BodyTarget> {
+    const upload = await this.#readUpload(key, uploadId);
+    if (!upload) throw noSuchUpload(uploadId);
+    const dir = path.join(this.#uploadsDir, uploadId);
+    const writers = this.#writers.get(uploadId) ?? new Map<number, Writer>();
+    const { partSize } = upload;
+    // No await between these checks and the registration below: JavaScript runs them as one step.
+    const inPlace = partSize !== undefined && length !== undefined && length <= partSize && !writers.has(partNumber) && !this.#closing.has(uploadId);
+    if (!inPlace) return this.#ownFile((file, md5Hex) => this.#recordPart(uploadId, partNumber, nextVersion(md5Hex), file));
+    const controller = new AbortController();
+    let settle!: () => void;
+    const writer: Writer = { controller, done: new Promise<void>((resolve) => (settle = resolve)) };
+    writers.set(partNumber, writer);
+    this.#writers.set(uploadId, writers);
+    const release = async () => {
+      if (writers.get(partNumber) === writer) writers.delete(partNumber);
+      if (writers.size === 0 && this.#writers.get(uploadId) === writers) this.#writers.delete(uploadId);
+      settle();
+    };
+    try {
+      // The bytes are about to be overwritten: a copy of this part kept in place is void from now on
+      // (unlike S3, which keeps it until the new one is whole; the client sends the part again).
+      const partDir = path.join(dir, String(partNumber));
+      for (const name of await readdir(partDir).catch(() => [])) {
+        if (name.endsWith('.placed')) await rm(path.join(partDir, name), { force: true });
+      }
+    } catch (error) {
+      await release();
+      throw error;
+    }
+    return {
+      file: path.join(dir, DATA_FILE),
+      start: (partNumber - 1) * partSize,
+      flags: 'r+',
+      limit: partSize,
+      signal: controller.signal,
+      commit: (md5Hex, size) => this.#recordPart(uploadId, partNumber, `${nextVersion(md5Hex)}-${size}.placed`, null),
+      release,
+    };
+  }
+
+  /**
+   * Adds a version of a part (moving `file` in, or creating an empty marker), then drops the
+   * versions it replaces. A part sent again replaces the earlier one, as in S3.
+   */
+  async #recordPart(uploadId: string, partNumber: number, name: string, file: string | null): Promise<void> {
     const dir = path.join(this.#uploadsDir, uploadId, String(partNumber));
-    const name = nextVersion(md5Hex);
     try {
       // Not recursive: an upload completed or aborted meanwhile must not be brought back.
       await mkdir(dir).catch((error: NodeJS.ErrnoException) => {
         if (error.code !== 'EEXIST') throw error;
       });
-      await rename(file, path.join(dir, name));
+      if (file) await rename(file, path.join(dir, name));
+      else await writeFile(path.join(dir, name), '', { flag: 'wx' });
     } catch (error) {
       if (isMissing(error)) throw noSuchUpload(uploadId);
       throw error;
     }
-    // Drop the versions this one replaces; only older ones, so a part sent meanwhile still wins.
+    // Only older versions go, so a copy of the part received meanwhile still wins.
     for (const other of await readdir(dir).catch(() => [])) {
       if (other < name) await rm(path.join(dir, other), { force: true });
     }
+  }
+
+  /** Stops every body still being written in place into this upload and waits until their files are closed. */
+  async #stopWriters(uploadId: string): Promise<void> {
+    const writers = [...(this.#writers.get(uploadId)?.values() ?? [])];
+    for (const writer of writers) writer.controller.abort(noSuchUpload(uploadId));
+    await Promise.all(writers.map((writer) => writer.done));
   }
 
   async completeMultipart(key: string, uploadId: string, parts: { partNumber: number; etag: string }[]): Promise<void> {
@@ -479,6 +598,17 @@ export class LocalStore implements StorageDriver {
     });
     const upload = await this.#readUpload(key, uploadId);
     if (!upload) throw noSuchUpload(uploadId);
+    this.#closing.add(uploadId);
+    try {
+      // Parts still coming would write into the object once it is in place: they are refused, as S3 refuses them after completion.
+      await this.#stopWriters(uploadId);
+      await this.#complete(key, uploadId, upload, parts);
+    } finally {
+      this.#closing.delete(uploadId);
+    }
+  }
+
+  async #complete(key: string, uploadId: string, upload: UploadMeta, parts: { partNumber: number; etag: string }[]): Promise<void> {
     // Claim the upload by moving it aside: parts arriving now, a second complete or an abort find nothing.
     const claimed = this.tempPath();
     try {
@@ -493,7 +623,7 @@ export class LocalStore implements StorageDriver {
       const chosen = await Promise.all(
         parts.map(async ({ partNumber, etag }) => {
           const md5 = stripQuotes(etag).toLowerCase();
-          const stored = await this.#latestVersion(path.join(claimed, String(partNumber)));
+          const stored = await this.#latestVersion(claimed, upload, partNumber);
           if (!stored || stored.md5 !== md5) {
             throw new StorageError('invalid_part', `Part ${partNumber} with ETag ${etag} is not stored in this upload: list the parts and send their ETags.`);
           }
@@ -502,10 +632,21 @@ export class LocalStore implements StorageDriver {
       );
       checkPartSizes(chosen);
       const size = chosen.reduce((sum, part) => sum + part.size, 0);
-      await pipeline(async function* () {
-        for (const part of chosen) yield* createReadStream(part.file, { highWaterMark: IO_CHUNK });
-      }, createWriteStream(assembled, { flags: 'wx', highWaterMark: IO_CHUNK }));
-      await this.commitObject(key, assembled, { contentType: upload.contentType, size, etag: multipartEtag(chosen.map((p) => p.md5)) });
+      const info = { contentType: upload.contentType, size, etag: multipartEtag(chosen.map((p) => p.md5)) };
+      // Parts 1..n all in place at their final offsets: the data file is the object already.
+      const inPlace = chosen.every((part, i) => part.placed && part.partNumber === i + 1 && (i === chosen.length - 1 || part.size === upload.partSize));
+      if (inPlace) {
+        const data = path.join(claimed, DATA_FILE);
+        await truncate(data, size);
+        await this.commitObject(key, data, info);
+      } else {
+        await pipeline(async function* () {
+          for (const part of chosen) {
+            if (part.size > 0) yield* createReadStream(part.file, { start: part.start, end: part.start + part.size - 1, highWaterMark: IO_CHUNK });
+          }
+        }, createWriteStream(assembled, { flags: 'wx', highWaterMark: IO_CHUNK }));
+        await this.commitObject(key, assembled, info);
+      }
       completed = true;
     } finally {
       await rm(assembled, { force: true });
@@ -517,6 +658,7 @@ export class LocalStore implements StorageDriver {
 
   async abortMultipart(key: string, uploadId: string): Promise<void> {
     if (!(await this.#readUpload(key, uploadId))) return;
+    await this.#stopWriters(uploadId);
     const claimed = this.tempPath();
     try {
       await rename(path.join(this.#uploadsDir, uploadId), claimed);
@@ -553,30 +695,35 @@ export class LocalStore implements StorageDriver {
     return meta && meta.key === key ? meta : null;
   }
 
-  async #partsIn(dir: string): Promise<StoredPart[]> {
+  async #partsIn(dir: string, upload: UploadMeta): Promise<StoredPart[]> {
     const parts = await Promise.all(
       (await readdir(dir)).filter((name) => PART_DIR.test(name)).map(async (name) => {
-        const stored = await this.#latestVersion(path.join(dir, name));
+        const stored = await this.#latestVersion(dir, upload, Number(name));
         return stored && { partNumber: Number(name), size: stored.size, etag: `"${stored.md5}"` };
       }),
     );
     return parts.filter((part) => part !== null).sort((a, b) => a.partNumber - b.partNumber);
   }
 
-  /** The last version received of a part, or null when there is none. */
-  async #latestVersion(partDir: string): Promise<{ file: string; md5: string; size: number } | null> {
+  /** The last copy received of part `partNumber` of the upload in `dir`, or null when there is none. */
+  async #latestVersion(dir: string, upload: UploadMeta, partNumber: number): Promise<PartCopy | null> {
+    const partDir = path.join(dir, String(partNumber));
     const names = await readdir(partDir).catch((error: unknown) => {
       if (isMissing(error)) return [];
       throw error;
     });
     // Newest first; an older version may linger a moment until the newer one's commit removes it.
     for (const name of names.filter((n) => PART_VERSION.test(n)).sort().reverse()) {
+      const [, md5, placedSize] = PART_VERSION.exec(name)!;
+      if (placedSize !== undefined && upload.partSize !== undefined) {
+        return { file: path.join(dir, DATA_FILE), start: (partNumber - 1) * upload.partSize, size: Number(placedSize), md5: md5!, placed: true };
+      }
       const file = path.join(partDir, name);
       const stats = await stat(file).catch((error: unknown) => {
         if (isMissing(error)) return null;
         throw error;
       });
-      if (stats) return { file, md5: PART_VERSION.exec(name)![1]!, size: stats.size };
+      if (stats) return { file, start: 0, size: stats.size, md5: md5!, placed: false };
     }
     return null;
   }

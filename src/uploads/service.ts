@@ -58,7 +58,7 @@ export async function createUpload(ctx: AppContext, user: User, input: CreateUpl
   // The key keeps the extension only when it agrees with the declared type.
   const key = newKey(input.kind, TYPE_BY_EXTENSION[extensionOf(filename)] === contentType ? filename : '');
   const id = randomUUID();
-  const multipartId = plan.strategy === 'multipart' ? await ctx.storage.createMultipart(key, { contentType }) : null;
+  const multipartId = plan.strategy === 'multipart' ? await ctx.storage.createMultipart(key, { contentType, partSize: plan.partSize }) : null;
   const upload = await ctx.db
     .insertInto('uploads')
     .values({
