@@ -286,7 +286,7 @@ the gateway keeps the data in RAM). The test files (random bytes) are written on
   \`sync\`, a ${results.settings.pauseMs} ms pause, then a wait (at most 10 s) until the
   servers and Chromium are idle.
 - **CPU**: user + system seconds from \`/proc/<pid>/stat\` (all threads, the local store's
-  MD5 worker included) over each upload, per 10^9 bytes, for the server side (the Airlift
+  hashing worker included) over each upload, per 10^9 bytes, for the server side (the Airlift
   process; on S3 also the gateway's radosgw, OSD and monitor daemons; the tus server) and
   for Chromium's processes by \`--type\` (browser, network service, renderer, other). Peak
   memory: \`VmHWM\` of each process, reset before each upload (\`clear_refs\`), summed by side.
@@ -363,7 +363,7 @@ function whereTheCpuGoes(rows: SummaryRow[], sizes: number[], sizeName: (s: numb
     lines.push(
       `- **The local store's complete call** took ${f0(local.completeMs)} ms (median), ${f0((local.completeMs / uploadMs) * 100)} % of the engine's whole upload: ` +
         `it copies every part into the final object (src/storage/local.ts, \`completeMultipart\`), a second write of the whole file. ` +
-        `The server's threads other than its main one (the MD5 worker, libuv's file I/O pool) spent ${f2(local.serverThreadsPerGB.others)} CPU-s/GB for the engine against ${f2(localXhr.serverThreadsPerGB.others)} for the XHR PUT; ` +
+        `The server's threads other than its main one (the hashing worker, libuv's file I/O pool) spent ${f2(local.serverThreadsPerGB.others)} CPU-s/GB for the engine against ${f2(localXhr.serverThreadsPerGB.others)} for the XHR PUT; ` +
         `its main (JavaScript) thread ${f2(local.serverThreadsPerGB.main)} against ${f2(localXhr.serverThreadsPerGB.main)}.`,
     );
   }

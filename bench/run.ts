@@ -442,7 +442,7 @@ async function measure(scenario: Scenario, file: BenchFile, ctx: Context, runInd
     if (scenario.client === 'chromium') await openPage(ctx.context, ctx.page, scenario.app!, file, ctx.script);
     await quiet(ctx.groups);
     resetPeaks(ctx.groups);
-    // The Node server's CPU split between its main thread (JavaScript) and the others (MD5 worker, libuv's pool, V8's helpers).
+    // The Node server's CPU split between its main thread (JavaScript) and the others (hashing worker, libuv's pool, V8's helpers).
     const nodePid = ctx.groups.find((group) => group.name === scenario.server[0])?.pids()[0];
     const threadsBefore = nodePid ? threadSplit(nodePid) : null;
     const before = sample(ctx.groups);

@@ -2,10 +2,10 @@ import { createWriteStream } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import { finished, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { Worker } from 'node:worker_threads';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, badRequest, forbidden, tooLarge } from '../errors.ts';
 import { StorageError } from './driver.ts';
+import { BodyHasher, etagOf, type Digests, type HashJob } from './body-hasher.ts';
 import { IO_CHUNK, keyProblem, type BodyTarget, type Grant, type LocalStore } from './local.ts';
 
 /**
@@ -16,7 +16,7 @@ import { IO_CHUNK, keyProblem, type BodyTarget, type Grant, type LocalStore } fr
  */
 export async function localStoreRoutes(app: FastifyInstance, opts: { store: LocalStore }): Promise<void> {
   const { store } = opts;
-  const hasher = new Md5Hasher();
+  const hasher = new BodyHasher();
   app.addHook('onClose', () => hasher.close());
   // The PUT handler streams request.raw to disk itself: no parser may buffer it or apply a body limit.
   app.removeAllContentTypeParsers();
@@ -33,7 +33,12 @@ const LINGER_BYTES = 16 * MiB;
 
 class BodyTooLarge extends Error {}
 
-async function putObject(store: LocalStore, hasher: Md5Hasher, request: FastifyRequest, reply: FastifyReply) {
+interface Received {
+  size: number;
+  digests: Digests;
+}
+
+async function putObject(store: LocalStore, hasher: BodyHasher, request: FastifyRequest, reply: FastifyReply) {
   const { key, query } = target(request);
   const grant = authorise(store, 'PUT', key, query);
   const { uploadId, partNumber } = grant;
@@ -48,12 +53,13 @@ async function putObject(store: LocalStore, hasher: Md5Hasher, request: FastifyR
     if (declared > limit) throw tooLargeFor(limit);
     if (grant.length !== undefined && declared < grant.length) throw shortBody(declared, grant.length);
   }
+  const promisedMd5 = [grant.contentMd5, header(request, 'content-md5')].filter((md5) => md5 !== undefined);
   const into = uploadId !== undefined ? await store.beginPart(key, uploadId, partNumber!, grant.length ?? declared) : store.beginPut(key, grant.contentType!);
   limit = Math.min(limit, into.limit);
   try {
-    let received: { size: number; md5: Buffer };
+    let received: Received;
     try {
-      received = await receive(request.raw, into, limit, hasher);
+      received = await receive(request.raw, into, limit, hasher.start({ md5: promisedMd5.length > 0 }));
     } catch (error) {
       if (error instanceof BodyTooLarge) throw tooLargeFor(limit);
       // The upload's folder went while the part was coming (aborted by another process).
@@ -61,15 +67,15 @@ async function putObject(store: LocalStore, hasher: Md5Hasher, request: FastifyR
       throw error;
     }
     if (grant.length !== undefined && received.size !== grant.length) throw shortBody(received.size, grant.length);
-    const digest = received.md5.toString('base64');
-    for (const expected of [grant.contentMd5, header(request, 'content-md5')]) {
-      if (expected !== undefined && expected !== digest) {
-        throw badRequest(`The body's MD5 is ${digest} but the request promised ${expected}: the data was changed on the way. Send it again.`, 'bad_digest');
+    const md5 = received.digests.md5?.toString('base64');
+    for (const expected of promisedMd5) {
+      if (expected !== md5) {
+        throw badRequest(`The body's MD5 is ${md5} but the request promised ${expected}: the data was changed on the way. Send it again.`, 'bad_digest');
       }
     }
-    const md5Hex = received.md5.toString('hex');
-    await into.commit(md5Hex, received.size);
-    return reply.code(200).header('etag', `"${md5Hex}"`).header('access-control-expose-headers', 'ETag').send();
+    const etag = etagOf(received.digests);
+    await into.commit(etag, received.size);
+    return reply.code(200).header('etag', `"${etag}"`).header('access-control-expose-headers', 'ETag').send();
   } finally {
     await into.release();
   }
@@ -81,8 +87,7 @@ async function putObject(store: LocalStore, hasher: Md5Hasher, request: FastifyR
  * pipeline: a pipeline would destroy it on overflow, and with it the socket the 413 must go
  * out on. Returns, or throws, only once the file is closed, so no write lands after.
  */
-async function receive(req: IncomingMessage, into: BodyTarget, limit: number, hasher: Md5Hasher): Promise<{ size: number; md5: Buffer }> {
-  const hash = hasher.start();
+async function receive(req: IncomingMessage, into: BodyTarget, limit: number, hash: HashJob): Promise<Received> {
   let size = 0;
   const meter = new Transform({
     highWaterMark: IO_CHUNK,
@@ -109,7 +114,7 @@ async function receive(req: IncomingMessage, into: BodyTarget, limit: number, ha
   req.pipe(meter);
   try {
     await pipeline(meter, file);
-    return { size, md5: await hash.digest() };
+    return { size, digests: await hash.digest() };
   } finally {
     hash.cancel();
     stopWatching();
@@ -282,150 +287,4 @@ function renderError(error: FastifyError, request: FastifyRequest, reply: Fastif
     request.log.error({ err: error }, 'local store request failed');
   }
   return reply.code(status).send({ error: { code, message } });
-}
-
-/**
- * MD5 on a worker thread: hashing costs about as much CPU as receiving, so moving it off the
- * event loop lets one core read sockets while another hashes. Bytes travel in 1 MiB buffers
- * that the worker hands back, so each upload holds at most `BUFFERS_PER_JOB` of them: a
- * client faster than the hashing waits instead of filling memory.
- */
-const WORKER_SOURCE = `
-const { parentPort } = require('node:worker_threads');
-const { createHash } = require('node:crypto');
-const jobs = new Map();
-parentPort.on('message', ({ id, data, end }) => {
-  let hash = jobs.get(id);
-  if (!hash) jobs.set(id, (hash = createHash('md5')));
-  if (data) {
-    hash.update(data);
-    parentPort.postMessage({ id, buffer: data }, [data.buffer]);
-  }
-  if (end === 'digest') parentPort.postMessage({ id, digest: hash.digest() });
-  if (end) jobs.delete(id);
-});
-`;
-const BATCH = IO_CHUNK;
-const BUFFERS_PER_JOB = 4;
-
-type WorkerReply = { id: number; buffer?: Uint8Array; digest?: Uint8Array };
-type JobMessage = { id: number; data?: Uint8Array; end?: 'digest' | 'cancel' };
-
-class Md5Hasher {
-  #worker: Worker | null = null;
-  readonly #jobs = new Map<number, Md5Job>();
-  #nextId = 1;
-
-  start(): Md5Job {
-    const id = this.#nextId++;
-    const job = new Md5Job(id, (message, transfer) => this.#post(message, transfer), () => this.#jobs.delete(id));
-    this.#jobs.set(id, job);
-    return job;
-  }
-
-  #post(message: JobMessage, transfer?: ArrayBuffer[]): void {
-    // A cancel needs no worker: with none running, there is nothing to forget.
-    if (message.end === 'cancel' && !this.#worker) return;
-    this.#ensureWorker().postMessage(message, transfer);
-  }
-
-  async close(): Promise<void> {
-    const worker = this.#worker;
-    this.#worker = null;
-    await worker?.terminate();
-  }
-
-  #ensureWorker(): Worker {
-    if (this.#worker) return this.#worker;
-    const worker = new Worker(WORKER_SOURCE, { eval: true });
-    worker.unref(); // never what keeps the process alive
-    worker.on('message', (reply: WorkerReply) => this.#jobs.get(reply.id)?.receive(reply));
-    const fail = (error: Error) => {
-      if (this.#worker === worker) this.#worker = null;
-      for (const job of this.#jobs.values()) job.fail(error);
-    };
-    worker.on('error', fail);
-    worker.on('exit', (code) => fail(new Error(`The MD5 worker stopped (exit code ${code}).`)));
-    this.#worker = worker;
-    return worker;
-  }
-}
-
-class Md5Job {
-  #current: Buffer | null = null;
-  #filled = 0;
-  readonly #free: Buffer[] = [];
-  #allocated = 0;
-  #waiting: { resolve(): void; reject(error: Error): void } | null = null;
-  #result: { resolve(digest: Buffer): void; reject(error: Error): void } | null = null;
-  #failure: Error | null = null;
-
-  constructor(
-    readonly id: number,
-    private readonly post: (message: JobMessage, transfer?: ArrayBuffer[]) => void,
-    private readonly forget: () => void,
-  ) {}
-
-  /** Queues bytes for hashing; returns a promise only when the job's buffers are all in flight. */
-  update(chunk: Buffer): Promise<void> | null {
-    let offset = 0;
-    while (offset < chunk.length) {
-      const buffer = this.#current ?? this.#take();
-      if (!buffer) {
-        const rest = chunk.subarray(offset);
-        return new Promise<void>((resolve, reject) => (this.#waiting = { resolve, reject })).then(() => this.update(rest) ?? undefined);
-      }
-      const copied = chunk.copy(buffer, this.#filled, offset);
-      this.#filled += copied;
-      offset += copied;
-      if (this.#filled === buffer.length) this.#send();
-    }
-    return null;
-  }
-
-  digest(): Promise<Buffer> {
-    if (this.#failure) return Promise.reject(this.#failure);
-    if (this.#current) this.#send();
-    return new Promise<Buffer>((resolve, reject) => {
-      this.#result = { resolve, reject };
-      this.post({ id: this.id, end: 'digest' });
-    });
-  }
-
-  /** Forgets the job, once its digest is in or when the upload failed. */
-  cancel(): void {
-    if (this.#result === null && this.#failure === null) this.post({ id: this.id, end: 'cancel' });
-    this.forget();
-  }
-
-  receive(reply: WorkerReply): void {
-    if (reply.buffer) {
-      this.#free.push(Buffer.from(reply.buffer.buffer));
-      const waiting = this.#waiting;
-      this.#waiting = null;
-      waiting?.resolve();
-    }
-    if (reply.digest) this.#result?.resolve(Buffer.from(reply.digest));
-  }
-
-  fail(error: Error): void {
-    this.#failure = error;
-    this.#waiting?.reject(error);
-    this.#waiting = null;
-    this.#result?.reject(error);
-  }
-
-  #take(): Buffer | null {
-    if (this.#failure) throw this.#failure;
-    const buffer = this.#free.pop() ?? (this.#allocated < BUFFERS_PER_JOB ? (this.#allocated++, Buffer.allocUnsafeSlow(BATCH)) : null);
-    this.#current = buffer;
-    this.#filled = 0;
-    return buffer;
-  }
-
-  #send(): void {
-    const data = this.#current!.subarray(0, this.#filled);
-    this.#current = null;
-    this.post({ id: this.id, data }, [data.buffer as ArrayBuffer]);
-  }
 }

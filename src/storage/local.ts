@@ -24,9 +24,9 @@ import {
  *   .airlift/multipart/<id>/upload.json key, content type, part size and start date of a multipart upload
  *   .airlift/multipart/<id>/data        the object being built: part n is written in place at (n-1) × part size,
  *                                       so completing renames this file into the root and copies nothing
- *   .airlift/multipart/<id>/<n>/<seq>-<md5>-<size>.placed
- *                                       part n is whole in `data` (an empty marker, written once its MD5 checked out)
- *   .airlift/multipart/<id>/<n>/<seq>-<md5>
+ *   .airlift/multipart/<id>/<n>/<seq>-<etag>-<size>.placed
+ *                                       part n is whole in `data` (an empty marker, written once the part checked out)
+ *   .airlift/multipart/<id>/<n>/<seq>-<etag>
  *                                       part n in a file of its own: a part that does not fit the plan (no part
  *                                       size given, a larger part) or arrives while another copy of it is being
  *                                       written in place; completing then copies the parts into a new file
@@ -123,7 +123,7 @@ export interface BodyTarget {
   /** Aborted when the upload is completed or aborted while this body is still coming. */
   signal: AbortSignal;
   /** Records the part, once received whole and checked. */
-  commit(md5Hex: string, size: number): Promise<void>;
+  commit(etag: string, size: number): Promise<void>;
   /** Called once the body's file is closed, whatever happened. */
   release(): Promise<void>;
 }
@@ -139,7 +139,7 @@ interface PartCopy {
   file: string;
   start: number;
   size: number;
-  md5: string;
+  etag: string;
   placed: boolean;
 }
 
@@ -186,11 +186,11 @@ export function checkPartSizes(parts: { partNumber: number; size: number }[]): v
   }
 }
 
-/** S3's ETag of a multipart object: the MD5 of the parts' binary MD5s, then "-<part count>". */
-export function multipartEtag(partMd5Hex: string[]): string {
+/** A multipart object's ETag in S3's form: the MD5 of the parts' binary ETags, then "-<part count>". */
+export function multipartEtag(partEtags: string[]): string {
   const hash = createHash('md5');
-  for (const hex of partMd5Hex) hash.update(Buffer.from(hex, 'hex'));
-  return `"${hash.digest('hex')}-${partMd5Hex.length}"`;
+  for (const hex of partEtags) hash.update(Buffer.from(hex, 'hex'));
+  return `"${hash.digest('hex')}-${partEtags.length}"`;
 }
 
 const isMissing = (error: unknown) => {
@@ -203,7 +203,7 @@ const noSuchUpload = (uploadId: string) =>
 
 let sequence = 0;
 /** Names that sort in the order parts were received (wall-clock ms, then a counter within one ms). */
-const nextVersion = (md5Hex: string) => `${String(Date.now() * 1000 + (sequence++ % 1000)).padStart(16, '0')}-${md5Hex}`;
+const nextVersion = (etag: string) => `${String(Date.now() * 1000 + (sequence++ % 1000)).padStart(16, '0')}-${etag}`;
 
 const stripQuotes = (etag: string) => etag.trim().replace(/^"(.*)"$/, '$1');
 
@@ -484,10 +484,10 @@ export class LocalStore implements StorageDriver {
 
   /** Where to write the body of a single PUT of `key`: a temp file, renamed into place once checked. */
   beginPut(key: string, contentType: string): BodyTarget {
-    return this.#ownFile((file, md5Hex, size) => this.commitObject(key, file, { contentType, size, etag: `"${md5Hex}"` }));
+    return this.#ownFile((file, etag, size) => this.commitObject(key, file, { contentType, size, etag: `"${etag}"` }));
   }
 
-  #ownFile(commit: (file: string, md5Hex: string, size: number) => Promise<void>): BodyTarget {
+  #ownFile(commit: (file: string, etag: string, size: number) => Promise<void>): BodyTarget {
     const file = this.tempPath();
     return {
       file,
@@ -495,7 +495,7 @@ export class LocalStore implements StorageDriver {
       flags: 'wx',
       limit: Infinity,
       signal: new AbortController().signal,
-      commit: (md5Hex, size) => commit(file, md5Hex, size),
+      commit: (etag, size) => commit(file, etag, size),
       release: () => rm(file, { force: true }),
     };
   }
@@ -524,7 +524,7 @@ export class LocalStore implements StorageDriver {
     const { partSize } = upload;
     // No await between these checks and the registration below: JavaScript runs them as one step.
     const inPlace = partSize !== undefined && length !== undefined && length <= partSize && !writers.has(partNumber) && !this.#closing.has(uploadId);
-    if (!inPlace) return this.#ownFile((file, md5Hex) => this.#recordPart(uploadId, partNumber, nextVersion(md5Hex), file));
+    if (!inPlace) return this.#ownFile((file, etag) => this.#recordPart(uploadId, partNumber, nextVersion(etag), file));
     const controller = new AbortController();
     let settle!: () => void;
     const writer: Writer = { controller, done: new Promise<void>((resolve) => (settle = resolve)) };
@@ -552,7 +552,7 @@ export class LocalStore implements StorageDriver {
       flags: 'r+',
       limit: partSize,
       signal: controller.signal,
-      commit: (md5Hex, size) => this.#recordPart(uploadId, partNumber, `${nextVersion(md5Hex)}-${size}.placed`, null),
+      commit: (etag, size) => this.#recordPart(uploadId, partNumber, `${nextVersion(etag)}-${size}.placed`, null),
       release,
     };
   }
@@ -622,9 +622,8 @@ export class LocalStore implements StorageDriver {
     try {
       const chosen = await Promise.all(
         parts.map(async ({ partNumber, etag }) => {
-          const md5 = stripQuotes(etag).toLowerCase();
           const stored = await this.#latestVersion(claimed, upload, partNumber);
-          if (!stored || stored.md5 !== md5) {
+          if (!stored || stored.etag !== stripQuotes(etag).toLowerCase()) {
             throw new StorageError('invalid_part', `Part ${partNumber} with ETag ${etag} is not stored in this upload: list the parts and send their ETags.`);
           }
           return { partNumber, ...stored };
@@ -632,7 +631,7 @@ export class LocalStore implements StorageDriver {
       );
       checkPartSizes(chosen);
       const size = chosen.reduce((sum, part) => sum + part.size, 0);
-      const info = { contentType: upload.contentType, size, etag: multipartEtag(chosen.map((p) => p.md5)) };
+      const info = { contentType: upload.contentType, size, etag: multipartEtag(chosen.map((p) => p.etag)) };
       // Parts 1..n all in place at their final offsets: the data file is the object already.
       const inPlace = chosen.every((part, i) => part.placed && part.partNumber === i + 1 && (i === chosen.length - 1 || part.size === upload.partSize));
       if (inPlace) {
@@ -699,7 +698,7 @@ export class LocalStore implements StorageDriver {
     const parts = await Promise.all(
       (await readdir(dir)).filter((name) => PART_DIR.test(name)).map(async (name) => {
         const stored = await this.#latestVersion(dir, upload, Number(name));
-        return stored && { partNumber: Number(name), size: stored.size, etag: `"${stored.md5}"` };
+        return stored && { partNumber: Number(name), size: stored.size, etag: `"${stored.etag}"` };
       }),
     );
     return parts.filter((part) => part !== null).sort((a, b) => a.partNumber - b.partNumber);
@@ -714,16 +713,16 @@ export class LocalStore implements StorageDriver {
     });
     // Newest first; an older version may linger a moment until the newer one's commit removes it.
     for (const name of names.filter((n) => PART_VERSION.test(n)).sort().reverse()) {
-      const [, md5, placedSize] = PART_VERSION.exec(name)!;
+      const [, etag, placedSize] = PART_VERSION.exec(name)!;
       if (placedSize !== undefined && upload.partSize !== undefined) {
-        return { file: path.join(dir, DATA_FILE), start: (partNumber - 1) * upload.partSize, size: Number(placedSize), md5: md5!, placed: true };
+        return { file: path.join(dir, DATA_FILE), start: (partNumber - 1) * upload.partSize, size: Number(placedSize), etag: etag!, placed: true };
       }
       const file = path.join(partDir, name);
       const stats = await stat(file).catch((error: unknown) => {
         if (isMissing(error)) return null;
         throw error;
       });
-      if (stats) return { file, start: 0, size: stats.size, md5: md5!, placed: false };
+      if (stats) return { file, start: 0, size: stats.size, etag: etag!, placed: false };
     }
     return null;
   }

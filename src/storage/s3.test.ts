@@ -4,7 +4,7 @@ import { CompleteMultipartUploadCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { R2Config } from '../config.ts';
 import { createBucket, deleteBucket } from '../../test/s3-server.ts';
-import { storageContract } from './contract.ts';
+import { storageContract, type ContractStore } from './contract.ts';
 import { StorageError } from './driver.ts';
 import { checkCors, corsRulesFor, createS3Store, partsProblem, storageErrorFrom, type S3Store } from './s3.ts';
 
@@ -20,12 +20,13 @@ const sdkOptions = (config: R2Config) => ({
 });
 
 /** A fresh bucket on the test gateway and a driver on it. */
-async function freshStore(): Promise<{ driver: S3Store; close(): Promise<void> }> {
+async function freshStore(): Promise<ContractStore & { driver: S3Store }> {
   const bucket = `airlift-${randomUUID().slice(0, 13)}`;
   await createBucket(s3.config, bucket);
   const driver = await createS3Store({ ...s3.config, bucket });
   return {
     driver,
+    etagOf: (body) => createHash('md5').update(body).digest('hex'),
     async close() {
       await driver.close();
       await deleteBucket(s3.config, bucket);
