@@ -313,8 +313,10 @@ the gateway keeps the data in RAM). The test files (random bytes) are written on
 
   out.push(`## What the defaults chose\n`);
   out.push(
-    `Server (\`DEFAULT_PLAN\` in src/uploads/rules.ts): a single PUT up to ${mib(d.singlePutMax)}, above that multipart with ${mib(d.preferredPartSize)} parts (raised in whole MiB to stay within 10,000 parts). ` +
-      `Engine (\`UPLOADER_DEFAULTS\` in src/client/engine.ts): ${d.concurrency} parts in flight, part URLs signed ${d.signBatchSize} per call.\n`,
+    `Server (\`DEFAULT_PLAN\` in src/uploads/rules.ts, from src/shared/plan.ts): one PUT of the whole file up to ${mib(d.singlePutMax)} (one wave of parallel parts), ` +
+      `above that multipart with ${mib(d.preferredPartSize)} parts (raised in whole MiB to stay within 10,000 parts). ` +
+      `Engine (\`UPLOADER_DEFAULTS\` in src/client/engine.ts): ${d.concurrency} parts in flight, part URLs signed ${d.signBatchSize} per call; ` +
+      `a whole-file PUT that fails is not tried again whole: the file then goes in ${mib(d.preferredPartSize)} parts.\n`,
   );
   out.push('| file | store | strategy | part size | parts | API calls |');
   out.push('|---|---|---|---|---|---|');
@@ -323,9 +325,11 @@ the gateway keeps the data in RAM). The test files (random bytes) are written on
   }
   out.push('');
   out.push(
-    'Every multipart upload stays resumable: a cut loses at most the parts in flight, each ' +
-      `at most ${mib(d.preferredPartSize)} (a page reload resumes from the parts the store holds), and any file larger than ` +
-      `${mib(d.singlePutMax)} goes in parts.`,
+    `Uploads of any size stay resumable. Above ${mib(d.singlePutMax)}, a cut or a reload loses at most the parts in flight ` +
+      `(${d.concurrency} × ${mib(d.preferredPartSize)}), and the upload goes on from the parts the store holds. ` +
+      `Up to ${mib(d.singlePutMax)}, a file in parts would have all of them in flight at once, so a cut or a reload would lose the whole ` +
+      'of it in parts too; one PUT loses no more, and spares Chromium the sliced-Blob cost below. After a failure the file ' +
+      'goes in parts, so a further failure costs one part.',
   );
   out.push('');
   out.push(whereTheCpuGoes(rows, sizes, sizeName));
@@ -353,7 +357,7 @@ function whereTheCpuGoes(rows: SummaryRow[], sizes: number[], sizeName: (s: numb
       `- **Chromium, ${STORE_NAME[store]}**: the engine's parts cost the browser process ${f2(browser(engine))} CPU-s/GB and the network service ${f2(network(engine))}; ` +
         `the whole-file XHR PUT costs them ${f2(browser(xhr))} and ${f2(network(xhr))}. ` +
         `Chromium streams a whole \`File\` from disk in the network service; any other Blob (a \`slice()\`, which every part is, and tus's single PATCH too) is read by the browser process and piped to the network service. ` +
-        `That is ${f2(browser(engine) + network(engine) - browser(xhr) - network(xhr))} CPU-s/GB more in Chromium, whatever the part size or concurrency (see the concurrency rows).`,
+        `That is ${f2(browser(engine) + network(engine) - browser(xhr) - network(xhr))} CPU-s/GB more in Chromium, whatever the part size, the concurrency or the way the page sends a part (\`npm run bench:send-methods\`, below).`,
     );
   }
   const local = at('local/engine-default');
@@ -362,7 +366,7 @@ function whereTheCpuGoes(rows: SummaryRow[], sizes: number[], sizeName: (s: numb
     const uploadMs = ((largest * MiB) / 1e6 / local.mbps.median) * 1000;
     lines.push(
       `- **The local store's complete call** took ${f0(local.completeMs)} ms (median), ${f0((local.completeMs / uploadMs) * 100)} % of the engine's whole upload: ` +
-        `it copies every part into the final object (src/storage/local.ts, \`completeMultipart\`), a second write of the whole file. ` +
+        'each part was written in place in one file as it arrived, so completing renames that file into place and copies nothing (src/storage/local.ts). ' +
         `The server's threads other than its main one (the hashing worker, libuv's file I/O pool) spent ${f2(local.serverThreadsPerGB.others)} CPU-s/GB for the engine against ${f2(localXhr.serverThreadsPerGB.others)} for the XHR PUT; ` +
         `its main (JavaScript) thread ${f2(local.serverThreadsPerGB.main)} against ${f2(localXhr.serverThreadsPerGB.main)}.`,
     );
@@ -380,22 +384,24 @@ function whereTheCpuGoes(rows: SummaryRow[], sizes: number[], sizeName: (s: numb
     '',
     '## Tuning the defaults',
     '',
-    'The engine already does little per part: 64 MiB parts, part URLs signed 8 per call, no hashing in the page. ' +
-      'Exploratory runs on this machine (`BENCH_ENGINE_VARIANTS=64x2,64x3,32x4,128x4`, the 1 GiB file, both stores) ' +
-      'kept concurrency 2 to 6 and parts of 32 to 128 MiB within the run-to-run spread of the defaults; concurrency 1 was slower. ' +
-      'None of them removes the sliced-Blob cost, so none reaches the whole-file PUT, and the defaults were left as they are ' +
-      '(larger parts would only make a cut re-send more).',
+    'The engine does little per part: 64 MiB parts, part URLs signed 8 per call, no hashing in the page. ' +
+      'Exploratory runs (`BENCH_ENGINE_VARIANTS=64x2,64x3,32x4,128x4`, the 1 GiB file, both stores) kept concurrency 2 to 6 ' +
+      'and parts of 32 to 128 MiB within the run-to-run spread of the defaults; concurrency 1 was slower.',
     '',
-    'What would close the gaps, outside the engine: (1) the local store assembling a multipart upload without copying it ' +
-      '(keeping the parts and reading through them, as S3 gateways do, or writing each part at its offset of one file, ' +
-      "which Airlift's uniform parts allow); (2) raising the single-PUT threshold to one wave of parallel parts " +
-      '(concurrency × part size, 256 MiB): such a file has all its parts in flight at once, so a cut or a reload re-sends ' +
-      'as much of it in parts as in one PUT (only a failure of one lone part re-sends less). (2) changes which uploads are ' +
-      'multipart, which several tests rely on, so it is left to a decision.',
+    'What closed most of the gap, outside the engine: (1) the local store writes each part at its offset of one file and ' +
+      'completes with a rename, where it used to copy every part into the object (2.4 s of a 6.5 s upload of 1 GiB); ' +
+      "(2) the local store's ETag is a SHA-256 (0.55 CPU-s/GB with the CPU's SHA extensions) instead of an MD5 (1.30), " +
+      'which it computes only to check a promised Content-MD5; (3) files up to one wave of parts go in one PUT.',
     '',
-    'A resumable upload has to send the file in parts, and in Chromium a part is a sliced Blob: the ' +
-      'browser-process cost above is the price of resumability, and it is what keeps the engine from ' +
-      "the whole-file PUT's CPU per GB. A file that would go as one PUT (up to the single-PUT threshold) pays none of it.",
+    'What remains is the sliced-Blob cost of a file in parts. `npm run bench:send-methods` measures every way a page can ' +
+      'send part of a file (XHR or fetch of `slice()`s of 16 to 256 MiB, one or four at a time, from the page or a Worker; ' +
+      '`slice().arrayBuffer()`, FileReader; `new File([slice])`; FormData; a ReadableStream body, which Chromium refuses over ' +
+      'HTTP/1.1): all cost the browser process about 2 to 3 CPU-s/GB, and those that read the bytes into the page cost twice ' +
+      'that in the renderer. Only a whole `File` (XHR or FormData) is read by the network service straight from disk: in ' +
+      "Blink, `XMLHttpRequest.send()` turns a File with a path into a file element and any other Blob into a blob the browser " +
+      'process pipes to the network service (64 KiB reads). No page API makes a file element for part of a file, so ' +
+      "resumability's price in Chromium is that cost, and it is why the engine's CPU per GB on a 1 GiB file stays above the " +
+      "whole-file PUT's by about 1.3 CPU-s/GB.",
     '',
   );
   return lines.join('\n');

@@ -42,6 +42,7 @@ import type { AppReady, AppReply, AppRequest } from './app-server.ts';
 import type { Outcome } from './page-api.ts';
 import { chromiumRole, cpuBetween, cpuModel, findChromiumBrowser, peaks, processTree, resetPeaks, sample, threadSplit, type ChromiumRole, type Watched } from './procs.ts';
 import { renderReport, summarise, type BenchResults, type Measurement, type ScenarioInfo } from './report.ts';
+import { withTimeout } from './timeout.ts';
 
 const run = promisify(execFile);
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -465,15 +466,6 @@ async function measure(scenario: Scenario, file: BenchFile, ctx: Context, runInd
   }
 }
 
-async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${ms / 60_000} minutes`)), ms)));
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /**
  * Waits (at most 10 s) until the watched processes are nearly idle: the S3 gateway frees

@@ -14,7 +14,7 @@ import { freePort, startTestApp, type Session, type TestApp } from './harness.ts
 const s3 = inject('s3');
 const MiB = 1024 ** 2;
 /** Above the single-PUT limit: creating the upload makes the server call CreateMultipartUpload. */
-const MULTIPART_VIDEO = { filename: 'clip.mp4', size: 200 * MiB, content_type: 'video/mp4', kind: 'video' };
+const MULTIPART_VIDEO = { filename: 'clip.mp4', size: 300 * MiB, content_type: 'video/mp4', kind: 'video' };
 
 const apps: TestApp[] = [];
 afterEach(async () => {

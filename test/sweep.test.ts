@@ -26,7 +26,7 @@ describe.each(['local', 's3'] as const)('sweep on %s storage', (storage) => {
     // An abandoned single PUT whose bytes arrived, and an abandoned multipart upload with one part stored.
     const single = await create(1000);
     await fetch(single.url!, { method: 'PUT', headers: single.headers, body: new Uint8Array(randomBytes(1000)) });
-    const multi = await create(100 * MiB);
+    const multi = await create(300 * MiB);
     expect(multi.strategy).toBe('multipart');
     const signed = (await (await t.request('POST', `/api/v1/uploads/${multi.id}/parts`, { session, json: { part_numbers: [1] } })).json()) as { parts: { url: string; headers: Record<string, string> }[] };
     const part = await fetch(signed.parts[0]!.url, { method: 'PUT', headers: signed.parts[0]!.headers, body: new Uint8Array(multi.part_size) });
@@ -35,7 +35,7 @@ describe.each(['local', 's3'] as const)('sweep on %s storage', (storage) => {
     const orphanKey = `videos/${crypto.randomUUID()}.mp4`;
     const orphanId = await t.app.storage.createMultipart(orphanKey, { contentType: 'video/mp4' });
     // A live upload, which must survive.
-    const live = await create(100 * MiB);
+    const live = await create(300 * MiB);
 
     // Nothing has expired yet: the sweep keeps everything.
     expect(await sweep(t.app)).toEqual({ expiredTickets: 0, orphanMultipart: 0 });

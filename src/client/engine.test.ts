@@ -11,6 +11,7 @@ import path from 'node:path';
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type Session, type TestApp } from '../../test/harness.ts';
+import { DEFAULT_PART_SIZE, SINGLE_PUT_MAX } from '../shared/plan.ts';
 import { ApiClient } from './api.ts';
 import { createUploader, type FileState, type ProgressSnapshot, type Uploader, type UploaderOptions } from './engine.ts';
 import { Interruption, NetworkError, UploadFailed } from './errors.ts';
@@ -19,8 +20,8 @@ import { MemoryResumeStore, resumeKey } from './resume-store.ts';
 import type { PutResult, Transport } from './transport.ts';
 
 const MiB = 1024 * 1024;
-/** The server's part size (src/uploads/rules.ts): files above it go in parts. */
-const PART = 64 * MiB;
+/** The server's part size; files above SINGLE_PUT_MAX go in parts of it (src/uploads/rules.ts). */
+const PART = DEFAULT_PART_SIZE;
 /** Short waits between retries: the schedule itself is unit-tested in retry.test.ts. */
 const FAST_RETRY = { retries: 5, baseDelayMs: 20, maxDelayMs: 200 };
 
@@ -33,7 +34,10 @@ interface TestFile {
 
 let dir: string;
 let big: TestFile;
+/** Five parts: four whole ones and a small last one. */
 let medium: TestFile;
+/** One PUT of the whole file, unless it fails. */
+let single: TestFile;
 
 /** Random bytes written to disk chunk by chunk (hashed on the way) and read back as a file-backed Blob: one copy, on disk. */
 async function randomFile(filename: string, size: number, type = 'video/mp4'): Promise<TestFile> {
@@ -54,7 +58,8 @@ async function randomFile(filename: string, size: number, type = 'video/mp4'): P
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'airlift-engine-'));
   big = await randomFile('big.mp4', 300 * 1024 * 1024 + 12345);
-  medium = await randomFile('medium.mp4', 2 * PART + 5 * MiB);
+  medium = await randomFile('medium.mp4', SINGLE_PUT_MAX + 5 * MiB);
+  single = await randomFile('single.mp4', PART + 36 * MiB);
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
@@ -190,7 +195,7 @@ describe.each([
     upload.resume();
     const result = await upload.done;
     expect(await storedSha256(result.key)).toBe(medium.sha256);
-    expect(counts).toEqual({ puts: 3, bytes: medium.blob.size });
+    expect(counts).toEqual({ puts: 5, bytes: medium.blob.size });
   });
 
   it('resumes after a reload from the parts the server holds, sending only the missing ones', async () => {
@@ -209,7 +214,7 @@ describe.each([
 
     expect(again.uploadId).toBe(first.uploadId);
     expect(states).toContainEqual({ status: 'uploading', resumedBytes: PART });
-    expect(counts).toEqual({ puts: 2, bytes: medium.blob.size - PART });
+    expect(counts).toEqual({ puts: 4, bytes: medium.blob.size - PART });
     expect(await storedSha256(result.key)).toBe(medium.sha256);
     expect(await resumeStore.get(resumeKey({ kind: 'video', ...medium, size: medium.blob.size }))).toBeUndefined();
 
@@ -249,7 +254,7 @@ describe.each([
     uploader.on('state', ({ state }) => {
       if (state.status === 'retrying') retries.push(state);
     });
-    // One multipart file and seventeen single PUTs: twenty part PUTs, and the retries on top.
+    // One multipart file and seventeen single PUTs: twenty-two part PUTs, and the retries on top.
     const smalls = await Promise.all(Array.from({ length: 17 }, (_, i) => randomFile(`small-${setup.storage}-${i}.jpg`, MiB + i, 'image/jpeg')));
     const uploads = [add(uploader, medium), ...smalls.map((file) => add(uploader, file, 'photo'))];
     const results = await Promise.all(uploads.map((upload) => upload.done));
@@ -260,6 +265,38 @@ describe.each([
     expect(retries.map((state) => state.status === 'retrying' && state.reason)).toEqual(expect.arrayContaining(['network', 'server']));
     const expected = [medium, ...smalls].map((file) => file.sha256);
     expect(await Promise.all(results.map((result) => storedSha256(result.key)))).toEqual(expected);
+  });
+
+  it('sends a file in parts once its whole-file PUT failed, and aborts that first upload', async () => {
+    const { transport, counts } = counting(fetchTransport());
+    let failed = 0;
+    const failingFirst: Transport = {
+      async put(url, headers, body, onProgress, signal) {
+        if (failed++ === 0) {
+          onProgress(body.size / 2);
+          throw new NetworkError('Injected: connection reset half-way.');
+        }
+        return transport.put(url, headers, body, onProgress, signal);
+      },
+    };
+    const resumeStore = new MemoryResumeStore();
+    const { uploader, api } = uploaderWith({ transport: failingFirst, resumeStore });
+    const percents: number[] = [];
+    uploader.on('progress', ({ overall }) => percents.push(overall.percent));
+    const upload = add(uploader, single);
+    const result = await upload.done;
+
+    expect(await storedSha256(result.key)).toBe(single.sha256);
+    expect(await api.getUpload(result.id)).toMatchObject({ strategy: 'multipart', part_size: PART, part_count: 2, state: 'completed' });
+    expect(counts).toEqual({ puts: 2, bytes: single.blob.size });
+    const uploads = await t.app.db.selectFrom('uploads').select(['id', 'strategy', 'state', 'key']).where('filename', '=', single.filename).orderBy('created_at').execute();
+    expect(uploads.map((u) => [u.strategy, u.state])).toEqual([
+      ['single', 'aborted'],
+      ['multipart', 'completed'],
+    ]);
+    expect(await t.app.storage.head(uploads[0]!.key)).toBeNull();
+    expect(percents.at(-1)).toBe(100);
+    expect(await resumeStore.get(resumeKey({ kind: 'video', ...single, size: single.blob.size }))).toBeUndefined();
   });
 
   it('retries a completion whose answer was lost, and gets the same completed upload', async () => {

@@ -8,6 +8,7 @@
  *   uploader.on('progress', ({ overall }) => render(overall));
  *   const result = await uploader.add(file, { kind: 'video' }).done;
  */
+import { DEFAULT_CONCURRENCY } from '../shared/plan.ts';
 import type { ApiClient } from './api.ts';
 import { alwaysOnline, type Connectivity } from './connectivity.ts';
 import { Emitter } from './emitter.ts';
@@ -52,7 +53,7 @@ export const UPLOADER_DEFAULTS = {
    * two of the browser's six connections per host for the API calls when the store is the
    * app's own origin.
    */
-  concurrency: 4,
+  concurrency: DEFAULT_CONCURRENCY,
   /** Chromium reports upload progress many times a second: 30 s of silence is a dead connection. */
   stallTimeoutMs: 30_000,
   /** Eight URLs per call: few round trips, and URLs used within minutes of being signed. */

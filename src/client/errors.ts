@@ -64,3 +64,11 @@ export class Interruption extends Error {
 export function isInterruption(error: unknown, kind?: Interruption['kind']): error is Interruption {
   return error instanceof Interruption && (kind === undefined || error.kind === kind);
 }
+
+/**
+ * Not a failure: the one PUT of a whole file failed in a way that can heal, so the upload
+ * goes on in parts (file-upload.ts), and a further failure then costs one part, not the file.
+ */
+export class SplitIntoParts extends Error {
+  override name = 'SplitIntoParts';
+}

@@ -6,13 +6,14 @@
 import type { CreateUploadBody, SignedPart, UploadCompleted, UploadCreated, UploadState } from '../shared/api.ts';
 import type { ApiClient } from './api.ts';
 import type { Connectivity } from './connectivity.ts';
-import { ApiError, Interruption, StoreRefused, UploadFailed } from './errors.ts';
+import { DEFAULT_PART_SIZE } from '../shared/plan.ts';
+import { ApiError, Interruption, SplitIntoParts, StoreRefused, UploadFailed } from './errors.ts';
 import { partRanges, storedEtags, type PartRange } from './part-plan.ts';
 import { allOrNothing, type PartQueue } from './part-queue.ts';
 import { PartSigner } from './part-signer.ts';
 import { snapshot, SpeedMeter, type ProgressSnapshot } from './progress.ts';
 import { resumeKey, type ResumeRecord, type ResumeStore } from './resume-store.ts';
-import { retrying, type RetryPolicy, type RetryReason, type RetryWait } from './retry.ts';
+import { judge, retrying, type RetryPolicy, type RetryReason, type RetryWait } from './retry.ts';
 import type { Transport } from './transport.ts';
 
 export type MediaKind = CreateUploadBody['kind'];
@@ -93,6 +94,8 @@ export class FileUpload {
   #base: FileState = { status: 'queued' };
   #state: FileState = this.#base;
   #ticket: Ticket | null = null;
+  /** Set once a whole-file PUT failed: from then on the file goes in parts of this size. */
+  #splitPartSize: number | null = null;
   #parts: Part[] = [];
   /** What the store held when this file's upload was adopted: not sent now, so not speed. */
   #storedAtAdoption = 0;
@@ -201,9 +204,16 @@ export class FileUpload {
       }
       await this.#forgetResume();
     }
+    await this.#create(signal);
+    return null;
+  }
+
+  /** Opens a new upload on the server (in parts of `#splitPartSize` once a whole-file PUT failed) and takes it. */
+  async #create(signal: AbortSignal): Promise<void> {
+    const part_size = this.#splitPartSize ?? undefined;
     // Not abortable: once the server made the upload, its id is needed to clean it up.
     const created = await this.#request(
-      () => this.#ctx.api.createUpload({ filename: this.filename, size: this.size, content_type: this.#source.contentType, kind: this.kind }),
+      () => this.#ctx.api.createUpload({ filename: this.filename, size: this.size, content_type: this.#source.contentType, kind: this.kind, part_size }),
       signal,
     );
     this.#adopt(created, []);
@@ -218,7 +228,6 @@ export class FileUpload {
         partSize: created.part_size,
       });
     }
-    return null;
   }
 
   /** The server's upload is this file's, and can still take parts (or is already complete). */
@@ -259,10 +268,16 @@ export class FileUpload {
   async #sendAndComplete(signal: AbortSignal): Promise<UploadCompleted> {
     const { queue } = this.#ctx;
     const missing = this.#parts.filter((part) => !part.done);
-    await allOrNothing(
-      missing.map((part) => (group) => queue.run(this.#source.priority, group, () => this.#sendPart(part, group))),
-      signal,
-    );
+    try {
+      await allOrNothing(
+        missing.map((part) => (group) => queue.run(this.#source.priority, group, () => this.#sendPart(part, group))),
+        signal,
+      );
+    } catch (error) {
+      if (!(error instanceof SplitIntoParts) || signal.aborted) throw error;
+      await this.#splitIntoParts(signal);
+      return this.#sendAndComplete(signal);
+    }
     signal.throwIfAborted();
     this.#enter({ status: 'completing' });
     const ticket = this.#ticket!;
@@ -283,6 +298,7 @@ export class FileUpload {
           return result.etag;
         } catch (error) {
           this.#setSent(part, 0); // the bytes of a failed attempt are lost
+          if (this.#canSplit() && judge(error).action === 'retry') throw new SplitIntoParts('The whole-file PUT failed: going on in parts.', { cause: error });
           throw error;
         }
       },
@@ -292,6 +308,27 @@ export class FileUpload {
     Object.assign(part, { etag, done: true, sent: part.end - part.start });
     signer.forget(part.number);
     this.#reportProgress();
+  }
+
+  /** A whole-file PUT of a file that parts can split. */
+  #canSplit(): boolean {
+    return this.#ticket?.strategy === 'single' && this.size > DEFAULT_PART_SIZE;
+  }
+
+  /**
+   * Replaces the failed whole-file upload by one in parts: what the PUT had sent is lost either
+   * way, and on a network that failed once, parts bound what the next failure costs.
+   */
+  async #splitIntoParts(signal: AbortSignal): Promise<void> {
+    const single = this.#ticket!;
+    this.#splitPartSize = DEFAULT_PART_SIZE;
+    // From here a pause resumes by creating the upload in parts.
+    this.#ticket = null;
+    // Only clean-up (the sweeper would remove it too): its failure must not fail the upload.
+    await this.#request(() => this.#ctx.api.abortUpload(single.id).catch(unlessNotFound(undefined)), signal).catch((error: unknown) => {
+      if (signal.aborted) throw error;
+    });
+    await this.#create(signal);
   }
 
   /** Deletes the upload on the server and forgets it (the server answers 404 once it is gone). */

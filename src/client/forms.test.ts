@@ -15,8 +15,8 @@ import { launchChromium, type Browser } from '../../test/chromium.ts';
 import { startTestApp, TEST_PASSWORD, type TestApp } from '../../test/harness.ts';
 
 const MiB = 1024 * 1024;
-/** Three parts of the server's 64 MiB: two whole ones and a small last one. */
-const VIDEO_SIZE = 2 * 64 * MiB + MiB;
+/** Above the single-PUT threshold: five parts of the server's 64 MiB, four whole ones and a small last one. */
+const VIDEO_SIZE = 4 * 64 * MiB + MiB;
 
 describe('upload forms in Chromium', () => {
   let t: TestApp;
@@ -100,20 +100,20 @@ describe('upload forms in Chromium', () => {
     await page.fill('#videoForm input[name=title]', 'Too big');
     await page.evaluate(() => document.getElementById('videoFileInput')!.setAttribute('data-max-size', String(1024 * 1024)));
     await page.setInputFiles('#videoFileInput', video);
-    expect(await text('label[data-for=videoFileInput] .dropzone-file')).toBe('rooftop.mp4 (129.00 MB)');
+    expect(await text('label[data-for=videoFileInput] .dropzone-file')).toBe('rooftop.mp4 (257.00 MB)');
     await page.click('#videoForm button[type=submit]');
-    expect(await text('#uploadResult')).toBe('“rooftop.mp4” is 129.00 MB; the largest video accepted is 1.00 MB.');
+    expect(await text('#uploadResult')).toBe('“rooftop.mp4” is 257.00 MB; the largest video accepted is 1.00 MB.');
     expect(await page.isHidden('#uploadProgress')).toBe(true);
     expect(await t.app.db.selectFrom('uploads').selectAll().execute()).toEqual([]);
   });
 
   it('pauses and resumes from the buttons, then saves the video byte for byte', async () => {
-    await dropParts(3);
+    await dropParts(5);
     await fillVideoForm('Paused once');
     await page.click('#videoForm button[type=submit]');
     expect(await page.isDisabled('#videoForm button[type=submit]')).toBe(true);
     await page.waitForFunction(() => document.getElementById('progressText')!.textContent === '99%');
-    expect(await text('#progressDetails')).toMatch(/^128\.\d\d \/ 129\.00 MB$/);
+    expect(await text('#progressDetails')).toMatch(/^256\.\d\d \/ 257\.00 MB$/);
 
     await page.click('#pauseButton');
     await page.waitForFunction(() => document.getElementById('progressStatus')!.textContent === 'Paused');
@@ -133,7 +133,7 @@ describe('upload forms in Chromium', () => {
     await dropParts(2, 3);
     await fillVideoForm('After a reload');
     await page.click('#videoForm button[type=submit]');
-    await expect.poll(storedParts, { timeout: 30_000 }).toEqual([1]);
+    await expect.poll(storedParts, { timeout: 30_000 }).toEqual([1, 4, 5]);
     await page.unrouteAll({ behavior: 'ignoreErrors' });
 
     await page.reload();
@@ -145,14 +145,14 @@ describe('upload forms in Chromium', () => {
     await fillVideoForm('After a reload');
     await page.click('#videoForm button[type=submit]');
     await savedVideo('After a reload');
-    expect(await statuses()).toContain('Resuming: 49% already uploaded');
+    expect(await statuses()).toContain('Resuming: 50% already uploaded');
     expect(puts.sort()).toEqual(['2', '3']);
     const uploads = await t.app.db.selectFrom('uploads').select(['state']).where('filename', '=', 'rooftop.mp4').where('state', '=', 'pending').execute();
     expect(uploads).toEqual([]);
   });
 
   it('cancels: the upload is discarded and nothing stays in the store', async () => {
-    await dropParts(3);
+    await dropParts(5);
     await fillVideoForm('Cancelled');
     await page.click('#videoForm button[type=submit]');
     await page.waitForFunction(() => document.getElementById('progressText')!.textContent === '99%');

@@ -7,7 +7,7 @@
  */
 import { sleep } from './abort.ts';
 import type { Connectivity } from './connectivity.ts';
-import { ApiError, NetworkError, RequestTimeout, StoreRefused, UploadFailed } from './errors.ts';
+import { ApiError, NetworkError, RequestTimeout, SplitIntoParts, StoreRefused, UploadFailed } from './errors.ts';
 
 export interface RetryPolicy {
   /** Retries of one request before the upload fails (so `retries + 1` attempts). */
@@ -107,7 +107,7 @@ export async function retrying<T>(request: () => Promise<T>, options: RetryOptio
       return await request();
     } catch (error) {
       if (signal.aborted) throw signal.reason;
-      if (error instanceof UploadFailed) throw error;
+      if (error instanceof UploadFailed || error instanceof SplitIntoParts) throw error;
       const verdict = judge(error);
       if (verdict.action === 'fail') throw new UploadFailed(verdict.message, false, { cause: error });
       if (verdict.action === 'resign') {

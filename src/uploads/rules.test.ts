@@ -8,8 +8,8 @@ const GiB = 1024 ** 3;
 describe('planParts', () => {
   it.each([
     { size: 1, strategy: 'single', partSize: 1, partCount: 1 },
-    { size: 64 * MiB, strategy: 'single', partSize: 64 * MiB, partCount: 1 },
-    { size: 64 * MiB + 1, strategy: 'multipart', partSize: 64 * MiB, partCount: 2 },
+    { size: 256 * MiB, strategy: 'single', partSize: 256 * MiB, partCount: 1 },
+    { size: 256 * MiB + 1, strategy: 'multipart', partSize: 64 * MiB, partCount: 5 },
     { size: 300 * 1000 * 1000, strategy: 'multipart', partSize: 64 * MiB, partCount: 5 },
     { size: 20 * GiB, strategy: 'multipart', partSize: 64 * MiB, partCount: 320 },
     // 10,000 parts of 64 MiB hold 625 GiB; beyond that the part grows, in whole MiB.

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { MediaKind } from '../config.ts';
 import { MULTIPART_LIMITS } from '../storage/driver.ts';
 import { badRequest } from '../errors.ts';
+import { DEFAULT_PART_SIZE, SINGLE_PUT_MAX } from '../shared/plan.ts';
 
 /** Where each kind's objects live in the bucket (the seed's folders; covers in the seed's `films/`). */
 export const KIND_FOLDER: Record<MediaKind, string> = { video: 'videos', photo: 'photos', cover: 'films' };
@@ -85,7 +86,7 @@ export interface PlanOptions {
 }
 
 const MiB = 1024 ** 2;
-export const DEFAULT_PLAN: PlanOptions = { singlePutMax: 64 * MiB, preferredPartSize: 64 * MiB };
+export const DEFAULT_PLAN: PlanOptions = { singlePutMax: SINGLE_PUT_MAX, preferredPartSize: DEFAULT_PART_SIZE };
 
 /**
  * Picks the strategy and one uniform part size: every part but the last is `partSize`, the
