@@ -299,6 +299,29 @@ describe.each([
     expect(await resumeStore.get(resumeKey({ kind: 'video', ...single, size: single.blob.size }))).toBeUndefined();
   });
 
+  it('with part checksums, the store refuses a part altered on the way, and the engine sends it again', async () => {
+    let altered = 0;
+    const inner = fetchTransport();
+    const corrupting: Transport = {
+      async put(url, headers, body, onProgress, signal) {
+        if (altered > 0) return inner.put(url, headers, body, onProgress, signal);
+        altered += 1;
+        const bytes = new Uint8Array(await body.arrayBuffer());
+        bytes[bytes.length >> 1]! ^= 0xff; // one bit flipped on the way, the size unchanged
+        return inner.put(url, headers, new Blob([bytes]), onProgress, signal);
+      },
+    };
+    const { uploader } = uploaderWith({ transport: corrupting, partChecksums: true });
+    const reasons: string[] = [];
+    uploader.on('state', ({ state }) => {
+      if (state.status === 'retrying') reasons.push(state.reason);
+    });
+    const result = await add(uploader, medium).done;
+    expect(altered).toBe(1);
+    expect(reasons).toEqual(['checksum']);
+    expect(await storedSha256(result.key)).toBe(medium.sha256);
+  });
+
   it('retries a completion whose answer was lost, and gets the same completed upload', async () => {
     let cut = 0;
     const losingFirstCompletion: typeof fetch = async (input, init) => {

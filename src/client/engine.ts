@@ -13,7 +13,9 @@ import type { ApiClient } from './api.ts';
 import { alwaysOnline, type Connectivity } from './connectivity.ts';
 import { Emitter } from './emitter.ts';
 import { FileUpload, type FileState, type MediaKind, type UploadContext } from './file-upload.ts';
+import { partMd5 } from './part-md5.ts';
 import { PartQueue } from './part-queue.ts';
+import { Recovery } from './recovery.ts';
 import { snapshot, SpeedMeter, type ProgressSnapshot } from './progress.ts';
 import { MemoryResumeStore, type ResumeStore } from './resume-store.ts';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.ts';
@@ -39,11 +41,12 @@ export interface UploaderOptions {
   /** Lets retries wait for the network while the browser is offline; `browserConnectivity()` in pages. */
   connectivity?: Connectivity;
   /**
-   * Base64 MD5 of a part, sent when signing so the store verifies each part. Off by default:
-   * hashing costs a read of every byte on the page's CPU, and completion is checked by the
-   * server anyway.
+   * Sends each part's MD5 (Content-MD5) when signing it, so the store refuses a part whose
+   * bytes changed on the way, and the engine sends it again. Off by default: it reads every
+   * byte twice in the page (once to hash, once to send), and TCP and TLS already check what
+   * travels; the server checks the stored object's size at completion either way.
    */
-  partMd5?: (part: Blob) => Promise<string>;
+  partChecksums?: boolean;
 }
 
 export const UPLOADER_DEFAULTS = {
@@ -88,9 +91,10 @@ export class Uploader {
       queue: new PartQueue(options.concurrency ?? UPLOADER_DEFAULTS.concurrency),
       resumeStore: options.resumeStore ?? new MemoryResumeStore(),
       connectivity: options.connectivity ?? alwaysOnline,
+      recovery: new Recovery(),
       retryPolicy: { ...DEFAULT_RETRY_POLICY, ...options.retry },
       signBatchSize: options.signBatchSize ?? UPLOADER_DEFAULTS.signBatchSize,
-      partMd5: options.partMd5,
+      partMd5: options.partChecksums ? partMd5 : undefined,
       onState: (upload) => this.#emitter.emit('state', { upload, state: upload.state }),
       onProgress: (upload) => {
         const { loaded, total, parts, sent } = this.#totals();

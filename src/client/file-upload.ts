@@ -12,6 +12,7 @@ import { partRanges, storedEtags, type PartRange } from './part-plan.ts';
 import { allOrNothing, type PartQueue } from './part-queue.ts';
 import { PartSigner } from './part-signer.ts';
 import { snapshot, SpeedMeter, type ProgressSnapshot } from './progress.ts';
+import { RECOVERY_BYTES, type Recovery } from './recovery.ts';
 import { resumeKey, type ResumeRecord, type ResumeStore } from './resume-store.ts';
 import { judge, retrying, type RetryPolicy, type RetryReason, type RetryWait } from './retry.ts';
 import type { Transport } from './transport.ts';
@@ -44,6 +45,7 @@ export interface UploadContext {
   queue: PartQueue;
   resumeStore: ResumeStore;
   connectivity: Connectivity;
+  recovery: Recovery;
   retryPolicy: RetryPolicy;
   signBatchSize: number;
   partMd5?: (part: Blob) => Promise<string>;
@@ -217,7 +219,8 @@ export class FileUpload {
       signal,
     );
     this.#adopt(created, []);
-    if (created.url) this.#signer!.remember({ part_number: 1, url: created.url, headers: created.headers ?? {}, expires_at: created.expires_at });
+    // With checksums, the PUT is signed again with its MD5 before it goes.
+    if (created.url && !this.#ctx.partMd5) this.#signer!.remember({ part_number: 1, url: created.url, headers: created.headers ?? {}, expires_at: created.expires_at });
     if (this.#resumeKey && this.#source.lastModified !== undefined && created.strategy === 'multipart') {
       await this.#ctx.resumeStore.set(this.#resumeKey, {
         uploadId: created.id,
@@ -292,7 +295,7 @@ export class FileUpload {
       async () => {
         const { url, headers } = await signer.urlFor(part.number, signal);
         try {
-          const result = await this.#ctx.transport.put(url, headers, this.#bodyOf(part), (sent) => this.#setSent(part, sent), signal);
+          const result = await this.#ctx.transport.put(url, headers, this.#bodyOf(part), (sent) => this.#partProgressed(part, sent), signal);
           if (result.status < 200 || result.status > 299) throw new StoreRefused(result);
           if (!result.etag && this.#ticket!.strategy === 'multipart') throw new UploadFailed(MISSING_ETAG, false);
           return result.etag;
@@ -306,6 +309,7 @@ export class FileUpload {
       { waitKey: part.number, resign: () => signer.forget(part.number) },
     );
     Object.assign(part, { etag, done: true, sent: part.end - part.start });
+    this.#ctx.recovery.gotThrough();
     signer.forget(part.number);
     this.#reportProgress();
   }
@@ -344,6 +348,7 @@ export class FileUpload {
       policy: this.#ctx.retryPolicy,
       signal,
       connectivity: this.#ctx.connectivity,
+      recovery: this.#ctx.recovery,
       resign,
       onWait: (wait) => {
         if (wait) this.#waits.set(waitKey, wait);
@@ -366,6 +371,11 @@ export class FileUpload {
     let loaded = 0;
     for (const part of this.#parts) loaded += part.sent;
     return loaded;
+  }
+
+  #partProgressed(part: Part, sent: number): void {
+    if (sent >= RECOVERY_BYTES && part.sent < RECOVERY_BYTES) this.#ctx.recovery.gotThrough();
+    this.#setSent(part, sent);
   }
 
   #setSent(part: Part, sent: number): void {

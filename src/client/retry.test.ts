@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { alwaysOnline, type Connectivity } from './connectivity.ts';
 import { ApiError, Interruption, NetworkError, RequestTimeout, StoreRefused, UploadFailed } from './errors.ts';
+import { Recovery } from './recovery.ts';
 import { backoffDelay, DEFAULT_RETRY_POLICY, judge, parseRetryAfter, retrying, type RetryWait, type Verdict } from './retry.ts';
 
 describe('backoffDelay', () => {
@@ -153,6 +154,30 @@ describe('retrying', () => {
     }
     await expect(result).resolves.toBe('ok');
     expect(request).toHaveBeenCalledTimes(6);
+  });
+
+  it('ends a wait after a lost connection once another request gets bytes through, but not a wait the server asked for', async () => {
+    vi.useFakeTimers();
+    try {
+      const recovery = new Recovery();
+      const slow = { retries: 3, baseDelayMs: 16_000, maxDelayMs: 16_000 };
+      const lost = failing(new NetworkError('reset'));
+      const throttled = failing(new ApiError(503, 'x', 'busy'));
+      const afterCut = retrying(lost, options({ recovery, policy: slow, random: () => 1 }));
+      const afterBusy = retrying(throttled, options({ recovery, policy: slow, random: () => 1 }));
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(lost).toHaveBeenCalledTimes(1);
+      recovery.gotThrough();
+      await vi.advanceTimersByTimeAsync(0);
+      await expect(afterCut).resolves.toBe('ok');
+      expect(lost).toHaveBeenCalledTimes(2);
+      expect(throttled).toHaveBeenCalledTimes(1);
+      await vi.advanceTimersByTimeAsync(15_000);
+      await expect(afterBusy).resolves.toBe('ok');
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('rethrows the abort reason untouched, during a request or a wait', async () => {

@@ -5,9 +5,10 @@
  * with the server's message. While the browser is offline, retries wait for the network
  * instead of being spent.
  */
-import { sleep } from './abort.ts';
+import { childController, sleep } from './abort.ts';
 import type { Connectivity } from './connectivity.ts';
 import { ApiError, NetworkError, RequestTimeout, SplitIntoParts, StoreRefused, UploadFailed } from './errors.ts';
+import type { Recovery } from './recovery.ts';
 
 export interface RetryPolicy {
   /** Retries of one request before the upload fails (so `retries + 1` attempts). */
@@ -82,6 +83,8 @@ export interface RetryOptions {
   onWait?: (wait: RetryWait | null) => void;
   /** Drops the request's signed URL so the next attempt signs a fresh one; without it a store's 403 fails. */
   resign?: () => void;
+  /** Ends a wait after a lost connection or a timeout as soon as another request gets bytes through. */
+  recovery?: Recovery;
   random?: () => number;
 }
 
@@ -127,7 +130,22 @@ export async function retrying<T>(request: () => Promise<T>, options: RetryOptio
       }
       const delayMs = verdict.afterMs ?? backoffDelay(retries, policy, options.random);
       retries += 1;
-      await wait({ reason: verdict.reason, attempt: retries, delayMs }, () => sleep(delayMs, signal));
+      const linkFailed = verdict.reason === 'network' || verdict.reason === 'timeout';
+      await wait({ reason: verdict.reason, attempt: retries, delayMs }, () =>
+        linkFailed && options.recovery ? sleepUntilRecovered(delayMs, options.recovery, signal) : sleep(delayMs, signal),
+      );
     }
+  }
+}
+
+/** Sleeps `ms`, or less if another request gets bytes through meanwhile. */
+async function sleepUntilRecovered(ms: number, recovery: Recovery, signal: AbortSignal): Promise<void> {
+  const { controller, dispose } = childController(signal);
+  try {
+    await Promise.race([sleep(ms, controller.signal), recovery.next(controller.signal)]);
+  } finally {
+    // Stops the loser; its rejection is expected.
+    controller.abort(new Error('settled'));
+    dispose();
   }
 }
