@@ -384,7 +384,7 @@ function whereTheCpuGoes(rows: SummaryRow[], sizes: number[], sizeName: (s: numb
     '',
     '## Tuning the defaults',
     '',
-    'The engine does little per part: 64 MiB parts, part URLs signed 8 per call, no hashing in the page. ' +
+    'The engine does little per part: 64 MiB parts, part URLs signed 8 per call, no hashing in the page (unless `partChecksums` is on). ' +
       'Exploratory runs (`BENCH_ENGINE_VARIANTS=64x2,64x3,32x4,128x4`, the 1 GiB file, both stores) kept concurrency 2 to 6 ' +
       'and parts of 32 to 128 MiB within the run-to-run spread of the defaults; concurrency 1 was slower.',
     '',
@@ -396,12 +396,12 @@ function whereTheCpuGoes(rows: SummaryRow[], sizes: number[], sizeName: (s: numb
     'What remains is the sliced-Blob cost of a file in parts. `npm run bench:send-methods` measures every way a page can ' +
       'send part of a file (XHR or fetch of `slice()`s of 16 to 256 MiB, one or four at a time, from the page or a Worker; ' +
       '`slice().arrayBuffer()`, FileReader; `new File([slice])`; FormData; a ReadableStream body, which Chromium refuses over ' +
-      'HTTP/1.1): all cost the browser process about 2 to 3 CPU-s/GB, and those that read the bytes into the page cost twice ' +
-      'that in the renderer. Only a whole `File` (XHR or FormData) is read by the network service straight from disk: in ' +
+      'HTTP/1.1): all cost the browser process about 2.4 to 3.1 CPU-s/GB, and those that read the bytes into the page move most of it ' +
+      'to the renderer and cost more in all. Only a whole `File` (XHR or FormData) is read by the network service straight from disk: in ' +
       "Blink, `XMLHttpRequest.send()` turns a File with a path into a file element and any other Blob into a blob the browser " +
       'process pipes to the network service (64 KiB reads). No page API makes a file element for part of a file, so ' +
-      "resumability's price in Chromium is that cost, and it is why the engine's CPU per GB on a 1 GiB file stays above the " +
-      "whole-file PUT's by about 1.3 CPU-s/GB.",
+      "resumability's price in Chromium is that cost (docs/SEND-METHODS.md has the figures), and it is why the engine's CPU " +
+      "per GB on a file in parts stays above the whole-file PUT's by the Chromium difference above.",
     '',
   );
   return lines.join('\n');
