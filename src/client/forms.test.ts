@@ -1,8 +1,8 @@
 /**
- * The upload forms in Chromium against the real app (local store): the XHR transport's
- * progress, the pause / resume / cancel buttons, a resume after the page is reloaded, and
- * the checks made before anything is sent. Part PUTs are held back with request routing
- * where a test needs the upload caught half-way.
+ * The upload forms in Chromium against the real app, on the local store and on the S3 test
+ * server: the XHR transport's progress, failed part PUTs retried, the pause / resume /
+ * cancel buttons, a resume after the page is reloaded, and the checks made before anything
+ * is sent. Part PUTs are failed or held back with request routing.
  */
 import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -18,7 +18,13 @@ const MiB = 1024 * 1024;
 /** Above the single-PUT threshold: five parts of the server's 64 MiB, four whole ones and a small last one. */
 const VIDEO_SIZE = 4 * 64 * MiB + MiB;
 
-describe('upload forms in Chromium', () => {
+/** The part number of a part PUT's URL (the local store's `part`, S3's `partNumber`), 0 for any other URL. */
+const partOf = (url: URL) => Number(url.searchParams.get('part') ?? url.searchParams.get('partNumber') ?? 0);
+
+describe.each([
+  { storage: 'local', database: 'pglite' },
+  { storage: 's3', database: 'postgres' },
+] as const)('upload forms in Chromium on $storage storage', (setup) => {
   let t: TestApp;
   let browser: Browser;
   let page: Page;
@@ -31,7 +37,7 @@ describe('upload forms in Chromium', () => {
     video = path.join(dir, 'rooftop.mp4');
     videoSha256 = await writeRandomFile(video, VIDEO_SIZE);
 
-    t = await startTestApp();
+    t = await startTestApp(setup);
     const email = 'forms@example.com';
     await t.login(email);
     browser = await launchChromium();
@@ -55,7 +61,7 @@ describe('upload forms in Chromium', () => {
   /** Fails the PUTs of the given parts, as a network that drops them would. */
   const dropParts = (...parts: number[]) =>
     page.route(
-      (url) => url.pathname.startsWith('/store/') && parts.includes(Number(url.searchParams.get('part'))),
+      (url) => parts.includes(partOf(url)),
       (route: Route) => route.abort('connectionreset'),
     );
 
@@ -129,23 +135,60 @@ describe('upload forms in Chromium', () => {
     expect(await page.isEnabled('#videoForm button[type=submit]')).toBe(true);
   });
 
+  it('completes byte for byte when part PUTs fail: a reset connection, a 500, a refused signature', async () => {
+    const failed = { reset: 0, serverError: 0, forged: 0 };
+    const origin = new URL(t.baseUrl).origin;
+    await page.route(
+      (url) => partOf(url) > 0,
+      async (route: Route) => {
+        const url = new URL(route.request().url());
+        const part = partOf(url);
+        // Each part's first attempt fails once, one way or another; the retries go through.
+        if (part === 1 && failed.forged === 0) {
+          failed.forged += 1;
+          const name = url.searchParams.has('signature') ? 'signature' : 'X-Amz-Signature';
+          url.searchParams.set(name, url.searchParams.get(name)!.replace(/^./, (c) => (c === 'A' ? 'B' : 'A')));
+          return route.continue({ url: url.toString() });
+        }
+        if (part === 2 && failed.reset === 0) {
+          failed.reset += 1;
+          return route.abort('connectionreset');
+        }
+        if (part === 4 && failed.serverError === 0) {
+          failed.serverError += 1;
+          return route.fulfill({ status: 500, headers: { 'Access-Control-Allow-Origin': origin }, body: 'Internal error' });
+        }
+        return route.continue();
+      },
+    );
+    await recordStatuses();
+    await fillVideoForm('Through failures');
+    await page.click('#videoForm button[type=submit]');
+    await savedVideo('Through failures');
+    expect(failed).toEqual({ reset: 1, serverError: 1, forged: 1 });
+    expect(await statuses()).toContainEqual(expect.stringMatching(/^Retrying/));
+    expect(await text('#progressText')).toBe('100%');
+  });
+
   it('resumes after a reload when the same file is chosen again, sending only the missing parts', async () => {
     await dropParts(2, 3);
     await fillVideoForm('After a reload');
     await page.click('#videoForm button[type=submit]');
     await expect.poll(storedParts, { timeout: 30_000 }).toEqual([1, 4, 5]);
-    await page.unrouteAll({ behavior: 'ignoreErrors' });
 
+    // Reload before the parts may go through: else the old page could still finish them, and complete.
     await page.reload();
+    await page.unrouteAll({ behavior: 'ignoreErrors' });
     const puts: string[] = [];
     page.on('request', (request) => {
-      if (request.method() === 'PUT') puts.push(new URL(request.url()).searchParams.get('part') ?? 'whole');
+      if (request.method() === 'PUT') puts.push(String(partOf(new URL(request.url())) || 'whole'));
     });
     await recordStatuses();
     await fillVideoForm('After a reload');
     await page.click('#videoForm button[type=submit]');
     await savedVideo('After a reload');
-    expect(await statuses()).toContain('Resuming: 50% already uploaded');
+    const shown = await statuses();
+    expect(shown, JSON.stringify(shown)).toContain('Resuming: 50% already uploaded');
     expect(puts.sort()).toEqual(['2', '3']);
     const uploads = await t.app.db.selectFrom('uploads').select(['state']).where('filename', '=', 'rooftop.mp4').where('state', '=', 'pending').execute();
     expect(uploads).toEqual([]);
