@@ -36,6 +36,7 @@ import { UPLOADER_DEFAULTS } from '../src/client/engine.ts';
 import { DEFAULT_PLAN } from '../src/uploads/rules.ts';
 import { corsRulesFor, createS3Store } from '../src/storage/s3.ts';
 import { CHROMIUM_PATH } from '../test/chromium.ts';
+import { loginAs, type Session } from '../test/login.ts';
 import { freePort } from '../test/net.ts';
 import { startS3TestServer, type S3TestServer } from '../test/s3-server.ts';
 import type { AppReady, AppReply, AppRequest } from './app-server.ts';
@@ -121,7 +122,7 @@ interface AppServer {
   store: 'local' | 's3';
   process: ChildProcess;
   baseUrl: string;
-  cookies: { csrf: string; session: string };
+  cookies: Session;
   ask(request: AppRequestBody): Promise<unknown>;
   stop(): Promise<void>;
 }
@@ -176,7 +177,7 @@ async function startApp(store: 'local' | 's3', env: Record<string, string>): Pro
     store,
     process: child,
     baseUrl,
-    cookies: await login(baseUrl),
+    cookies: await loginAs(baseUrl, BENCH_EMAIL, BENCH_PASSWORD),
     ask(request) {
       const id = nextId++;
       return new Promise((resolve, reject) => {
@@ -191,22 +192,6 @@ async function startApp(store: 'local' | 's3', env: Record<string, string>): Pro
       await rm(dataDir, { recursive: true, force: true });
     },
   };
-}
-
-/** Logs in through the login form, as a browser does: GET for the CSRF cookie, then POST. */
-async function login(baseUrl: string): Promise<{ csrf: string; session: string }> {
-  const page = await fetch(`${baseUrl}/login`);
-  const csrf = /csrftoken=([^;]+)/.exec(page.headers.get('set-cookie') ?? '')?.[1];
-  if (!csrf) throw new Error('GET /login set no csrftoken cookie');
-  const response = await fetch(`${baseUrl}/login`, {
-    method: 'POST',
-    redirect: 'manual',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: `csrftoken=${csrf}` },
-    body: new URLSearchParams({ email: BENCH_EMAIL, password: BENCH_PASSWORD, csrf_token: csrf }).toString(),
-  });
-  const session = /airlift_session=([^;]+)/.exec(response.headers.get('set-cookie') ?? '')?.[1];
-  if (response.status !== 303 || !session) throw new Error(`login failed: ${response.status} ${await response.text()}`);
-  return { csrf, session };
 }
 
 interface TusServer {

@@ -2,7 +2,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -42,4 +42,23 @@ export async function launchChromium(options: { profileDir?: string; viewport?: 
       if (removeProfile) await rm(profileDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Starts keeping, in the page, every text the upload's status line (#progressStatus) shows:
+ * each text set is recorded, even several within one task, from the mutation records.
+ */
+export function recordStatuses(page: Page): Promise<void> {
+  return page.evaluate(() => {
+    const status = document.getElementById('progressStatus')!;
+    const seen: string[] = ((window as unknown as { statuses: string[] }).statuses = []);
+    new MutationObserver((records) => {
+      for (const record of records) for (const node of record.addedNodes) seen.push(node.textContent ?? '');
+    }).observe(status, { childList: true });
+  });
+}
+
+/** The texts recorded since `recordStatuses`. */
+export function recordedStatuses(page: Page): Promise<string[]> {
+  return page.evaluate(() => (window as unknown as { statuses: string[] }).statuses);
 }

@@ -5,6 +5,7 @@
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { freePort } from './net.ts';
+import { loginAs, type Session } from './login.ts';
 
 export { freePort };
 import os from 'node:os';
@@ -23,10 +24,6 @@ export const TEST_PASSWORD = 'correct horse battery staple';
 /** The PostgreSQL service tests may use; each test app gets a database of its own in it. */
 export const POSTGRES_ADMIN_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
-export interface Session {
-  cookie: string;
-  csrf: string;
-}
 
 export interface TestApp {
   app: FastifyInstance;
@@ -147,18 +144,4 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   }
 }
 
-/** Logs in through the login form, as a browser does: GET for the CSRF cookie, then POST. */
-export async function loginAs(baseUrl: string, email: string, password: string): Promise<Session> {
-  const page = await fetch(`${baseUrl}/login`);
-  const csrf = /csrftoken=([^;]+)/.exec(page.headers.get('set-cookie') ?? '')?.[1];
-  if (!csrf) throw new Error('GET /login set no csrftoken cookie');
-  const response = await fetch(`${baseUrl}/login`, {
-    method: 'POST',
-    redirect: 'manual',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: `csrftoken=${csrf}` },
-    body: new URLSearchParams({ email, password, csrf_token: csrf }).toString(),
-  });
-  const session = /airlift_session=([^;]+)/.exec(response.headers.get('set-cookie') ?? '')?.[1];
-  if (response.status !== 303 || !session) throw new Error(`login failed: ${response.status} ${await response.text()}`);
-  return { cookie: `csrftoken=${csrf}; airlift_session=${session}`, csrf };
-}
+export { loginAs, type Session };

@@ -21,7 +21,7 @@ import { writeRandomFile } from './random-file.ts';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { UPLOADER_DEFAULTS } from '../src/client/engine.ts';
 import { DEFAULT_PLAN, planParts } from '../src/uploads/rules.ts';
-import { launchChromium, type Browser } from './chromium.ts';
+import { launchChromium, recordedStatuses, recordStatuses, type Browser } from './chromium.ts';
 import { TcpProxy, type ProxiedRequest } from './cut-proxy.ts';
 import { freePort, startTestApp, TEST_PASSWORD, type TestApp } from './harness.ts';
 
@@ -131,19 +131,11 @@ describe.each(['local', 's3'] as const)('resume on %s storage', (storage) => {
       await page.click('form[action="/login"] button[type=submit]');
       await page.waitForURL(`${site}/videos/new`);
     }
-    await recordStatuses();
+    await recordStatuses(page);
     return loggedOut;
   }
 
-  /** Keeps in the page every text the status line shows from now on. */
-  const recordStatuses = () =>
-    page.evaluate(() => {
-      const status = document.getElementById('progressStatus')!;
-      const seen: string[] = ((window as unknown as { statuses: string[] }).statuses = []);
-      new MutationObserver(() => seen.push(status.textContent ?? '')).observe(status, { childList: true, characterData: true, subtree: true });
-    });
-
-  const statuses = () => page.evaluate(() => (window as unknown as { statuses: string[] }).statuses);
+  const statuses = () => recordedStatuses(page);
 
   /** A name of its own for each scenario's file (a hard link to the same bytes), so no scenario resumes another's upload. */
   async function fileFor(scenario: string): Promise<string> {
@@ -324,7 +316,7 @@ describe.each(['local', 's3'] as const)('resume on %s storage', (storage) => {
     async () => {
       const result = await interruptAndChooseAgain('reload', async () => {
         await page.reload();
-        await recordStatuses();
+        await recordStatuses(page);
       });
       figures.push({ store: storage, scenario: 'page reload, same file again', resent: result.resent, note: `${result.storedParts} parts (${result.storedBytes / MiB} MiB) kept` });
     },

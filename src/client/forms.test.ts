@@ -11,7 +11,7 @@ import path from 'node:path';
 import type { Page, Route } from 'playwright-core';
 import { writeRandomFile } from '../../test/random-file.ts';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { launchChromium, type Browser } from '../../test/chromium.ts';
+import { launchChromium, recordedStatuses, recordStatuses, type Browser } from '../../test/chromium.ts';
 import { startTestApp, TEST_PASSWORD, type TestApp } from '../../test/harness.ts';
 
 const MiB = 1024 * 1024;
@@ -65,14 +65,7 @@ describe.each([
       (route: Route) => route.abort('connectionreset'),
     );
 
-  /** Every text #progressStatus shows from now on, recorded in the page. */
-  const recordStatuses = () =>
-    page.evaluate(() => {
-      const status = document.getElementById('progressStatus')!;
-      const seen: string[] = ((window as unknown as { statuses: string[] }).statuses = []);
-      new MutationObserver(() => seen.push(status.textContent ?? '')).observe(status, { childList: true, characterData: true, subtree: true });
-    });
-  const statuses = () => page.evaluate(() => (window as unknown as { statuses: string[] }).statuses);
+  const statuses = () => recordedStatuses(page);
   const text = async (selector: string) => (await page.textContent(selector))?.trim();
 
   /** The part numbers the store holds for the latest upload. */
@@ -161,7 +154,7 @@ describe.each([
         return route.continue();
       },
     );
-    await recordStatuses();
+    await recordStatuses(page);
     await fillVideoForm('Through failures');
     await page.click('#videoForm button[type=submit]');
     await savedVideo('Through failures');
@@ -183,7 +176,7 @@ describe.each([
     page.on('request', (request) => {
       if (request.method() === 'PUT') puts.push(String(partOf(new URL(request.url())) || 'whole'));
     });
-    await recordStatuses();
+    await recordStatuses(page);
     await fillVideoForm('After a reload');
     await page.click('#videoForm button[type=submit]');
     await savedVideo('After a reload');
