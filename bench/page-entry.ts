@@ -48,11 +48,8 @@ class CountingApi extends ApiClient {
     });
   }
 
-  /** Asks the server for this part size instead of letting it choose (the benchmark's exploratory variants). */
-  partSize: number | undefined;
-
   override async createUpload(body: CreateUploadBody, options?: { signal?: AbortSignal }): Promise<UploadCreated> {
-    this.created = await super.createUpload(this.partSize && !body.part_size ? { ...body, part_size: this.partSize } : body, options);
+    this.created = await super.createUpload(body, options);
     return this.created;
   }
 }
@@ -132,9 +129,9 @@ const bench: BenchPage = {
     // A record left by an earlier upload of the same file would make this one a resume.
     localStorage.clear();
     const api = new CountingApi();
-    api.partSize = partSize;
     const uploader = createUploader({
       api,
+      partSize,
       transport: xhrTransport,
       resumeStore: new WebStorageResumeStore(localStorage),
       connectivity: browserConnectivity(),

@@ -1,5 +1,7 @@
 /** The sweeper: uploads started and never completed leave nothing behind, on both stores. */
 import { randomBytes } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { UploadCreated } from '../src/shared/api.ts';
 import { sweep } from '../src/uploads/sweep.ts';
@@ -16,18 +18,35 @@ describe.each(['local', 's3'] as const)('sweep on %s storage', (storage) => {
   });
   afterAll(() => t?.close());
 
-  async function create(size: number): Promise<UploadCreated> {
-    const res = await t.request('POST', '/api/v1/uploads', { session, json: { filename: 'v.mp4', size, content_type: 'video/mp4', kind: 'video' } });
+  async function create(size: number, part_size?: number): Promise<UploadCreated> {
+    const res = await t.request('POST', '/api/v1/uploads', { session, json: { filename: 'v.mp4', size, content_type: 'video/mp4', kind: 'video', part_size } });
     expect(res.status).toBe(201);
     return (await res.json()) as UploadCreated;
+  }
+
+  /** Sends half of the upload's single PUT, waits until the store has it, and drops the connection. */
+  async function cutHalfWay(upload: UploadCreated): Promise<void> {
+    const url = new URL(upload.url!);
+    const size = upload.part_size;
+    const req = httpRequest({ host: url.hostname, port: url.port, method: 'PUT', path: url.pathname + url.search, headers: { ...upload.headers, 'Content-Length': size } });
+    req.on('error', () => undefined);
+    req.write(randomBytes(size / 2));
+    // The store has seen the half once it holds it (local), or after a moment (S3, which shows nothing).
+    for (let i = 0; i < 50 && (await t.app.storage.heldBytes(upload.key)) < size / 2; i++) await sleep(20);
+    req.destroy();
+    await sleep(200);
   }
 
   it('aborts expired tickets and orphan multipart uploads, and keeps what is live or saved', async () => {
     // An abandoned single PUT whose bytes arrived, and an abandoned multipart upload with one part stored.
     const single = await create(1000);
     await fetch(single.url!, { method: 'PUT', headers: single.headers, body: new Uint8Array(randomBytes(1000)) });
-    const multi = await create(300 * MiB);
+    const multi = await create(300 * MiB, 64 * MiB);
     expect(multi.strategy).toBe('multipart');
+    // A single PUT cut half-way: the local store keeps its bytes for a continuation, S3 drops them.
+    const cut = await create(8 * MiB);
+    await cutHalfWay(cut);
+    expect(await t.app.storage.heldBytes(cut.key)).toBe(storage === 'local' ? 4 * MiB : 0);
     const signed = (await (await t.request('POST', `/api/v1/uploads/${multi.id}/parts`, { session, json: { part_numbers: [1] } })).json()) as { parts: { url: string; headers: Record<string, string> }[] };
     const part = await fetch(signed.parts[0]!.url, { method: 'PUT', headers: signed.parts[0]!.headers, body: new Uint8Array(multi.part_size) });
     expect(part.status).toBe(200);
@@ -35,17 +54,18 @@ describe.each(['local', 's3'] as const)('sweep on %s storage', (storage) => {
     const orphanKey = `videos/${crypto.randomUUID()}.mp4`;
     const orphanId = await t.app.storage.createMultipart(orphanKey, { contentType: 'video/mp4' });
     // A live upload, which must survive.
-    const live = await create(300 * MiB);
+    const live = await create(300 * MiB, 64 * MiB);
 
     // Nothing has expired yet: the sweep keeps everything.
     expect(await sweep(t.app)).toEqual({ expiredTickets: 0, orphanMultipart: 0 });
-    await t.app.db.updateTable('uploads').set({ expires_at: new Date(Date.now() - 1000) }).where('id', 'in', [single.id, multi.id]).execute();
+    await t.app.db.updateTable('uploads').set({ expires_at: new Date(Date.now() - 1000) }).where('id', 'in', [single.id, multi.id, cut.id]).execute();
     const later = new Date(Date.now() + 2 * 3600 * 1000);
     await t.app.db.updateTable('uploads').set({ expires_at: new Date(later.getTime() + 3600 * 1000) }).where('id', '=', live.id).execute();
 
     const result = await sweep(t.app, later);
-    expect(result).toEqual({ expiredTickets: 2, orphanMultipart: 1 });
+    expect(result).toEqual({ expiredTickets: 3, orphanMultipart: 1 });
     expect(await t.app.storage.head(single.key)).toBeNull();
+    expect(await t.app.storage.heldBytes(cut.key)).toBe(0);
     const states = await t.app.db.selectFrom('uploads').select(['id', 'state']).where('id', 'in', [single.id, multi.id, live.id]).execute();
     expect(Object.fromEntries(states.map((s) => [s.id, s.state]))).toEqual({ [single.id]: 'aborted', [multi.id]: 'aborted', [live.id]: 'pending' });
     const left = (await t.app.storage.listIncompleteMultipart(later)).map((u) => u.key);

@@ -9,6 +9,7 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { once } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type Session, type TestApp } from '../../test/harness.ts';
 import { DEFAULT_PART_SIZE, SINGLE_PUT_MAX } from '../shared/plan.ts';
@@ -20,7 +21,10 @@ import { MemoryResumeStore, resumeKey } from './resume-store.ts';
 import type { PutResult, Transport } from './transport.ts';
 
 const MiB = 1024 * 1024;
-/** The server's part size; files above SINGLE_PUT_MAX go in parts of it (src/uploads/rules.ts). */
+/**
+ * The server's part size; files above SINGLE_PUT_MAX go in parts of it on S3
+ * (src/uploads/rules.ts). The local store takes them in one PUT that resumes where it was cut.
+ */
 const PART = DEFAULT_PART_SIZE;
 /** Short waits between retries: the schedule itself is unit-tested in retry.test.ts. */
 const FAST_RETRY = { retries: 5, baseDelayMs: 20, maxDelayMs: 200 };
@@ -152,6 +156,9 @@ describe.each([
     return { api, uploader: createUploader({ api, transport: fetchTransport(), retry: FAST_RETRY, ...options }) };
   }
 
+  /** For the tests of parts: on the local store the engine must ask for them. */
+  const IN_PARTS: Partial<UploaderOptions> = setup.storage === 'local' ? { partSize: PART } : {};
+
   const add = (uploader: Uploader, file: TestFile, kind: 'video' | 'photo' | 'cover' = 'video') =>
     uploader.add(file.blob, { kind, filename: file.filename, lastModified: file.lastModified });
 
@@ -166,7 +173,7 @@ describe.each([
   }
 
   it('uploads a 300 MB file in parts, byte for byte, with progress derived from the parts', async () => {
-    const { uploader, api } = uploaderWith();
+    const { uploader, api } = uploaderWith(IN_PARTS);
     const statuses: FileState['status'][] = [];
     const progress: ProgressSnapshot[] = [];
     uploader.on('state', ({ state }) => statuses.push(state.status));
@@ -185,7 +192,7 @@ describe.each([
 
   it('pauses without losing stored parts and resumes without sending a byte twice', async () => {
     const { transport, counts } = counting(fetchTransport());
-    const { uploader, api } = uploaderWith({ transport, concurrency: 1 });
+    const { uploader, api } = uploaderWith({ ...IN_PARTS, transport, concurrency: 1 });
     const upload = add(uploader, medium);
     await afterFirstPart(uploader, () => upload.pause());
     expect(upload.state.status).toBe('paused');
@@ -200,13 +207,13 @@ describe.each([
 
   it('resumes after a reload from the parts the server holds, sending only the missing ones', async () => {
     const resumeStore = new MemoryResumeStore();
-    const before = uploaderWith({ resumeStore, concurrency: 1 }).uploader;
+    const before = uploaderWith({ ...IN_PARTS, resumeStore, concurrency: 1 }).uploader;
     const first = add(before, medium);
     await afterFirstPart(before, () => first.pause());
     before.destroy(); // the page goes away with everything in memory
 
     const { transport, counts } = counting(fetchTransport());
-    const after = uploaderWith({ resumeStore, transport }).uploader;
+    const after = uploaderWith({ ...IN_PARTS, resumeStore, transport }).uploader;
     const states: FileState[] = [];
     after.on('state', ({ state }) => states.push(state));
     const again = add(after, medium);
@@ -228,13 +235,13 @@ describe.each([
       partSize: PART,
     });
     const recount = counting(fetchTransport());
-    const third = uploaderWith({ resumeStore, transport: recount.transport }).uploader;
+    const third = uploaderWith({ ...IN_PARTS, resumeStore, transport: recount.transport }).uploader;
     expect(await add(third, medium).done).toEqual(result);
     expect(recount.counts.puts).toBe(0);
   });
 
   it('cancels: the upload is aborted on the server and nothing stays in the store', async () => {
-    const { uploader, api } = uploaderWith({ concurrency: 1 });
+    const { uploader, api } = uploaderWith({ ...IN_PARTS, concurrency: 1 });
     const upload = add(uploader, medium);
     await afterFirstPart(uploader, () => upload.cancel());
 
@@ -249,7 +256,7 @@ describe.each([
 
   it('completes with every byte right when one PUT in ten fails and a part URL is refused', async () => {
     const { transport, log } = flaky(fetchTransport(), 10);
-    const { uploader } = uploaderWith({ transport });
+    const { uploader } = uploaderWith({ ...IN_PARTS, transport });
     const retries: FileState[] = [];
     uploader.on('state', ({ state }) => {
       if (state.status === 'retrying') retries.push(state);
@@ -267,7 +274,8 @@ describe.each([
     expect(await Promise.all(results.map((result) => storedSha256(result.key)))).toEqual(expected);
   });
 
-  it('sends a file in parts once its whole-file PUT failed, and aborts that first upload', async () => {
+  // On the local store a failed whole-file PUT goes on from the bytes the store kept (below).
+  it.skipIf(setup.storage === 'local')('sends a file in parts once its whole-file PUT failed, and aborts that first upload', async () => {
     const { transport, counts } = counting(fetchTransport());
     let failed = 0;
     const failingFirst: Transport = {
@@ -297,6 +305,78 @@ describe.each([
     expect(await t.app.storage.head(uploads[0]!.key)).toBeNull();
     expect(percents.at(-1)).toBe(100);
     expect(await resumeStore.get(resumeKey({ kind: 'video', ...single, size: single.blob.size }))).toBeUndefined();
+  });
+
+  /** The local store's key in one of its signed URLs. */
+  const keyOf = (url: string) => decodeURIComponent(new URL(url).pathname.replace(/^\/store\//, ''));
+  const uploadsOf = (file: TestFile) => t.app.db.selectFrom('uploads').select(['id', 'strategy', 'state']).where('filename', '=', file.filename).execute();
+  /** Waits until `check` holds, polling. */
+  async function until(check: () => Promise<boolean>): Promise<void> {
+    while (!(await check())) await sleep(10);
+  }
+
+  it.runIf(setup.storage === 'local')('goes on from the bytes the store kept when a whole-file PUT is cut half-way, in the same upload', async () => {
+    const { transport, counts } = counting(fetchTransport());
+    const ranges: (string | undefined)[] = [];
+    const cutHalfWay: Transport = {
+      async put(url, headers, body, onProgress, signal) {
+        ranges.push(headers['Content-Range']);
+        if (ranges.length > 1) return transport.put(url, headers, body, onProgress, signal);
+        // The connection drops once the store holds half the file.
+        const cut = new AbortController();
+        const watching = until(async () => cut.signal.aborted || (await t.app.storage.heldBytes(keyOf(url))) >= body.size / 2).then(() =>
+          cut.abort(new NetworkError('Injected: connection cut half-way.')),
+        );
+        try {
+          return await transport.put(url, headers, body, onProgress, AbortSignal.any([signal, cut.signal]));
+        } finally {
+          cut.abort();
+          await watching;
+        }
+      },
+    };
+    const earlier = (await uploadsOf(big)).length;
+    const { uploader, api } = uploaderWith({ transport: cutHalfWay });
+    const statuses: FileState['status'][] = [];
+    uploader.on('state', ({ state }) => statuses.push(state.status));
+    const result = await add(uploader, big).done;
+
+    expect(await storedSha256(result.key)).toBe(big.sha256);
+    expect(await api.getUpload(result.id)).toMatchObject({ strategy: 'single', resumable_put: true, state: 'completed', held_bytes: 0 });
+    expect(await uploadsOf(big)).toHaveLength(earlier + 1);
+    expect(statuses).toContain('retrying');
+    // The second PUT sent only what the store lacked.
+    expect(ranges).toHaveLength(2);
+    const from = Number(/^bytes (\d+)-(\d+)\/(\d+)$/.exec(ranges[1] ?? '')?.[1]);
+    expect(ranges[1]).toBe(`bytes ${from}-${big.blob.size - 1}/${big.blob.size}`);
+    expect(from).toBeGreaterThanOrEqual(big.blob.size / 2);
+    expect(counts).toEqual({ puts: 1, bytes: big.blob.size - from });
+  });
+
+  it.runIf(setup.storage === 'local')('after a reload mid-PUT, the same file goes on from the bytes the store kept', async () => {
+    const resumeStore = new MemoryResumeStore();
+    const { uploader: before, api } = uploaderWith({ resumeStore });
+    const first = add(before, big);
+    await until(async () => first.uploadId !== null && (await api.getUpload(first.uploadId)).held_bytes >= big.blob.size / 3);
+    first.pause();
+    before.destroy(); // the page goes away with everything in memory
+    // The store writes what had arrived, then lets the body go.
+    let held = -1;
+    await until(async () => held === (held = (await api.getUpload(first.uploadId!)).held_bytes));
+
+    const { transport, counts } = counting(fetchTransport());
+    const after = uploaderWith({ resumeStore, transport }).uploader;
+    const states: FileState[] = [];
+    after.on('state', ({ state }) => states.push(state));
+    const again = add(after, big);
+    const result = await again.done;
+
+    expect(again.uploadId).toBe(first.uploadId);
+    expect(held).toBeGreaterThanOrEqual(big.blob.size / 3);
+    expect(states).toContainEqual({ status: 'uploading', resumedBytes: held });
+    expect(counts).toEqual({ puts: 1, bytes: big.blob.size - held });
+    expect(await storedSha256(result.key)).toBe(big.sha256);
+    expect(await resumeStore.get(resumeKey({ kind: 'video', ...big, size: big.blob.size }))).toBeUndefined();
   });
 
   it('with part checksums, the store refuses a part altered on the way, and the engine sends it again', async () => {

@@ -31,6 +31,12 @@ export interface UploaderOptions {
   transport: Transport;
   /** Part PUTs in flight at once, across all files. */
   concurrency?: number;
+  /**
+   * Asks the server for a multipart upload in parts of this many bytes (5 MiB to 5 GiB; at
+   * most 10,000 parts) instead of the plan it picks, which already keeps every upload
+   * resumable: for a store or a proxy that limits a request's size.
+   */
+  partSize?: number;
   retry?: Partial<RetryPolicy>;
   /** A PUT that reports no progress for this long is aborted and retried. */
   stallTimeoutMs?: number;
@@ -94,6 +100,7 @@ export class Uploader {
       recovery: new Recovery(),
       retryPolicy: { ...DEFAULT_RETRY_POLICY, ...options.retry },
       signBatchSize: options.signBatchSize ?? UPLOADER_DEFAULTS.signBatchSize,
+      partSize: options.partSize,
       partMd5: options.partChecksums ? partMd5 : undefined,
       onState: (upload) => this.#emitter.emit('state', { upload, state: upload.state }),
       onProgress: (upload) => {

@@ -48,6 +48,8 @@ export interface UploadContext {
   recovery: Recovery;
   retryPolicy: RetryPolicy;
   signBatchSize: number;
+  /** The part size to ask the server for, instead of its plan. */
+  partSize?: number;
   partMd5?: (part: Blob) => Promise<string>;
   onState(upload: FileUpload): void;
   onProgress(upload: FileUpload): void;
@@ -74,6 +76,8 @@ interface Part extends PartRange {
 interface Ticket {
   id: string;
   strategy: 'single' | 'multipart';
+  /** A single PUT that, cut short, continues from the bytes the store kept. */
+  resumablePut: boolean;
 }
 
 const MISSING_ETAG =
@@ -98,6 +102,8 @@ export class FileUpload {
   #ticket: Ticket | null = null;
   /** Set once a whole-file PUT failed: from then on the file goes in parts of this size. */
   #splitPartSize: number | null = null;
+  /** A resumable PUT failed: the bytes the store kept must be asked before it goes on. */
+  #heldUnknown = false;
   #parts: Part[] = [];
   /** What the store held when this file's upload was adopted: not sent now, so not speed. */
   #storedAtAdoption = 0;
@@ -200,7 +206,7 @@ export class FileUpload {
     if (saved) {
       const state = await this.#request(() => this.#ctx.api.getUpload(saved.uploadId, { signal }).catch(unlessNotFound(null)), signal);
       if (state && this.#resumable(state, saved)) {
-        this.#adopt(state, state.state === 'completed' ? 'all' : state.parts);
+        this.#adopt(state, state.state === 'completed' ? 'all' : state.parts, state.held_bytes);
         // Completed before the page went away: completing again answers the same, without a byte sent.
         return state.state === 'completed' ? this.#request(() => this.#ctx.api.completeUpload(state.id, { parts: [] }), signal) : null;
       }
@@ -212,16 +218,16 @@ export class FileUpload {
 
   /** Opens a new upload on the server (in parts of `#splitPartSize` once a whole-file PUT failed) and takes it. */
   async #create(signal: AbortSignal): Promise<void> {
-    const part_size = this.#splitPartSize ?? undefined;
+    const part_size = this.#splitPartSize ?? this.#ctx.partSize;
     // Not abortable: once the server made the upload, its id is needed to clean it up.
     const created = await this.#request(
       () => this.#ctx.api.createUpload({ filename: this.filename, size: this.size, content_type: this.#source.contentType, kind: this.kind, part_size }),
       signal,
     );
-    this.#adopt(created, []);
+    this.#adopt(created, [], 0);
     // With checksums, the PUT is signed again with its MD5 before it goes.
     if (created.url && !this.#ctx.partMd5) this.#signer!.remember({ part_number: 1, url: created.url, headers: created.headers ?? {}, expires_at: created.expires_at });
-    if (this.#resumeKey && this.#source.lastModified !== undefined && created.strategy === 'multipart') {
+    if (this.#resumeKey && this.#source.lastModified !== undefined && (created.strategy === 'multipart' || created.resumable_put)) {
       await this.#ctx.resumeStore.set(this.#resumeKey, {
         uploadId: created.id,
         filename: this.filename,
@@ -235,20 +241,25 @@ export class FileUpload {
 
   /** The server's upload is this file's, and can still take parts (or is already complete). */
   #resumable(state: UploadState, saved: ResumeRecord): boolean {
-    const sameFile = state.strategy === 'multipart' && state.kind === this.kind && state.size === this.size && state.part_size === saved.partSize;
+    const continuable = state.strategy === 'multipart' || state.resumable_put;
+    const sameFile = continuable && state.kind === this.kind && state.size === this.size && state.part_size === saved.partSize;
     const open = state.state === 'pending' && Date.parse(state.expires_at) > Date.now();
     return sameFile && (open || state.state === 'completed');
   }
 
-  /** Takes the server's upload as this file's; `stored` lists the parts the store already holds. */
-  #adopt(ticket: UploadCreated | UploadState, stored: UploadState['parts'] | 'all'): void {
+  /**
+   * Takes the server's upload as this file's; `stored` lists the parts the store already
+   * holds, `held` the bytes it kept of a resumable PUT.
+   */
+  #adopt(ticket: UploadCreated | UploadState, stored: UploadState['parts'] | 'all', held: number): void {
     const ranges = partRanges(this.size, ticket.part_size, ticket.part_count);
     const etags = stored === 'all' ? null : storedEtags(ranges, stored);
-    this.#ticket = { id: ticket.id, strategy: ticket.strategy };
+    this.#ticket = { id: ticket.id, strategy: ticket.strategy, resumablePut: ticket.resumable_put };
+    this.#heldUnknown = false;
     this.#parts = ranges.map((range) => {
       // A completed upload's parts need no ETag: completing it again sends none.
       const etag = etags ? (etags.get(range.number) ?? null) : '';
-      return { ...range, etag, done: etag !== null, sent: etag === null ? 0 : range.end - range.start };
+      return { ...range, etag, done: etag !== null, sent: etag === null ? held : range.end - range.start };
     });
     this.#storedAtAdoption = this.#loaded();
     this.#signer = new PartSigner({
@@ -294,13 +305,18 @@ export class FileUpload {
     const etag = await this.#request(
       async () => {
         const { url, headers } = await signer.urlFor(part.number, signal);
+        const from = await this.#heldFrom(part, signal);
+        const body = from > 0 ? this.#source.blob.slice(from) : this.#bodyOf(part);
+        const sent = from > 0 ? { ...headers, 'Content-Range': `bytes ${from}-${this.size - 1}/${this.size}` } : headers;
         try {
-          const result = await this.#ctx.transport.put(url, headers, this.#bodyOf(part), (sent) => this.#partProgressed(part, sent), signal);
+          const result = await this.#ctx.transport.put(url, sent, body, (loaded) => this.#partProgressed(part, from, loaded), signal);
           if (result.status < 200 || result.status > 299) throw new StoreRefused(result);
           if (!result.etag && this.#ticket!.strategy === 'multipart') throw new UploadFailed(MISSING_ETAG, false);
           return result.etag;
         } catch (error) {
-          this.#setSent(part, 0); // the bytes of a failed attempt are lost
+          // A resumable PUT's store kept what arrived, to be asked; any other failed attempt's bytes are lost.
+          if (this.#ticket!.resumablePut) this.#heldUnknown = true;
+          else this.#setSent(part, 0);
           if (this.#canSplit() && judge(error).action === 'retry') throw new SplitIntoParts('The whole-file PUT failed: going on in parts.', { cause: error });
           throw error;
         }
@@ -314,9 +330,24 @@ export class FileUpload {
     this.#reportProgress();
   }
 
-  /** A whole-file PUT of a file that parts can split. */
+  /** A whole-file PUT, which a cut would send again from the start, of a file that parts can split. */
   #canSplit(): boolean {
-    return this.#ticket?.strategy === 'single' && this.size > DEFAULT_PART_SIZE;
+    return this.#ticket?.strategy === 'single' && !this.#ticket.resumablePut && this.size > DEFAULT_PART_SIZE;
+  }
+
+  /**
+   * The byte a resumable PUT goes on from: after a failure, the bytes the store kept (asked
+   * from the server, so this attempt fails and is retried like the PUT if it cannot be asked).
+   * 0 for any other PUT.
+   */
+  async #heldFrom(part: Part, signal: AbortSignal): Promise<number> {
+    if (!this.#ticket!.resumablePut) return 0;
+    if (this.#heldUnknown) {
+      const state = await this.#ctx.api.getUpload(this.#ticket!.id, { signal });
+      this.#heldUnknown = false;
+      this.#setSent(part, state.held_bytes);
+    }
+    return part.sent;
   }
 
   /**
@@ -373,9 +404,10 @@ export class FileUpload {
     return loaded;
   }
 
-  #partProgressed(part: Part, sent: number): void {
-    if (sent >= RECOVERY_BYTES && part.sent < RECOVERY_BYTES) this.#ctx.recovery.gotThrough();
-    this.#setSent(part, sent);
+  /** `loaded` bytes of this attempt's body, which starts at byte `from` of the part. */
+  #partProgressed(part: Part, from: number, loaded: number): void {
+    if (loaded >= RECOVERY_BYTES && part.sent - from < RECOVERY_BYTES) this.#ctx.recovery.gotThrough();
+    this.#setSent(part, from + loaded);
   }
 
   #setSent(part: Part, sent: number): void {

@@ -58,6 +58,8 @@ export function judge(error: unknown): Verdict {
     if (status === 403) return { action: 'resign' };
     // A part whose bytes did not match its signed MD5 was corrupted on the way: send it again.
     if (status === 400 && /^bad_?digest$/i.test(body?.code ?? '')) return { action: 'retry', reason: 'checksum' };
+    // A resumable PUT continued from other than the bytes the store holds (an earlier body was still arriving): ask again and go on.
+    if (status === 409 && body?.code === 'offset_mismatch') return { action: 'retry', reason: 'server', afterMs: 0 };
     return judgeStatus(status, retryAfterMs, error.message);
   }
   if (error instanceof ApiError) return judgeStatus(error.status, error.retryAfterMs, error.message);

@@ -45,6 +45,11 @@ export interface UploadCreated {
   part_size: number;
   part_count: number;
   expires_at: string;
+  /**
+   * For `single` on a store that keeps the bytes of a PUT cut short (the local store): the
+   * same URL then takes the rest, with `Content-Range: bytes <held_bytes>-<size-1>/<size>`.
+   */
+  resumable_put: boolean;
   /** Only for `single`: the PUT to make. */
   url?: string;
   headers?: Record<string, string>;
@@ -76,6 +81,10 @@ export interface UploadState {
   created_at: string;
   /** Parts already in the store (multipart), asked from the store. */
   parts: { part_number: number; size: number; etag: string }[];
+  /** As in `UploadCreated`. */
+  resumable_put: boolean;
+  /** With `resumable_put`: the bytes of the PUT the store holds, asked from the store; the PUT continues from there. */
+  held_bytes: number;
 }
 
 export const completeUploadBody = z.strictObject({

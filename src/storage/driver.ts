@@ -16,6 +16,16 @@ export interface StorageDriver {
   presignPut(key: string, options: PutOptions): Promise<SignedRequest>;
 
   /**
+   * True when a single PUT signed for an exact length that is cut short keeps the bytes that
+   * arrived, and the same URL takes the rest with `Content-Range: bytes <held>-<size-1>/<size>`
+   * (the local store, as tus does). S3 and R2 keep nothing of a cut PUT.
+   */
+  readonly resumablePut: boolean;
+
+  /** The bytes of `key` that cut-short single PUTs left in the store, ready to be continued; 0 when none. */
+  heldBytes(key: string): Promise<number>;
+
+  /**
    * Starts a multipart upload of `key`; returns the store's upload id. `partSize`, the size the
    * client will give every part but the last, lets the local store write each part straight to
    * its place in the object (S3 needs no hint); parts of other sizes are still accepted.
@@ -37,7 +47,7 @@ export interface StorageDriver {
   /** The stored object's size and type, or `null` when there is no such object. */
   head(key: string): Promise<ObjectInfo | null>;
 
-  /** Deletes the object. Idempotent: a missing object is not an error. */
+  /** Deletes the object, and what cut-short PUTs of it left. Idempotent: a missing object is not an error. */
   delete(key: string): Promise<void>;
 
   /** A short-lived URL that reads the object with GET (Range supported). */
@@ -94,6 +104,7 @@ export type StorageErrorCode =
   | 'no_such_upload'
   | 'invalid_part'
   | 'entity_too_small'
+  | 'offset_mismatch'
   | 'access_denied'
   | 'invalid_credentials'
   | 'signature_mismatch'

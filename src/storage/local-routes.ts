@@ -1,10 +1,10 @@
-import { createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import { finished, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, badRequest, forbidden, tooLarge } from '../errors.ts';
-import { StorageError } from './driver.ts';
+import { StorageError, type StorageErrorCode } from './driver.ts';
 import { BodyHasher, etagOf, type Digests, type HashJob } from './body-hasher.ts';
 import { IO_CHUNK, keyProblem, type BodyTarget, type Grant, type LocalStore } from './local.ts';
 
@@ -47,26 +47,43 @@ async function putObject(store: LocalStore, hasher: BodyHasher, request: Fastify
   } else {
     checkContentType(request.headers['content-type'], grant.contentType ?? '');
   }
-  let limit = Math.min(grant.length ?? Infinity, grant.maxLength ?? Infinity);
+  // A single PUT signed for an exact length may continue the body an earlier PUT of it left.
+  const from = continuedFrom(header(request, 'content-range'), uploadId === undefined ? grant.length : undefined);
+  const length = grant.length === undefined ? undefined : grant.length - from;
+  let limit = Math.min(length ?? Infinity, grant.maxLength ?? Infinity);
   const declared = request.headers['content-length'] === undefined ? undefined : Number(request.headers['content-length']);
   if (declared !== undefined) {
     if (declared > limit) throw tooLargeFor(limit);
-    if (grant.length !== undefined && declared < grant.length) throw shortBody(declared, grant.length);
+    if (length !== undefined && declared < length) throw shortBody(declared, length);
   }
   const promisedMd5 = [grant.contentMd5, header(request, 'content-md5')].filter((md5) => md5 !== undefined);
-  const into = uploadId !== undefined ? await store.beginPart(key, uploadId, partNumber!, grant.length ?? declared) : store.beginPut(key, grant.contentType!);
+  const into =
+    uploadId !== undefined
+      ? await store.beginPart(key, uploadId, partNumber!, grant.length ?? declared)
+      : await store.beginPut(key, grant.contentType!, { length: grant.length, from });
   limit = Math.min(limit, into.limit);
+  let keep = false;
   try {
+    const hash = hasher.start({ md5: promisedMd5.length > 0 });
     let received: Received;
     try {
-      received = await receive(request.raw, into, limit, hasher.start({ md5: promisedMd5.length > 0 }));
+      // The object's hash covers the bytes held before this body too.
+      if (from > 0) await hashFile(hash, into.file, from).catch((error: unknown) => {
+        hash.cancel();
+        throw error;
+      });
+      received = await receive(request.raw, into, limit, hash);
     } catch (error) {
       if (error instanceof BodyTooLarge) throw tooLargeFor(limit);
       // The upload's folder went while the part was coming (aborted by another process).
-      if (into.flags === 'r+' && (error as NodeJS.ErrnoException).code === 'ENOENT') throw missing('no_such_upload', noUploadMessage(uploadId!));
+      if (into.flags === 'r+' && !into.resumable && (error as NodeJS.ErrnoException).code === 'ENOENT') throw missing('no_such_upload', noUploadMessage(uploadId!));
       throw error;
     }
-    if (grant.length !== undefined && received.size !== grant.length) throw shortBody(received.size, grant.length);
+    if (length !== undefined && received.size !== length) {
+      // The client went away, or a newer PUT took over: what arrived stays for a continuation.
+      keep = into.resumable;
+      throw shortBody(received.size, length);
+    }
     const md5 = received.digests.md5?.toString('base64');
     for (const expected of promisedMd5) {
       if (expected !== md5) {
@@ -74,10 +91,34 @@ async function putObject(store: LocalStore, hasher: BodyHasher, request: Fastify
       }
     }
     const etag = etagOf(received.digests);
-    await into.commit(etag, received.size);
+    await into.commit(etag, from + received.size);
     return reply.code(200).header('etag', `"${etag}"`).header('access-control-expose-headers', 'ETag').send();
   } finally {
-    await into.release();
+    await into.release(keep);
+  }
+}
+
+/**
+ * The first byte a single PUT's body continues from: 0 without a `Content-Range`; with
+ * `bytes <first>-<last>/<size>`, `first`, once the header is checked against the signed length.
+ */
+export function continuedFrom(value: string | undefined, signedLength: number | undefined): number {
+  if (value === undefined) return 0;
+  if (signedLength === undefined) {
+    throw badRequest('Content-Range continues a single PUT whose URL was signed for an exact length; this URL was not.', 'invalid_range');
+  }
+  const match = /^bytes (\d{1,16})-(\d{1,16})\/(\d{1,16})$/.exec(value.trim());
+  const [first, last, size] = match ? [Number(match[1]), Number(match[2]), Number(match[3])] : [];
+  if (first === undefined || size !== signedLength || last !== signedLength - 1 || first > last) {
+    throw badRequest(`Content-Range must read "bytes <first>-${signedLength - 1}/${signedLength}": the rest of the object this URL was signed for.`, 'invalid_range');
+  }
+  return first;
+}
+
+/** Feeds the first `length` bytes of `file` to `hash`. */
+async function hashFile(hash: HashJob, file: string, length: number): Promise<void> {
+  for await (const chunk of createReadStream(file, { start: 0, end: length - 1, highWaterMark: IO_CHUNK }) as AsyncIterable<Buffer>) {
+    await hash.update(chunk);
   }
 }
 
@@ -103,11 +144,18 @@ async function receive(req: IncomingMessage, into: BodyTarget, limit: number, ha
       }
     },
   });
-  // A client that goes away must fail the write (and so remove the temp file), not leave it waiting.
+  // A client that goes away must fail the write (and so remove the temp file), not leave it
+  // waiting; a resumable body instead ends there, every byte that arrived written.
+  const endEarly = (error: Error) => {
+    if (!into.resumable) return meter.destroy(error);
+    if (meter.writableEnded) return;
+    req.unpipe(meter);
+    meter.end();
+  };
   const stopWatching = finished(req, (error) => {
-    if (error) meter.destroy(error);
+    if (error) endEarly(error);
   });
-  const stop = () => meter.destroy(into.signal.reason as Error);
+  const stop = () => endEarly(into.signal.reason as Error);
   if (into.signal.aborted) stop();
   into.signal.addEventListener('abort', stop);
   const file = createWriteStream(into.file, { flags: into.flags, start: into.start, highWaterMark: IO_CHUNK });
@@ -265,6 +313,9 @@ function drainThenHangUp(req: IncomingMessage): void {
   req.resume();
 }
 
+/** The store's refusals that are the request's fault, by status. */
+const STORAGE_STATUS: Partial<Record<StorageErrorCode, number>> = { no_such_upload: 404, invalid_part: 400, entity_too_small: 400, offset_mismatch: 409 };
+
 /** Every refusal as `{error: {code, message}}`, the way a bucket answers with its XML error. */
 function renderError(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
   drainThenHangUp(request.raw);
@@ -273,9 +324,9 @@ function renderError(error: FastifyError, request: FastifyRequest, reply: Fastif
   let message = 'The local store could not complete the request; the server log has the details.';
   if (error instanceof AppError) {
     ({ status, code, message } = error);
-  } else if (error instanceof StorageError && (error.code === 'no_such_upload' || error.code === 'invalid_part' || error.code === 'entity_too_small')) {
+  } else if (error instanceof StorageError && STORAGE_STATUS[error.code]) {
     ({ code, message } = error);
-    status = error.code === 'no_such_upload' ? 404 : 400;
+    status = STORAGE_STATUS[error.code]!;
   } else if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
     // Fastify's own refusals, such as an unparseable Content-Type.
     status = error.statusCode;

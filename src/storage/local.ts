@@ -30,6 +30,9 @@ import {
  *                                       part n in a file of its own: a part that does not fit the plan (no part
  *                                       size given, a larger part) or arrives while another copy of it is being
  *                                       written in place; completing then copies the parts into a new file
+ *   .airlift/partial/<h>                the body of a single PUT signed for an exact length, as it arrives: kept when
+ *                                       the client goes away, so the same URL can send the rest (`Content-Range`),
+ *                                       renamed into the root once whole
  *   .airlift/tmp/                       bodies being received, objects being assembled, uploads being claimed
  *
  * The ETag is in each version's name, so part and ETag appear in one rename or create, and the
@@ -114,18 +117,23 @@ interface UploadMeta {
 /** Where a PUT's body is written while it is received, and what to do once it is checked. */
 export interface BodyTarget {
   file: string;
-  /** Offset of the part in `file`. */
+  /** Offset of the body in `file`. */
   start: number;
-  /** 'wx' for a new file of its own, 'r+' to write in place inside the upload's data file. */
+  /** 'wx' for a new file of its own, 'r+' to write in place (the upload's data file, a held PUT body). */
   flags: 'wx' | 'r+';
   /** Most bytes the body may have here. */
   limit: number;
-  /** Aborted when the upload is completed or aborted while this body is still coming. */
+  /**
+   * Aborted when the body must stop: its upload was completed or aborted, a newer PUT of the
+   * same object came, or the object was deleted.
+   */
   signal: AbortSignal;
-  /** Records the part, once received whole and checked. */
+  /** Keeps what arrived when the body stops early (the client went away, or `signal`), for a `Content-Range` continuation. */
+  resumable: boolean;
+  /** Records the part or the object, once received whole and checked. */
   commit(etag: string, size: number): Promise<void>;
-  /** Called once the body's file is closed, whatever happened. */
-  release(): Promise<void>;
+  /** Called once the body's file is closed, whatever happened; `keep`: a resumable body stopped early keeps its bytes. */
+  release(keep: boolean): Promise<void>;
 }
 
 interface Writer {
@@ -240,6 +248,10 @@ export class LocalStore implements StorageDriver {
   readonly #writers = new Map<string, Map<number, Writer>>();
   /** Uploads being completed: no new body is written into them in place. */
   readonly #closing = new Set<string>();
+  /** Single PUT bodies being written into `.airlift/partial/`, by key (one at a time per key). */
+  readonly #putWriters = new Map<string, Writer>();
+  readonly resumablePut = true;
+  readonly #partialDir: string;
 
   /** Use `createLocalStore`, which prepares the directories. */
   constructor(root: string, baseUrl: string, signingKey: Buffer, now: () => number) {
@@ -250,6 +262,7 @@ export class LocalStore implements StorageDriver {
     this.#metaDir = path.join(root, SYSTEM_DIR, 'meta');
     this.#uploadsDir = path.join(root, SYSTEM_DIR, 'multipart');
     this.#tmpDir = path.join(root, SYSTEM_DIR, 'tmp');
+    this.#partialDir = path.join(root, SYSTEM_DIR, 'partial');
   }
 
   // ── signed URLs ──────────────────────────────────────────────────────────
@@ -425,7 +438,9 @@ export class LocalStore implements StorageDriver {
   }
 
   async delete(key: string): Promise<void> {
-    for (const file of [this.objectPath(key), this.#metaPath(key)]) {
+    const target = this.objectPath(key);
+    await this.#stopPut(key, new StorageError('store_error', 'The object was deleted while this PUT was being received.'));
+    for (const file of [target, this.#metaPath(key), this.#partialPath(key)]) {
       try {
         await unlink(file);
       } catch (error) {
@@ -438,6 +453,85 @@ export class LocalStore implements StorageDriver {
   #metaPath(key: string): string {
     const hash = createHash('sha256').update(key).digest('hex');
     return path.join(this.#metaDir, hash.slice(0, 2), `${hash}.json`);
+  }
+
+  #partialPath(key: string): string {
+    return path.join(this.#partialDir, createHash('sha256').update(key).digest('hex'));
+  }
+
+  // ── single PUTs ──────────────────────────────────────────────────────────
+
+  async heldBytes(key: string): Promise<number> {
+    this.objectPath(key);
+    const stats = await stat(this.#partialPath(key)).catch((error: unknown) => {
+      if (isMissing(error)) return null;
+      throw error;
+    });
+    return stats?.size ?? 0;
+  }
+
+  /**
+   * Where to write the body of a single PUT of `key`. Without a known `length`, a temp file
+   * renamed into place once checked. With one, the object's held body in `.airlift/partial/`,
+   * from byte `from` (0 for a fresh body): what arrives is kept if the client goes away, and a
+   * later PUT continues it. One body per key: a newer PUT stops the older and waits for its
+   * file to close. Throws `offset_mismatch` when `from` is past the bytes held (a gap).
+   */
+  async beginPut(key: string, contentType: string, { length, from = 0 }: { length?: number; from?: number } = {}): Promise<BodyTarget> {
+    this.objectPath(key);
+    if (length === undefined) return this.#ownFile((file, etag, size) => this.commitObject(key, file, { contentType, size, etag: `"${etag}"` }));
+    const previous = this.#putWriters.get(key);
+    const controller = new AbortController();
+    let settle!: () => void;
+    const writer: Writer = { controller, done: new Promise<void>((resolve) => (settle = resolve)) };
+    // Registered before any await, so a third PUT waits for this one, not for the first.
+    this.#putWriters.set(key, writer);
+    const file = this.#partialPath(key);
+    let committed = false;
+    const release = async (keep: boolean) => {
+      if (!committed && !keep) await rm(file, { force: true });
+      if (this.#putWriters.get(key) === writer) this.#putWriters.delete(key);
+      settle();
+    };
+    try {
+      if (previous) {
+        previous.controller.abort(new StorageError('store_error', 'A newer PUT of this object replaced this one.'));
+        await previous.done;
+      }
+      const held = await this.heldBytes(key);
+      if (from > held) {
+        throw new StorageError('offset_mismatch', `The store holds ${held} bytes of this object, so a body from byte ${from} would leave a gap: continue from byte ${held}.`);
+      }
+      // A fresh body starts over; a continuation drops what it is about to send again.
+      if (from < held || held === 0) {
+        await mkdir(this.#partialDir, { recursive: true });
+        await writeFile(file, '', { flag: 'a' });
+        await truncate(file, from);
+      }
+    } catch (error) {
+      await release(true);
+      throw error;
+    }
+    return {
+      file,
+      start: from,
+      flags: 'r+',
+      limit: length - from,
+      signal: controller.signal,
+      resumable: true,
+      commit: async (etag, size) => {
+        await this.commitObject(key, file, { contentType, size, etag: `"${etag}"` });
+        committed = true;
+      },
+      release,
+    };
+  }
+
+  /** Stops a single PUT body still being written for `key` (keeping its bytes) and waits until its file is closed. */
+  async #stopPut(key: string, reason: Error): Promise<void> {
+    const writer = this.#putWriters.get(key);
+    writer?.controller.abort(reason);
+    await writer?.done;
   }
 
   async #describe(key: string, stats: BigIntStats): Promise<ObjectInfo> {
@@ -482,11 +576,6 @@ export class LocalStore implements StorageDriver {
     return uploadId;
   }
 
-  /** Where to write the body of a single PUT of `key`: a temp file, renamed into place once checked. */
-  beginPut(key: string, contentType: string): BodyTarget {
-    return this.#ownFile((file, etag, size) => this.commitObject(key, file, { contentType, size, etag: `"${etag}"` }));
-  }
-
   #ownFile(commit: (file: string, etag: string, size: number) => Promise<void>): BodyTarget {
     const file = this.tempPath();
     return {
@@ -495,6 +584,7 @@ export class LocalStore implements StorageDriver {
       flags: 'wx',
       limit: Infinity,
       signal: new AbortController().signal,
+      resumable: false,
       commit: (etag, size) => commit(file, etag, size),
       release: () => rm(file, { force: true }),
     };
@@ -552,6 +642,7 @@ export class LocalStore implements StorageDriver {
       flags: 'r+',
       limit: partSize,
       signal: controller.signal,
+      resumable: false,
       commit: (etag, size) => this.#recordPart(uploadId, partNumber, `${nextVersion(etag)}-${size}.placed`, null),
       release,
     };
@@ -731,13 +822,22 @@ export class LocalStore implements StorageDriver {
     // Nothing held open: every request opens and closes its own files.
   }
 
-  /** Removes what crashes left in the temp folder (a day old, so a running instance's work is never touched). */
+  /**
+   * Removes what crashes left in the temp folder (a day old, so a running instance's work is
+   * never touched), and held PUT bodies no URL can continue any more (untouched for longer
+   * than the longest URL lives).
+   */
   async sweepTemp(): Promise<void> {
-    const cutoff = this.#now() - STALE_TEMP_MS;
-    for (const name of await readdir(this.#tmpDir)) {
-      const file = path.join(this.#tmpDir, name);
-      const stats = await stat(file).catch(() => null);
-      if (stats && stats.ctimeMs < cutoff) await removeQuietly(file);
+    for (const [dir, ageMs] of [
+      [this.#tmpDir, STALE_TEMP_MS],
+      [this.#partialDir, MAX_EXPIRES * 1000],
+    ] as const) {
+      const cutoff = this.#now() - ageMs;
+      for (const name of await readdir(dir)) {
+        const file = path.join(dir, name);
+        const stats = await stat(file).catch(() => null);
+        if (stats && stats.ctimeMs < cutoff) await removeQuietly(file);
+      }
     }
   }
 }
@@ -747,7 +847,7 @@ export async function createLocalStore(options: LocalStoreOptions): Promise<Loca
   const root = path.resolve(options.root);
   // A key of its own, so a local-store signature can never double as a session or CSRF token.
   const signingKey = createHmac('sha256', options.secret).update(SIGNATURE_VERSION).digest();
-  for (const dir of ['meta', 'multipart', 'tmp']) await mkdir(path.join(root, SYSTEM_DIR, dir), { recursive: true });
+  for (const dir of ['meta', 'multipart', 'partial', 'tmp']) await mkdir(path.join(root, SYSTEM_DIR, dir), { recursive: true });
   const store = new LocalStore(root, options.baseUrl.replace(/\/+$/, ''), signingKey, options.now ?? Date.now);
   await store.sweepTemp();
   return store;

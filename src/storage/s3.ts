@@ -75,6 +75,12 @@ export async function createS3Store(config: R2Config): Promise<S3Store> {
   const store: S3Store = {
     kind: 's3',
     bucket: Bucket,
+    // A PUT is all or nothing on S3 and R2: what a cut PUT sent is gone.
+    resumablePut: false,
+
+    async heldBytes() {
+      return 0;
+    },
 
     async presignPut(key, { contentType, expiresIn, contentLength, contentMd5 }) {
       // No ACL, tagging or SSE headers: R2 implements none of them.

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MULTIPART_LIMITS } from '../storage/driver.ts';
-import { cleanFilename, isKeyOfKind, newKey, planParts, planRequestedParts, typeForFilename } from './rules.ts';
+import { cleanFilename, isKeyOfKind, newKey, planFor, planParts, planRequestedParts, typeForFilename } from './rules.ts';
 
 const MiB = 1024 ** 2;
 const GiB = 1024 ** 3;
@@ -29,6 +29,14 @@ describe('planParts', () => {
       expect(last).toBeGreaterThan(0);
       expect(last).toBeLessThanOrEqual(partSize);
     }
+  });
+
+  it('sends files up to the single-PUT limit in one PUT on a store that keeps a cut PUT’s bytes', () => {
+    const resumable = planFor({ resumablePut: true });
+    expect(planParts(GiB, resumable)).toEqual({ strategy: 'single', partSize: GiB, partCount: 1 });
+    expect(planParts(MULTIPART_LIMITS.maxSinglePut, resumable).strategy).toBe('single');
+    expect(planParts(MULTIPART_LIMITS.maxSinglePut + 1, resumable)).toEqual({ strategy: 'multipart', partSize: 64 * MiB, partCount: 80 });
+    expect(planParts(GiB, planFor({ resumablePut: false }))).toEqual({ strategy: 'multipart', partSize: 64 * MiB, partCount: 16 });
   });
 
   it('honours a smaller single-PUT threshold and refuses impossible sizes', () => {

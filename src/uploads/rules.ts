@@ -89,6 +89,16 @@ const MiB = 1024 ** 2;
 export const DEFAULT_PLAN: PlanOptions = { singlePutMax: SINGLE_PUT_MAX, preferredPartSize: DEFAULT_PART_SIZE };
 
 /**
+ * On a store that keeps a cut PUT's bytes (`resumablePut`: the local store), files up to the
+ * single-PUT limit go in one PUT: a cut loses nothing, as the PUT continues from the bytes the
+ * store holds, and Chromium sends a whole `File` at the least cost (src/shared/plan.ts).
+ */
+export const RESUMABLE_PUT_PLAN: PlanOptions = { singlePutMax: MULTIPART_LIMITS.maxSinglePut, preferredPartSize: DEFAULT_PART_SIZE };
+
+/** The default plan for a store. */
+export const planFor = (store: { resumablePut: boolean }): PlanOptions => (store.resumablePut ? RESUMABLE_PUT_PLAN : DEFAULT_PLAN);
+
+/**
  * Picks the strategy and one uniform part size: every part but the last is `partSize`, the
  * last no larger (R2's rule), at most 10,000 parts, each at least 5 MiB and at most 5 GiB.
  * Part sizes are whole MiB so they read well in logs.

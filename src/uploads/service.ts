@@ -5,7 +5,7 @@ import type { Upload, User } from '../db/schema.ts';
 import { AppError, badRequest, conflict, notFound, tooLarge, unsupportedType } from '../errors.ts';
 import type { CompleteUploadBody, CreateUploadBody, SignedPart, SignPartsBody, UploadCompleted, UploadCreated, UploadState } from '../shared/api.ts';
 import { MULTIPART_LIMITS, StorageError, type SignedRequest } from '../storage/driver.ts';
-import { cleanFilename, extensionOf, newKey, planParts, planRequestedParts, TYPE_BY_EXTENSION } from './rules.ts';
+import { cleanFilename, extensionOf, newKey, planFor, planParts, planRequestedParts, TYPE_BY_EXTENSION } from './rules.ts';
 
 /**
  * A ticket stays open this long (or as long as its URL, if longer), so an upload can resume
@@ -53,7 +53,7 @@ export async function createUpload(ctx: AppContext, user: User, input: CreateUpl
   checkSize(ctx, input.kind, input.size);
   if (input.size > MULTIPART_LIMITS.maxObjectSize) throw tooLarge('The file is larger than the largest object a bucket can hold (5 TiB).');
 
-  const plan = input.part_size === undefined ? planParts(input.size) : planRequestedParts(input.size, input.part_size);
+  const plan = input.part_size === undefined ? planParts(input.size, planFor(ctx.storage)) : planRequestedParts(input.size, input.part_size);
   if ('problem' in plan) throw badRequest(plan.problem, 'invalid_part_size');
   // The key keeps the extension only when it agrees with the declared type.
   const key = newKey(input.kind, TYPE_BY_EXTENSION[extensionOf(filename)] === contentType ? filename : '');
@@ -85,6 +85,7 @@ export async function createUpload(ctx: AppContext, user: User, input: CreateUpl
     part_size: plan.partSize,
     part_count: plan.partCount,
     expires_at: upload.expires_at.toISOString(),
+    resumable_put: plan.strategy === 'single' && ctx.storage.resumablePut,
   };
   if (plan.strategy === 'single') {
     const put = await ctx.storage.presignPut(key, { contentType, contentLength: input.size, expiresIn: ctx.config.uploadUrlExpires });
@@ -149,10 +150,12 @@ export async function signParts(ctx: AppContext, user: User, id: string, input: 
 /** `GET /api/v1/uploads/:id`: the ticket, with the parts the store holds now. */
 export async function describeUpload(ctx: AppContext, user: User, id: string): Promise<UploadState> {
   const upload = await findUpload(ctx, user, id);
+  const pending = upload.state === 'pending';
   const parts =
-    upload.strategy === 'multipart' && upload.state === 'pending'
+    upload.strategy === 'multipart' && pending
       ? (await ctx.storage.listParts(upload.key, upload.multipart_id!)).map((p) => ({ part_number: p.partNumber, size: p.size, etag: p.etag }))
       : [];
+  const resumablePut = upload.strategy === 'single' && ctx.storage.resumablePut;
   return {
     id: upload.id,
     key: upload.key,
@@ -167,6 +170,8 @@ export async function describeUpload(ctx: AppContext, user: User, id: string): P
     expires_at: upload.expires_at.toISOString(),
     created_at: new Date(upload.created_at).toISOString(),
     parts,
+    resumable_put: resumablePut,
+    held_bytes: resumablePut && pending ? await ctx.storage.heldBytes(upload.key) : 0,
   };
 }
 
