@@ -1,8 +1,10 @@
 /**
  * The upload forms in Chromium against the real app, on the local store and on the S3 test
- * server: the XHR transport's progress, failed part PUTs retried, the pause / resume /
- * cancel buttons, a resume after the page is reloaded, and the checks made before anything
- * is sent. Part PUTs are failed or held back with request routing.
+ * server: the XHR transport's progress, failed PUTs retried, the pause / resume / cancel
+ * buttons, a resume after the page is reloaded, and the checks made before anything is sent.
+ * On S3 the video goes in parts, which request routing fails or holds back; the local store
+ * takes it in one PUT that continues from the bytes it kept, which the tests slow down with
+ * Chromium's upload throttling so that they can act while it is on its way.
  */
 import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -15,7 +17,7 @@ import { launchChromium, recordedStatuses, recordStatuses, type Browser } from '
 import { startTestApp, TEST_PASSWORD, type TestApp } from '../../test/harness.ts';
 
 const MiB = 1024 * 1024;
-/** Above the single-PUT threshold: five parts of the server's 64 MiB, four whole ones and a small last one. */
+/** Above S3's single-PUT threshold: five parts of the server's 64 MiB, four whole ones and a small last one. */
 const VIDEO_SIZE = 4 * 64 * MiB + MiB;
 
 /** The part number of a part PUT's URL (the local store's `part`, S3's `partNumber`), 0 for any other URL. */
@@ -66,6 +68,7 @@ describe.each([
     );
 
   const statuses = () => recordedStatuses(page);
+  const inParts = setup.storage === 's3';
   const text = async (selector: string) => (await page.textContent(selector))?.trim();
 
   /** The part numbers the store holds for the latest upload. */
@@ -106,7 +109,7 @@ describe.each([
     expect(await t.app.db.selectFrom('uploads').selectAll().execute()).toEqual([]);
   });
 
-  it('pauses and resumes from the buttons, then saves the video byte for byte', async () => {
+  it.runIf(inParts)('pauses and resumes from the buttons, then saves the video byte for byte', async () => {
     await dropParts(5);
     await fillVideoForm('Paused once');
     await page.click('#videoForm button[type=submit]');
@@ -128,7 +131,7 @@ describe.each([
     expect(await page.isEnabled('#videoForm button[type=submit]')).toBe(true);
   });
 
-  it('completes byte for byte when part PUTs fail: a reset connection, a 500, a refused signature', async () => {
+  it.runIf(inParts)('completes byte for byte when part PUTs fail: a reset connection, a 500, a refused signature', async () => {
     const failed = { reset: 0, serverError: 0, forged: 0 };
     const origin = new URL(t.baseUrl).origin;
     await page.route(
@@ -163,7 +166,7 @@ describe.each([
     expect(await text('#progressText')).toBe('100%');
   });
 
-  it('resumes after a reload when the same file is chosen again, sending only the missing parts', async () => {
+  it.runIf(inParts)('resumes after a reload when the same file is chosen again, sending only the missing parts', async () => {
     await dropParts(2, 3);
     await fillVideoForm('After a reload');
     await page.click('#videoForm button[type=submit]');
@@ -187,7 +190,7 @@ describe.each([
     expect(uploads).toEqual([]);
   });
 
-  it('cancels: the upload is discarded and nothing stays in the store', async () => {
+  it.runIf(inParts)('cancels: the upload is discarded and nothing stays in the store', async () => {
     await dropParts(5);
     await fillVideoForm('Cancelled');
     await page.click('#videoForm button[type=submit]');
@@ -197,6 +200,132 @@ describe.each([
     expect(await page.getAttribute('#uploadResult', 'role')).toBe('status');
     const upload = await t.app.db.selectFrom('uploads').selectAll().orderBy('created_at', 'desc').executeTakeFirstOrThrow();
     expect(upload.state).toBe('aborted');
+    expect(await t.app.storage.head(upload.key)).toBeNull();
+    expect(await t.app.db.selectFrom('videos').selectAll().where('title', '=', 'Cancelled').execute()).toEqual([]);
+  });
+
+  // ── the local store: one PUT, continued from the bytes the store kept ──
+
+  /** Slows the page's uploads to `bytesPerSecond` (Chromium's network emulation), or lifts the limit. */
+  async function throttle(bytesPerSecond: number | null): Promise<void> {
+    const cdp = await browser.context.newCDPSession(page);
+    await cdp.send('Network.enable');
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: bytesPerSecond ?? -1 });
+    await cdp.detach();
+  }
+  /** The Content-Range of each PUT the page sends from now on (`whole` for a PUT without one). */
+  function recordPuts(): string[] {
+    const puts: string[] = [];
+    page.on('request', (request) => {
+      if (request.method() === 'PUT') puts.push(request.headers()['content-range'] ?? 'whole');
+    });
+    return puts;
+  }
+  const progressAtLeast = (percent: number) =>
+    page.waitForFunction((p) => Number.parseInt(document.getElementById('progressText')!.textContent ?? '') >= p, percent, { timeout: 30_000 });
+  /** The latest upload, and the bytes of its PUT the store holds once they stop changing. */
+  async function heldOfLatest() {
+    const upload = await t.app.db.selectFrom('uploads').selectAll().orderBy('created_at', 'desc').executeTakeFirstOrThrow();
+    let held = -1;
+    for (let now = await t.app.storage.heldBytes(upload.key); now !== held; now = await t.app.storage.heldBytes(upload.key)) {
+      held = now;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    return { upload, held };
+  }
+  const continuing = (held: number) => `bytes ${held}-${VIDEO_SIZE - 1}/${VIDEO_SIZE}`;
+
+  it.runIf(!inParts)('pauses the PUT from the button and resumes it from the bytes the store kept, then saves the video byte for byte', async () => {
+    const puts = recordPuts();
+    await throttle(40 * MiB);
+    await fillVideoForm('Paused once');
+    await page.click('#videoForm button[type=submit]');
+    expect(await page.isDisabled('#videoForm button[type=submit]')).toBe(true);
+    await progressAtLeast(30);
+
+    await page.click('#pauseButton');
+    await page.waitForFunction(() => document.getElementById('progressStatus')!.textContent === 'Paused');
+    expect(await page.isHidden('#pauseButton')).toBe(true);
+    expect(await text('#progressSpeed')).toBe('0.0 MB/s');
+    expect(await text('#progressTimeRemaining')).toBe('--');
+    const { held } = await heldOfLatest();
+    expect(held).toBeGreaterThan(0.25 * VIDEO_SIZE);
+
+    await throttle(null);
+    await page.click('#resumeButton');
+    await savedVideo('Paused once');
+    expect(puts).toEqual(['whole', continuing(held)]);
+    expect(await text('#progressText')).toBe('100%');
+    expect(await page.getAttribute('#progressBar', 'aria-valuenow')).toBe('100');
+    expect(await page.isEnabled('#videoForm button[type=submit]')).toBe(true);
+  });
+
+  it.runIf(!inParts)('completes byte for byte when the PUT fails: a refused signature, a reset connection, a 500', async () => {
+    const failed = { forged: 0, reset: 0, serverError: 0 };
+    await page.route(
+      (url) => url.pathname.startsWith('/store/'),
+      async (route: Route) => {
+        if (route.request().method() !== 'PUT') return route.continue();
+        const url = new URL(route.request().url());
+        if (failed.forged === 0) {
+          failed.forged += 1;
+          url.searchParams.set('signature', url.searchParams.get('signature')!.replace(/^./, (c) => (c === 'A' ? 'B' : 'A')));
+          return route.continue({ url: url.toString() });
+        }
+        if (failed.reset === 0) {
+          failed.reset += 1;
+          return route.abort('connectionreset');
+        }
+        if (failed.serverError === 0) {
+          failed.serverError += 1;
+          return route.fulfill({ status: 500, body: 'Internal error' });
+        }
+        return route.continue();
+      },
+    );
+    await recordStatuses(page);
+    await fillVideoForm('Through failures');
+    await page.click('#videoForm button[type=submit]');
+    await savedVideo('Through failures');
+    expect(failed).toEqual({ forged: 1, reset: 1, serverError: 1 });
+    expect(await statuses()).toContainEqual(expect.stringMatching(/^Retrying/));
+    expect(await text('#progressText')).toBe('100%');
+  });
+
+  it.runIf(!inParts)('resumes after a reload when the same file is chosen again, sending only what the store lacks', async () => {
+    await throttle(40 * MiB);
+    await fillVideoForm('After a reload');
+    await page.click('#videoForm button[type=submit]');
+    await progressAtLeast(40);
+    await page.reload();
+    const { held } = await heldOfLatest();
+    expect(held).toBeGreaterThan(0.35 * VIDEO_SIZE);
+
+    await throttle(null);
+    const puts = recordPuts();
+    await recordStatuses(page);
+    await fillVideoForm('After a reload');
+    await page.click('#videoForm button[type=submit]');
+    await savedVideo('After a reload');
+    const shown = await statuses();
+    expect(shown, JSON.stringify(shown)).toContain(`Resuming: ${Math.floor((100 * held) / VIDEO_SIZE)}% already uploaded`);
+    expect(puts).toEqual([continuing(held)]);
+    const uploads = await t.app.db.selectFrom('uploads').select(['state']).where('filename', '=', 'rooftop.mp4').where('state', '=', 'pending').execute();
+    expect(uploads).toEqual([]);
+  });
+
+  it.runIf(!inParts)('cancels mid-PUT: the upload is discarded and nothing stays in the store, not even the bytes it kept', async () => {
+    await throttle(40 * MiB);
+    await fillVideoForm('Cancelled');
+    await page.click('#videoForm button[type=submit]');
+    await progressAtLeast(20);
+    await page.click('#cancelButton');
+    await page.waitForFunction(() => document.getElementById('uploadResult')!.textContent === 'Upload cancelled.');
+    await throttle(null);
+    expect(await page.getAttribute('#uploadResult', 'role')).toBe('status');
+    const { upload, held } = await heldOfLatest();
+    expect(upload.state).toBe('aborted');
+    expect(held).toBe(0);
     expect(await t.app.storage.head(upload.key)).toBeNull();
     expect(await t.app.db.selectFrom('videos').selectAll().where('title', '=', 'Cancelled').execute()).toEqual([]);
   });
