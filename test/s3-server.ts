@@ -153,7 +153,9 @@ export async function startS3TestServer(): Promise<S3TestServer> {
   process.once('exit', stopSync);
   let stdout: string;
   try {
-    ({ stdout } = await run('bash', [SCRIPT, 'start', dir, String(port), String(monPort)], { timeout: 180_000 }));
+    // Room for what two test files at once keep in the gateway's RAM (it refuses writes once full).
+    const env = { ...process.env, MEMSTORE_BYTES: process.env.MEMSTORE_BYTES ?? String(4 * 1024 ** 3) };
+    ({ stdout } = await run('bash', [SCRIPT, 'start', dir, String(port), String(monPort)], { timeout: 180_000, env }));
   } catch (error) {
     stopSync();
     process.removeListener('exit', stopSync);

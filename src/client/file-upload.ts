@@ -317,7 +317,7 @@ export class FileUpload {
           // A resumable PUT's store kept what arrived, to be asked; any other failed attempt's bytes are lost.
           if (this.#ticket!.resumablePut) this.#heldUnknown = true;
           else this.#setSent(part, 0);
-          if (this.#canSplit() && judge(error).action === 'retry') throw new SplitIntoParts('The whole-file PUT failed: going on in parts.', { cause: error });
+          if (this.#shouldSplit(error)) throw new SplitIntoParts('The whole-file PUT failed: going on in parts.', { cause: error });
           throw error;
         }
       },
@@ -330,9 +330,14 @@ export class FileUpload {
     this.#reportProgress();
   }
 
-  /** A whole-file PUT, which a cut would send again from the start, of a file that parts can split. */
-  #canSplit(): boolean {
-    return this.#ticket?.strategy === 'single' && !this.#ticket.resumablePut && this.size > DEFAULT_PART_SIZE;
+  /** Whether a failed whole-file PUT should give way to parts, for a file that parts can split. */
+  #shouldSplit(error: unknown): boolean {
+    const ticket = this.#ticket!;
+    if (ticket.strategy !== 'single' || this.size <= DEFAULT_PART_SIZE) return false;
+    // Something in front of the store (a proxy's body limit) refused a request this large: parts are smaller.
+    if (error instanceof StoreRefused && error.result.status === 413) return true;
+    // A PUT that a cut sends again from the start: parts bound what the next failure costs.
+    return !ticket.resumablePut && judge(error).action === 'retry';
   }
 
   /**
