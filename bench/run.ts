@@ -33,7 +33,7 @@ import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { UPLOADER_DEFAULTS } from '../src/client/engine.ts';
-import { DEFAULT_PLAN } from '../src/uploads/rules.ts';
+import { DEFAULT_PLAN, RESUMABLE_PUT_PLAN } from '../src/uploads/rules.ts';
 import { corsRulesFor, createS3Store } from '../src/storage/s3.ts';
 import { CHROMIUM_PATH } from '../test/chromium.ts';
 import { loginAs, type Session } from '../test/login.ts';
@@ -624,7 +624,7 @@ async function main(): Promise<void> {
         loadAverageAtEnd: os.loadavg(),
       },
       versions: await versions(),
-      defaults: { concurrency: UPLOADER_DEFAULTS.concurrency, signBatchSize: UPLOADER_DEFAULTS.signBatchSize, singlePutMax: DEFAULT_PLAN.singlePutMax, preferredPartSize: DEFAULT_PLAN.preferredPartSize },
+      defaults: { concurrency: UPLOADER_DEFAULTS.concurrency, signBatchSize: UPLOADER_DEFAULTS.signBatchSize, singlePutMax: DEFAULT_PLAN.singlePutMax, resumablePutMax: RESUMABLE_PUT_PLAN.singlePutMax, preferredPartSize: DEFAULT_PLAN.preferredPartSize },
       scenarios: list.map(({ id, store, kind, label, server, client }) => ({ id, store, kind, label, server, client })),
       measurements,
     };
