@@ -317,7 +317,7 @@ the gateway keeps the data in RAM). The test files (random bytes) are written on
     `Server (\`planFor\` in src/uploads/rules.ts, from src/shared/plan.ts): on S3, one PUT of the whole file up to ${mib(d.singlePutMax)} (one wave of parallel parts), ` +
       `above that multipart with ${mib(d.preferredPartSize)} parts (raised in whole MiB to stay within 10,000 parts)` +
       (d.resumablePutMax
-        ? `; on the local store, which keeps the bytes of a PUT cut short, one PUT up to ${mib(d.resumablePutMax)}, continued from those bytes after a cut, a pause or a reload. `
+        ? `; on the local store, which keeps the bytes of a PUT cut short, one PUT up to S3's single-PUT limit (${mib(d.resumablePutMax)}), continued from those bytes after a cut, a pause or a reload. `
         : '. ') +
       `Engine (\`UPLOADER_DEFAULTS\` in src/client/engine.ts): ${d.concurrency} parts in flight, part URLs signed ${d.signBatchSize} per call; ` +
       `a whole-file PUT to S3 that fails is not tried again whole: the file then goes in ${mib(d.preferredPartSize)} parts.\n`,
@@ -329,8 +329,8 @@ the gateway keeps the data in RAM). The test files (random bytes) are written on
   }
   out.push('');
   out.push(
-    (d.resumablePutMax ? 'On the local store a cut, a pause or a reload loses nothing: the PUT goes on from the bytes the store holds. On S3: ' : '') +
-    `Uploads of any size stay resumable. Above ${mib(d.singlePutMax)}, a cut or a reload loses at most the parts in flight ` +
+    (d.resumablePutMax ? 'On the local store a cut, a pause or a reload loses nothing: the PUT goes on from the bytes the store holds. On S3, uploads' : 'Uploads') +
+    ` of any size stay resumable. Above ${mib(d.singlePutMax)}, a cut or a reload loses at most the parts in flight ` +
       `(${d.concurrency} × ${mib(d.preferredPartSize)}), and the upload goes on from the parts the store holds. ` +
       `Up to ${mib(d.singlePutMax)}, a file in parts would have all of them in flight at once, so a cut or a reload would lose the whole ` +
       'of it in parts too; one PUT loses no more, and spares Chromium the sliced-Blob cost below. After a failure the file ' +
@@ -388,6 +388,13 @@ function whereTheCpuGoes(rows: SummaryRow[], sizes: number[], sizeName: (s: numb
   }
   const s3 = at('s3/engine-default');
   if (s3?.completeMs) lines.push(`- **S3's complete call** took ${f0(s3.completeMs)} ms (median): the gateway assembles parts without copying them.`);
+  const tus = at('tus/tus');
+  if (tus && s3) {
+    lines.push(
+      `- **tus** (d) runs against its own file store, which hashes nothing: its server spent ${f2(tus.serverCpuPerGB)} CPU-s/GB where the S3 side spent ${f2(s3.serverCpuPerGB)} on the engine's parts. ` +
+        `Its one PATCH is a \`slice()\` of the whole file, so Chromium's browser process reads it (${f2(browser(tus))} CPU-s/GB).`,
+    );
+  }
   const uppy = at('local/uppy') ?? at('s3/uppy');
   if (uppy) {
     lines.push(
@@ -400,7 +407,8 @@ function whereTheCpuGoes(rows: SummaryRow[], sizes: number[], sizeName: (s: numb
     '## Tuning the defaults',
     '',
     'The engine does little per part: 64 MiB parts, part URLs signed 8 per call, no hashing in the page (unless `partChecksums` is on). ' +
-      'Exploratory runs (`BENCH_ENGINE_VARIANTS=64x2,64x3,32x4,128x4`, the 1 GiB file, both stores) kept concurrency 2 to 6 ' +
+      'Exploratory runs (`BENCH_ENGINE_VARIANTS=64x2,64x3,32x4,128x4`, then `32x6,48x6,32x8` on an idle machine: ' +
+      'bench/results/2026-11-25T17-28-24-511Z.json; the 1 GiB file, both stores, parts then on the local store too) kept concurrency 2 to 8 ' +
       'and parts of 32 to 128 MiB within the run-to-run spread of the defaults; concurrency 1 was slower.',
     '',
     'What closed most of the gap, outside the engine: (1) the local store writes each part at its offset of one file and ' +
