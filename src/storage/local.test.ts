@@ -86,6 +86,23 @@ describe('local store', { timeout: 30_000 }, () => {
   };
   const putStream = (url: string, body: ReadableStream<Uint8Array>) =>
     fetch(url, { method: 'PUT', headers: { 'Content-Type': TYPE }, body, duplex: 'half' } as RequestInit);
+  /** A PUT that sends `first` bytes of `body`, then waits to be finished or cut. */
+  const slowPut = (url: string, headers: Record<string, string | number>, body: Buffer, first: number) => {
+    const signed = new URL(url);
+    const req = httpRequest({ host: signed.hostname, port: signed.port, method: 'PUT', path: signed.pathname + signed.search, headers: { ...headers, 'Content-Length': body.length } });
+    const answer = new Promise<{ status: number; body: string }>((resolve, reject) => {
+      req.on('response', (res) => {
+        let text = '';
+        res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      });
+      req.on('error', reject);
+    });
+    req.write(body.subarray(0, first));
+    return { answer, finish: () => req.end(body.subarray(first)), cut: () => req.destroy() };
+  };
+  const sha = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
+  const read = async (key: string) => new Uint8Array(await (await fetch(await store.presignGet(key, { expiresIn: 60 }))).arrayBuffer());
   /** Waits for the server to finish cleaning up after a request the client gave up on. */
   const eventually = async (check: () => Promise<boolean>) => {
     for (let i = 0; i < 100 && !(await check()); i++) await new Promise((r) => setTimeout(r, 20));
@@ -208,18 +225,11 @@ describe('local store', { timeout: 30_000 }, () => {
 
     it('leaves no temp file when the client aborts mid-upload, unless the URL was signed for an exact length', async () => {
       const key = newKey();
-      const signed = new URL((await store.presignPut(key, { contentType: TYPE, expiresIn: 60, maxLength: 10 * MiB })).url);
-      const req = httpRequest({
-        host: signed.hostname,
-        port: signed.port,
-        method: 'PUT',
-        path: signed.pathname + signed.search,
-        headers: { 'Content-Type': TYPE, 'Content-Length': 10 * MiB },
-      });
-      req.on('error', () => undefined);
-      req.write(randomBytes(2 * MiB));
+      const signed = await store.presignPut(key, { contentType: TYPE, expiresIn: 60, maxLength: 10 * MiB });
+      const request = slowPut(signed.url, { 'Content-Type': TYPE }, randomBytes(10 * MiB), 2 * MiB);
       await eventually(async () => (await tempFiles()).length === 1);
-      req.destroy();
+      request.cut();
+      await request.answer.catch(() => undefined);
       await eventually(async () => (await tempFiles()).length === 0);
       expect(stored(key)).toBe(false);
       expect(await store.heldBytes(key)).toBe(0);
@@ -355,22 +365,8 @@ describe('local store', { timeout: 30_000 }, () => {
       return { partNumber, etag: response.headers.get('etag')! };
     };
     /** A part PUT that sends `first` bytes of its body, then waits to be told to go on or stop. */
-    const slowPart = async (key: string, uploadId: string, partNumber: number, body: Buffer, first: number) => {
-      const signed = new URL((await store.presignPart(key, uploadId, partNumber, { expiresIn: 60, contentLength: body.length })).url);
-      const req = httpRequest({ host: signed.hostname, port: signed.port, method: 'PUT', path: signed.pathname + signed.search, headers: { 'Content-Length': body.length } });
-      const answer = new Promise<{ status: number; body: string }>((resolve, reject) => {
-        req.on('response', (res) => {
-          let text = '';
-          res.on('data', (chunk: Buffer) => (text += chunk.toString()));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-        });
-        req.on('error', reject);
-      });
-      req.write(body.subarray(0, first));
-      return { answer, finish: () => req.end(body.subarray(first)), destroy: () => req.destroy() };
-    };
-    const sha = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
-    const read = async (key: string) => new Uint8Array(await (await fetch(await store.presignGet(key, { expiresIn: 60 }))).arrayBuffer());
+    const slowPart = async (key: string, uploadId: string, partNumber: number, body: Buffer, first: number) =>
+      slowPut((await store.presignPart(key, uploadId, partNumber, { expiresIn: 60, contentLength: body.length })).url, {}, body, first);
 
     it('writes parts in place and completes by renaming: the object is the data file, nothing is copied', async () => {
       const key = newKey();
@@ -396,7 +392,7 @@ describe('local store', { timeout: 30_000 }, () => {
       const fresh = randomBytes(5 * MiB);
       const part = await putPart(key, uploadId, 1, new Uint8Array(fresh));
       expect(await store.listParts(key, uploadId)).toEqual([{ partNumber: 1, size: 5 * MiB, etag: part.etag }]);
-      slow.destroy();
+      slow.cut();
       await slow.answer.catch(() => undefined);
       const last = await putPart(key, uploadId, 2, new Uint8Array(randomBytes(10)));
       await store.completeMultipart(key, uploadId, [part, last]);
@@ -450,24 +446,7 @@ describe('local store', { timeout: 30_000 }, () => {
   });
 
   describe('single PUTs cut short and continued', () => {
-    const sha = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
-    const read = async (key: string) => new Uint8Array(await (await fetch(await store.presignGet(key, { expiresIn: 60 }))).arrayBuffer());
     const holdsFile = (key: string) => existsSync(path.join(served.objects, '.airlift', 'partial', createHash('sha256').update(key).digest('hex')));
-    /** A PUT that sends `first` bytes of `body`, then waits to be finished or cut. */
-    const slowPut = (url: string, headers: Record<string, string | number>, body: Buffer, first: number) => {
-      const signed = new URL(url);
-      const req = httpRequest({ host: signed.hostname, port: signed.port, method: 'PUT', path: signed.pathname + signed.search, headers: { ...headers, 'Content-Length': body.length } });
-      const answer = new Promise<{ status: number; body: string }>((resolve, reject) => {
-        req.on('response', (res) => {
-          let text = '';
-          res.on('data', (chunk: Buffer) => (text += chunk.toString()));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-        });
-        req.on('error', reject);
-      });
-      req.write(body.subarray(0, first));
-      return { answer, finish: () => req.end(body.subarray(first)), cut: () => req.destroy() };
-    };
     /** Sends `body` (the object's bytes from `from`) with the Content-Range that continues a held body. */
     const continuePut = (url: string, body: Buffer, from: number, size: number, headers: Record<string, string> = { 'Content-Type': TYPE }) =>
       putBytes(url, new Uint8Array(body), { ...headers, 'Content-Range': `bytes ${from}-${size - 1}/${size}` });
