@@ -133,26 +133,26 @@ describe.each([
     expect(await page.isEnabled('#videoForm button[type=submit]')).toBe(true);
   });
 
-  it.runIf(inParts)('completes byte for byte when part PUTs fail: a reset connection, a 500, a refused signature', async () => {
-    const failed = { reset: 0, serverError: 0, forged: 0 };
+  it('completes byte for byte when PUTs fail: a refused signature, a reset connection, a 500', async () => {
+    const failed = { forged: 0, reset: 0, serverError: 0 };
     const origin = new URL(t.baseUrl).origin;
+    // The first three PUTs to the store fail, one way each: on S3 three parts, on the local store the one PUT three times.
     await page.route(
-      (url) => partOf(url) > 0,
+      () => true,
       async (route: Route) => {
+        if (route.request().method() !== 'PUT') return route.continue();
         const url = new URL(route.request().url());
-        const part = partOf(url);
-        // Each part's first attempt fails once, one way or another; the retries go through.
-        if (part === 1 && failed.forged === 0) {
+        if (failed.forged === 0) {
           failed.forged += 1;
           const name = url.searchParams.has('signature') ? 'signature' : 'X-Amz-Signature';
           url.searchParams.set(name, url.searchParams.get(name)!.replace(/^./, (c) => (c === 'A' ? 'B' : 'A')));
           return route.continue({ url: url.toString() });
         }
-        if (part === 2 && failed.reset === 0) {
+        if (failed.reset === 0) {
           failed.reset += 1;
           return route.abort('connectionreset');
         }
-        if (part === 4 && failed.serverError === 0) {
+        if (failed.serverError === 0) {
           failed.serverError += 1;
           return route.fulfill({ status: 500, headers: { 'Access-Control-Allow-Origin': origin }, body: 'Internal error' });
         }
@@ -163,7 +163,7 @@ describe.each([
     await fillVideoForm('Through failures');
     await page.click('#videoForm button[type=submit]');
     await savedVideo('Through failures');
-    expect(failed).toEqual({ reset: 1, serverError: 1, forged: 1 });
+    expect(failed).toEqual({ forged: 1, reset: 1, serverError: 1 });
     expect(await statuses()).toContainEqual(expect.stringMatching(/^Retrying/));
     expect(await text('#progressText')).toBe('100%');
   });
@@ -260,38 +260,6 @@ describe.each([
     expect(await text('#progressText')).toBe('100%');
     expect(await page.getAttribute('#progressBar', 'aria-valuenow')).toBe('100');
     expect(await page.isEnabled('#videoForm button[type=submit]')).toBe(true);
-  });
-
-  it.runIf(!inParts)('completes byte for byte when the PUT fails: a refused signature, a reset connection, a 500', async () => {
-    const failed = { forged: 0, reset: 0, serverError: 0 };
-    await page.route(
-      (url) => url.pathname.startsWith('/store/'),
-      async (route: Route) => {
-        if (route.request().method() !== 'PUT') return route.continue();
-        const url = new URL(route.request().url());
-        if (failed.forged === 0) {
-          failed.forged += 1;
-          url.searchParams.set('signature', url.searchParams.get('signature')!.replace(/^./, (c) => (c === 'A' ? 'B' : 'A')));
-          return route.continue({ url: url.toString() });
-        }
-        if (failed.reset === 0) {
-          failed.reset += 1;
-          return route.abort('connectionreset');
-        }
-        if (failed.serverError === 0) {
-          failed.serverError += 1;
-          return route.fulfill({ status: 500, body: 'Internal error' });
-        }
-        return route.continue();
-      },
-    );
-    await recordStatuses(page);
-    await fillVideoForm('Through failures');
-    await page.click('#videoForm button[type=submit]');
-    await savedVideo('Through failures');
-    expect(failed).toEqual({ forged: 1, reset: 1, serverError: 1 });
-    expect(await statuses()).toContainEqual(expect.stringMatching(/^Retrying/));
-    expect(await text('#progressText')).toBe('100%');
   });
 
   it.runIf(!inParts)('resumes after a reload when the same file is chosen again, sending only what the store lacks', async () => {
