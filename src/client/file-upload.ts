@@ -14,7 +14,7 @@ import { PartSigner } from './part-signer.ts';
 import { snapshot, SpeedMeter, type ProgressSnapshot } from './progress.ts';
 import { RECOVERY_BYTES, type Recovery } from './recovery.ts';
 import { resumeKey, type ResumeRecord, type ResumeStore } from './resume-store.ts';
-import { judge, retrying, type RetryPolicy, type RetryReason, type RetryWait } from './retry.ts';
+import { judge, retrying, type RetryOptions, type RetryPolicy, type RetryReason, type RetryWait } from './retry.ts';
 import type { Transport } from './transport.ts';
 
 export type MediaKind = CreateUploadBody['kind'];
@@ -322,7 +322,12 @@ export class FileUpload {
         }
       },
       signal,
-      { waitKey: part.number, resign: () => signer.forget(part.number) },
+      {
+        waitKey: part.number,
+        resign: () => signer.forget(part.number),
+        // The local store is the app: once the API answers, the PUT can go on.
+        probe: this.#ticket!.resumablePut ? (probeSignal) => this.#ctx.api.getUpload(this.#ticket!.id, { signal: probeSignal }) : undefined,
+      },
     );
     Object.assign(part, { etag, done: true, sent: part.end - part.start });
     this.#ctx.recovery.gotThrough();
@@ -379,13 +384,18 @@ export class FileUpload {
     await this.#request(() => this.#ctx.api.abortUpload(ticket.id).catch(unlessNotFound(undefined)), new AbortController().signal);
   }
 
-  #request<T>(request: () => Promise<T>, signal: AbortSignal, { waitKey = 0, resign }: { waitKey?: number; resign?: () => void } = {}): Promise<T> {
+  #request<T>(
+    request: () => Promise<T>,
+    signal: AbortSignal,
+    { waitKey = 0, resign, probe }: { waitKey?: number; resign?: () => void; probe?: RetryOptions['probe'] } = {},
+  ): Promise<T> {
     return retrying(request, {
       policy: this.#ctx.retryPolicy,
       signal,
       connectivity: this.#ctx.connectivity,
       recovery: this.#ctx.recovery,
       resign,
+      probe,
       onWait: (wait) => {
         if (wait) this.#waits.set(waitKey, wait);
         else this.#waits.delete(waitKey);

@@ -2,7 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { alwaysOnline, type Connectivity } from './connectivity.ts';
 import { ApiError, Interruption, NetworkError, RequestTimeout, StoreRefused, UploadFailed } from './errors.ts';
 import { Recovery } from './recovery.ts';
-import { backoffDelay, DEFAULT_RETRY_POLICY, judge, parseRetryAfter, retrying, type RetryWait, type Verdict } from './retry.ts';
+import { backoffDelay, DEFAULT_RETRY_POLICY, judge, parseRetryAfter, PROBE_INTERVAL_MS, retrying, type RetryWait, type Verdict } from './retry.ts';
 
 describe('backoffDelay', () => {
   const policy = { retries: 8, baseDelayMs: 1000, maxDelayMs: 30_000 };
@@ -56,6 +56,7 @@ describe('judge', () => {
     ['an expired signature', store(403, { error: { code: 'AccessDenied', message: 'Request has expired' } }), { action: 'resign' }],
     ['a corrupted part (S3)', store(400, { error: { code: 'BadDigest', message: 'x' } }), { action: 'retry', reason: 'checksum' }],
     ['a corrupted part (local store)', store(400, { error: { code: 'bad_digest', message: 'x' } }), { action: 'retry', reason: 'checksum' }],
+    ['a continued PUT ahead of the bytes the store holds', store(409, { error: { code: 'offset_mismatch', message: 'x' } }), { action: 'retry', reason: 'server', afterMs: 0 }],
     ['a part too small', store(400, { error: { code: 'EntityTooSmall', message: 'Your proposed upload is smaller than the minimum allowed size' } }), { action: 'fail', message: 'The storage refused the upload: Your proposed upload is smaller than the minimum allowed size' }],
     ['the API failing', new ApiError(502, 'http_502', 'Bad gateway'), { action: 'retry', reason: 'server', afterMs: undefined }],
     ['the API throttling', new ApiError(429, 'rate_limited', 'Slow down', 2000), { action: 'retry', reason: 'throttled', afterMs: 2000 }],
@@ -173,6 +174,36 @@ describe('retrying', () => {
       expect(lost).toHaveBeenCalledTimes(2);
       expect(throttled).toHaveBeenCalledTimes(1);
       await vi.advanceTimersByTimeAsync(15_000);
+      await expect(afterBusy).resolves.toBe('ok');
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('ends a wait after a lost connection once the probe succeeds, spending no retry on probes, but not a wait the server asked for', async () => {
+    vi.useFakeTimers();
+    try {
+      const recovery = new Recovery();
+      const woken = vi.fn();
+      void recovery.next(new AbortController().signal).then(woken);
+      const slow = { retries: 3, baseDelayMs: 16_000, maxDelayMs: 16_000 };
+      const probe = vi.fn(async () => {
+        if (probe.mock.calls.length < 3) throw new NetworkError('still down');
+      });
+      const lost = failing(new NetworkError('reset'));
+      const busy = failing(new ApiError(503, 'x', 'busy'));
+      const afterCut = retrying(lost, options({ recovery, probe, policy: slow, random: () => 1 }));
+      const afterBusy = retrying(busy, options({ probe: async () => undefined, policy: slow, random: () => 1 }));
+      await vi.advanceTimersByTimeAsync(2 * PROBE_INTERVAL_MS);
+      expect(probe).toHaveBeenCalledTimes(2);
+      expect(lost).toHaveBeenCalledTimes(1);
+      await vi.advanceTimersByTimeAsync(PROBE_INTERVAL_MS);
+      await expect(afterCut).resolves.toBe('ok');
+      expect(lost).toHaveBeenCalledTimes(2);
+      expect(woken).toHaveBeenCalled(); // the other waits are woken too
+      expect(busy).toHaveBeenCalledTimes(1);
+      await vi.advanceTimersByTimeAsync(13_000);
       await expect(afterBusy).resolves.toBe('ok');
       expect(vi.getTimerCount()).toBe(0);
     } finally {

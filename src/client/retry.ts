@@ -87,6 +87,13 @@ export interface RetryOptions {
   resign?: () => void;
   /** Ends a wait after a lost connection or a timeout as soon as another request gets bytes through. */
   recovery?: Recovery;
+  /**
+   * A cheap request that succeeds once the failed one can (for the local store's PUT, a call
+   * to the app, which is the store): during a wait after a lost connection or a timeout it
+   * runs every `PROBE_INTERVAL_MS`, spending no retry, and its first success ends the wait and
+   * wakes the others. A lone request otherwise idles out its backoff once the network is back.
+   */
+  probe?: (signal: AbortSignal) => Promise<unknown>;
   random?: () => number;
 }
 
@@ -133,18 +140,29 @@ export async function retrying<T>(request: () => Promise<T>, options: RetryOptio
       const delayMs = verdict.afterMs ?? backoffDelay(retries, policy, options.random);
       retries += 1;
       const linkFailed = verdict.reason === 'network' || verdict.reason === 'timeout';
-      await wait({ reason: verdict.reason, attempt: retries, delayMs }, () =>
-        linkFailed && options.recovery ? sleepUntilRecovered(delayMs, options.recovery, signal) : sleep(delayMs, signal),
-      );
+      await wait({ reason: verdict.reason, attempt: retries, delayMs }, () => (linkFailed ? sleepUntilRecovered(delayMs, options, signal) : sleep(delayMs, signal)));
     }
   }
 }
 
-/** Sleeps `ms`, or less if another request gets bytes through meanwhile. */
-async function sleepUntilRecovered(ms: number, recovery: Recovery, signal: AbortSignal): Promise<void> {
+export const PROBE_INTERVAL_MS = 1000;
+
+/** Sleeps `ms`, or less if another request gets bytes through or the probe succeeds meanwhile. */
+async function sleepUntilRecovered(ms: number, { recovery, probe }: Pick<RetryOptions, 'recovery' | 'probe'>, signal: AbortSignal): Promise<void> {
   const { controller, dispose } = childController(signal);
+  const probing = async () => {
+    for (;;) {
+      await sleep(PROBE_INTERVAL_MS, controller.signal);
+      const up = await probe!(controller.signal).then(
+        () => true,
+        () => false,
+      );
+      controller.signal.throwIfAborted();
+      if (up) return recovery?.gotThrough();
+    }
+  };
   try {
-    await Promise.race([sleep(ms, controller.signal), recovery.next(controller.signal)]);
+    await Promise.race([sleep(ms, controller.signal), ...(recovery ? [recovery.next(controller.signal)] : []), ...(probe ? [probing()] : [])]);
   } finally {
     // Stops the loser; its rejection is expected.
     controller.abort(new Error('settled'));
