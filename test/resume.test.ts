@@ -24,6 +24,7 @@ import { DEFAULT_PLAN, planFor, planParts } from '../src/uploads/rules.ts';
 import { launchChromium, recordedStatuses, recordStatuses, type Browser } from './chromium.ts';
 import { TcpProxy, type ProxiedRequest } from './cut-proxy.ts';
 import { freePort, startTestApp, TEST_PASSWORD, type TestApp } from './harness.ts';
+import { settled } from './settled.ts';
 
 const MiB = 1024 ** 2;
 const PART = DEFAULT_PLAN.preferredPartSize;
@@ -300,13 +301,7 @@ describe.each(['local', 's3'] as const)('resume on %s storage', (storage) => {
 
     // A part whose whole body had arrived is still stored although its connection was reset
     // (as in S3): read the store's state once it has settled.
-    let before = await uploadOf(file);
-    for (let settled = false; !settled; ) {
-      await sleep(300);
-      const again = await uploadOf(file);
-      settled = again.storedParts === before.storedParts;
-      before = again;
-    }
+    const before = await settled(() => uploadOf(file), 300);
     const receivedBefore = proxy.putBytes();
     await submit(file, title);
     await saved();

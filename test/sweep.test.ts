@@ -47,6 +47,7 @@ describe.each(['local', 's3'] as const)('sweep on %s storage', (storage) => {
     const cut = await create(8 * MiB);
     await cutHalfWay(cut);
     expect(await t.app.storage.heldBytes(cut.key)).toBe(storage === 'local' ? 4 * MiB : 0);
+    expect(await t.app.storage.head(cut.key)).toBeNull(); // a cut PUT stores no object
     const signed = (await (await t.request('POST', `/api/v1/uploads/${multi.id}/parts`, { session, json: { part_numbers: [1] } })).json()) as { parts: { url: string; headers: Record<string, string> }[] };
     const part = await fetch(signed.parts[0]!.url, { method: 'PUT', headers: signed.parts[0]!.headers, body: new Uint8Array(multi.part_size) });
     expect(part.status).toBe(200);

@@ -12,6 +12,7 @@ import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type Session, type TestApp } from '../../test/harness.ts';
+import { settled } from '../../test/settled.ts';
 import { DEFAULT_PART_SIZE, SINGLE_PUT_MAX } from '../shared/plan.ts';
 import { ApiClient } from './api.ts';
 import { createUploader, type FileState, type ProgressSnapshot, type Uploader, type UploaderOptions } from './engine.ts';
@@ -388,8 +389,7 @@ describe.each([
     first.pause();
     before.destroy(); // the page goes away with everything in memory
     // The store writes what had arrived, then lets the body go.
-    let held = -1;
-    await until(async () => held === (held = (await api.getUpload(first.uploadId!)).held_bytes));
+    const held = await settled(async () => (await api.getUpload(first.uploadId!)).held_bytes, 20);
 
     const { transport, counts } = counting(fetchTransport());
     const after = uploaderWith({ resumeStore, transport }).uploader;

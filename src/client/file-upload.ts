@@ -306,10 +306,9 @@ export class FileUpload {
       async () => {
         const { url, headers } = await signer.urlFor(part.number, signal);
         const from = await this.#heldFrom(part, signal);
-        const body = from > 0 ? this.#source.blob.slice(from) : this.#bodyOf(part);
         const sent = from > 0 ? { ...headers, 'Content-Range': `bytes ${from}-${this.size - 1}/${this.size}` } : headers;
         try {
-          const result = await this.#ctx.transport.put(url, sent, body, (loaded) => this.#partProgressed(part, from, loaded), signal);
+          const result = await this.#ctx.transport.put(url, sent, this.#bodyOf(part, from), (loaded) => this.#partProgressed(part, from, loaded), signal);
           if (result.status < 200 || result.status > 299) throw new StoreRefused(result);
           if (!result.etag && this.#ticket!.strategy === 'multipart') throw new UploadFailed(MISSING_ETAG, false);
           return result.etag;
@@ -408,9 +407,11 @@ export class FileUpload {
     if (this.#resumeKey) await this.#ctx.resumeStore.delete(this.#resumeKey);
   }
 
-  #bodyOf(part: Part): Blob {
+  /** The part's bytes from its byte `from` on: the whole `File` itself when that is all of it (Chromium then reads it from disk). */
+  #bodyOf(part: Part, from = 0): Blob {
     const { blob } = this.#source;
-    return part.start === 0 && part.end === blob.size ? blob : blob.slice(part.start, part.end);
+    const start = part.start + from;
+    return start === 0 && part.end === blob.size ? blob : blob.slice(start, part.end);
   }
 
   #loaded(): number {

@@ -15,6 +15,7 @@ import { writeRandomFile } from '../../test/random-file.ts';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { launchChromium, recordedStatuses, recordStatuses, type Browser } from '../../test/chromium.ts';
 import { startTestApp, TEST_PASSWORD, type TestApp } from '../../test/harness.ts';
+import { settled } from '../../test/settled.ts';
 
 const MiB = 1024 * 1024;
 /** Above S3's single-PUT threshold: five parts of the server's 64 MiB, four whole ones and a small last one. */
@@ -228,12 +229,7 @@ describe.each([
   /** The latest upload, and the bytes of its PUT the store holds once they stop changing. */
   async function heldOfLatest() {
     const upload = await t.app.db.selectFrom('uploads').selectAll().orderBy('created_at', 'desc').executeTakeFirstOrThrow();
-    let held = -1;
-    for (let now = await t.app.storage.heldBytes(upload.key); now !== held; now = await t.app.storage.heldBytes(upload.key)) {
-      held = now;
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-    return { upload, held };
+    return { upload, held: await settled(() => t.app.storage.heldBytes(upload.key)) };
   }
   const continuing = (held: number) => `bytes ${held}-${VIDEO_SIZE - 1}/${VIDEO_SIZE}`;
 

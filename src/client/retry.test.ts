@@ -4,6 +4,17 @@ import { ApiError, Interruption, NetworkError, RequestTimeout, StoreRefused, Upl
 import { Recovery } from './recovery.ts';
 import { backoffDelay, DEFAULT_RETRY_POLICY, judge, parseRetryAfter, PROBE_INTERVAL_MS, retrying, type RetryWait, type Verdict } from './retry.ts';
 
+
+/** Runs `test` on vitest's fake timers, and puts the real ones back whatever happens. */
+async function withFakeTimers(test: () => Promise<void>): Promise<void> {
+  vi.useFakeTimers();
+  try {
+    await test();
+  } finally {
+    vi.useRealTimers();
+  }
+}
+
 describe('backoffDelay', () => {
   const policy = { retries: 8, baseDelayMs: 1000, maxDelayMs: 30_000 };
   it.each([
@@ -124,17 +135,14 @@ describe('retrying', () => {
   });
 
   it('honours Retry-After', async () => {
-    vi.useFakeTimers();
-    try {
+    await withFakeTimers(async () => {
       const request = failing(new ApiError(429, 'x', 'slow down', 7000));
       const result = retrying(request, options());
       await vi.advanceTimersByTimeAsync(6999);
       expect(request).toHaveBeenCalledTimes(1);
       await vi.advanceTimersByTimeAsync(1);
       await expect(result).resolves.toBe('ok');
-    } finally {
-      vi.useRealTimers();
-    }
+    });
   });
 
   it('waits for the network while offline instead of spending retries', async () => {
@@ -158,8 +166,7 @@ describe('retrying', () => {
   });
 
   it('ends a wait after a lost connection once another request gets bytes through, but not a wait the server asked for', async () => {
-    vi.useFakeTimers();
-    try {
+    await withFakeTimers(async () => {
       const recovery = new Recovery();
       const slow = { retries: 3, baseDelayMs: 16_000, maxDelayMs: 16_000 };
       const lost = failing(new NetworkError('reset'));
@@ -176,39 +183,34 @@ describe('retrying', () => {
       await vi.advanceTimersByTimeAsync(15_000);
       await expect(afterBusy).resolves.toBe('ok');
       expect(vi.getTimerCount()).toBe(0);
-    } finally {
-      vi.useRealTimers();
-    }
+    });
   });
 
   it('ends a wait after a lost connection once the probe succeeds, spending no retry on probes, but not a wait the server asked for', async () => {
-    vi.useFakeTimers();
-    try {
+    await withFakeTimers(async () => {
       const recovery = new Recovery();
       const woken = vi.fn();
       void recovery.next(new AbortController().signal).then(woken);
       const slow = { retries: 3, baseDelayMs: 16_000, maxDelayMs: 16_000 };
       const probe = vi.fn(async () => {
         if (probe.mock.calls.length < 3) throw new NetworkError('still down');
-      });
-      const lost = failing(new NetworkError('reset'));
-      const busy = failing(new ApiError(503, 'x', 'busy'));
-      const afterCut = retrying(lost, options({ recovery, probe, policy: slow, random: () => 1 }));
-      const afterBusy = retrying(busy, options({ probe: async () => undefined, policy: slow, random: () => 1 }));
-      await vi.advanceTimersByTimeAsync(2 * PROBE_INTERVAL_MS);
-      expect(probe).toHaveBeenCalledTimes(2);
-      expect(lost).toHaveBeenCalledTimes(1);
-      await vi.advanceTimersByTimeAsync(PROBE_INTERVAL_MS);
-      await expect(afterCut).resolves.toBe('ok');
-      expect(lost).toHaveBeenCalledTimes(2);
-      expect(woken).toHaveBeenCalled(); // the other waits are woken too
-      expect(busy).toHaveBeenCalledTimes(1);
-      await vi.advanceTimersByTimeAsync(13_000);
-      await expect(afterBusy).resolves.toBe('ok');
-      expect(vi.getTimerCount()).toBe(0);
-    } finally {
-      vi.useRealTimers();
-    }
+    });
+    const lost = failing(new NetworkError('reset'));
+    const busy = failing(new ApiError(503, 'x', 'busy'));
+    const afterCut = retrying(lost, options({ recovery, probe, policy: slow, random: () => 1 }));
+    const afterBusy = retrying(busy, options({ probe: async () => undefined, policy: slow, random: () => 1 }));
+    await vi.advanceTimersByTimeAsync(2 * PROBE_INTERVAL_MS);
+    expect(probe).toHaveBeenCalledTimes(2);
+    expect(lost).toHaveBeenCalledTimes(1);
+    await vi.advanceTimersByTimeAsync(PROBE_INTERVAL_MS);
+    await expect(afterCut).resolves.toBe('ok');
+    expect(lost).toHaveBeenCalledTimes(2);
+    expect(woken).toHaveBeenCalled(); // the other waits are woken too
+    expect(busy).toHaveBeenCalledTimes(1);
+    await vi.advanceTimersByTimeAsync(13_000);
+    await expect(afterBusy).resolves.toBe('ok');
+    expect(vi.getTimerCount()).toBe(0);
+    });
   });
 
   it('rethrows the abort reason untouched, during a request or a wait', async () => {

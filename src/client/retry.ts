@@ -150,22 +150,27 @@ export const PROBE_INTERVAL_MS = 1000;
 /** Sleeps `ms`, or less if another request gets bytes through or the probe succeeds meanwhile. */
 async function sleepUntilRecovered(ms: number, { recovery, probe }: Pick<RetryOptions, 'recovery' | 'probe'>, signal: AbortSignal): Promise<void> {
   const { controller, dispose } = childController(signal);
-  const probing = async () => {
-    for (;;) {
-      await sleep(PROBE_INTERVAL_MS, controller.signal);
-      const up = await probe!(controller.signal).then(
-        () => true,
-        () => false,
-      );
-      controller.signal.throwIfAborted();
-      if (up) return recovery?.gotThrough();
-    }
-  };
+  const woken = [sleep(ms, controller.signal)];
+  if (recovery) woken.push(recovery.next(controller.signal));
+  if (probe) woken.push(untilProbeAnswers(probe, controller.signal).then(() => recovery?.gotThrough()));
   try {
-    await Promise.race([sleep(ms, controller.signal), ...(recovery ? [recovery.next(controller.signal)] : []), ...(probe ? [probing()] : [])]);
+    await Promise.race(woken);
   } finally {
-    // Stops the loser; its rejection is expected.
+    // Stops the losers; their rejections are expected.
     controller.abort(new Error('settled'));
     dispose();
+  }
+}
+
+/** Runs `probe` every `PROBE_INTERVAL_MS` until it succeeds. */
+async function untilProbeAnswers(probe: NonNullable<RetryOptions['probe']>, signal: AbortSignal): Promise<void> {
+  for (;;) {
+    await sleep(PROBE_INTERVAL_MS, signal);
+    const answered = await probe(signal).then(
+      () => true,
+      () => false,
+    );
+    signal.throwIfAborted();
+    if (answered) return;
   }
 }

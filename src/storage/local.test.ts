@@ -13,6 +13,7 @@ import { storageContract } from './contract.ts';
 import { StorageError } from './driver.ts';
 import { checkPartSizes, createLocalStore, type LocalStore } from './local.ts';
 import { localStoreRoutes } from './local-routes.ts';
+import { settled } from '../../test/settled.ts';
 
 const MiB = 1024 ** 2;
 /** The local store's ETag: the body's SHA-256, cut to 128 bits. */
@@ -457,14 +458,7 @@ describe('local store', { timeout: 30_000 }, () => {
       slow.cut();
       await slow.answer.catch(() => undefined);
       // The store writes every byte that arrived, then lets the body go.
-      let held = await store.heldBytes(key);
-      await eventually(async () => {
-        const now = await store.heldBytes(key);
-        const settled = now === held;
-        held = now;
-        return settled;
-      });
-      return held;
+      return settled(() => store.heldBytes(key), 20);
     };
 
     it('keeps the bytes of a PUT whose client went away; the same URL with Content-Range sends the rest, and the object is whole', async () => {

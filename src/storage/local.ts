@@ -136,10 +136,23 @@ export interface BodyTarget {
   release(keep: boolean): Promise<void>;
 }
 
-interface Writer {
-  controller: AbortController;
+/** A body being written into a file the store shares (an upload's data file, a held PUT body), which the store can stop. */
+class Writer {
+  readonly controller = new AbortController();
+  #closed!: () => void;
   /** Settles once the body's file is closed. */
-  done: Promise<void>;
+  readonly done = new Promise<void>((resolve) => (this.#closed = resolve));
+
+  /** Called by the body's `release`, once its file is closed. */
+  closed(): void {
+    this.#closed();
+  }
+
+  /** Stops the body and waits until its file is closed. */
+  async stop(reason: Error): Promise<void> {
+    this.controller.abort(reason);
+    await this.done;
+  }
 }
 
 /** A part's stored bytes: `size` bytes of `file` from `start`. */
@@ -439,7 +452,8 @@ export class LocalStore implements StorageDriver {
 
   async delete(key: string): Promise<void> {
     const target = this.objectPath(key);
-    await this.#stopPut(key, new StorageError('store_error', 'The object was deleted while this PUT was being received.'));
+    // A PUT body still arriving stops (keeping its bytes) before they are removed.
+    await this.#putWriters.get(key)?.stop(new StorageError('store_error', 'The object was deleted while this PUT was being received.'));
     for (const file of [target, this.#metaPath(key), this.#partialPath(key)]) {
       try {
         await unlink(file);
@@ -481,9 +495,7 @@ export class LocalStore implements StorageDriver {
     this.objectPath(key);
     if (length === undefined) return this.#ownFile((file, etag, size) => this.commitObject(key, file, { contentType, size, etag: `"${etag}"` }));
     const previous = this.#putWriters.get(key);
-    const controller = new AbortController();
-    let settle!: () => void;
-    const writer: Writer = { controller, done: new Promise<void>((resolve) => (settle = resolve)) };
+    const writer = new Writer();
     // Registered before any await, so a third PUT waits for this one, not for the first.
     this.#putWriters.set(key, writer);
     const file = this.#partialPath(key);
@@ -491,13 +503,10 @@ export class LocalStore implements StorageDriver {
     const release = async (keep: boolean) => {
       if (!committed && !keep) await rm(file, { force: true });
       if (this.#putWriters.get(key) === writer) this.#putWriters.delete(key);
-      settle();
+      writer.closed();
     };
     try {
-      if (previous) {
-        previous.controller.abort(new StorageError('store_error', 'A newer PUT of this object replaced this one.'));
-        await previous.done;
-      }
+      await previous?.stop(new StorageError('store_error', 'A newer PUT of this object replaced this one.'));
       const held = await this.heldBytes(key);
       if (from > held) {
         throw new StorageError('offset_mismatch', `The store holds ${held} bytes of this object, so a body from byte ${from} would leave a gap: continue from byte ${held}.`);
@@ -517,7 +526,7 @@ export class LocalStore implements StorageDriver {
       start: from,
       flags: 'r+',
       limit: length - from,
-      signal: controller.signal,
+      signal: writer.controller.signal,
       resumable: true,
       commit: async (etag, size) => {
         await this.commitObject(key, file, { contentType, size, etag: `"${etag}"` });
@@ -525,13 +534,6 @@ export class LocalStore implements StorageDriver {
       },
       release,
     };
-  }
-
-  /** Stops a single PUT body still being written for `key` (keeping its bytes) and waits until its file is closed. */
-  async #stopPut(key: string, reason: Error): Promise<void> {
-    const writer = this.#putWriters.get(key);
-    writer?.controller.abort(reason);
-    await writer?.done;
   }
 
   async #describe(key: string, stats: BigIntStats): Promise<ObjectInfo> {
@@ -615,15 +617,13 @@ export class LocalStore implements StorageDriver {
     // No await between these checks and the registration below: JavaScript runs them as one step.
     const inPlace = partSize !== undefined && length !== undefined && length <= partSize && !writers.has(partNumber) && !this.#closing.has(uploadId);
     if (!inPlace) return this.#ownFile((file, etag) => this.#recordPart(uploadId, partNumber, nextVersion(etag), file));
-    const controller = new AbortController();
-    let settle!: () => void;
-    const writer: Writer = { controller, done: new Promise<void>((resolve) => (settle = resolve)) };
+    const writer = new Writer();
     writers.set(partNumber, writer);
     this.#writers.set(uploadId, writers);
     const release = async () => {
       if (writers.get(partNumber) === writer) writers.delete(partNumber);
       if (writers.size === 0 && this.#writers.get(uploadId) === writers) this.#writers.delete(uploadId);
-      settle();
+      writer.closed();
     };
     try {
       // The bytes are about to be overwritten: a copy of this part kept in place is void from now on
@@ -641,7 +641,7 @@ export class LocalStore implements StorageDriver {
       start: (partNumber - 1) * partSize,
       flags: 'r+',
       limit: partSize,
-      signal: controller.signal,
+      signal: writer.controller.signal,
       resumable: false,
       commit: (etag, size) => this.#recordPart(uploadId, partNumber, `${nextVersion(etag)}-${size}.placed`, null),
       release,
@@ -673,9 +673,7 @@ export class LocalStore implements StorageDriver {
 
   /** Stops every body still being written in place into this upload and waits until their files are closed. */
   async #stopWriters(uploadId: string): Promise<void> {
-    const writers = [...(this.#writers.get(uploadId)?.values() ?? [])];
-    for (const writer of writers) writer.controller.abort(noSuchUpload(uploadId));
-    await Promise.all(writers.map((writer) => writer.done));
+    await Promise.all([...(this.#writers.get(uploadId)?.values() ?? [])].map((writer) => writer.stop(noSuchUpload(uploadId))));
   }
 
   async completeMultipart(key: string, uploadId: string, parts: { partNumber: number; etag: string }[]): Promise<void> {

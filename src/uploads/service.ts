@@ -44,6 +44,9 @@ export function checkSize(ctx: AppContext, kind: MediaKind, size: number): void 
 
 export const signedPut = (request: SignedRequest) => ({ url: request.url, headers: request.headers, expires_at: request.expiresAt.toISOString() });
 
+/** Whether the upload is one PUT that the store continues after a cut (`resumable_put`). */
+const resumesPut = (ctx: AppContext, strategy: Upload['strategy']) => strategy === 'single' && ctx.storage.resumablePut;
+
 /** `POST /api/v1/uploads`: checks the file, picks the strategy, and opens the ticket. */
 export async function createUpload(ctx: AppContext, user: User, input: CreateUploadBody): Promise<UploadCreated> {
   const filename = cleanFilename(input.filename);
@@ -85,7 +88,7 @@ export async function createUpload(ctx: AppContext, user: User, input: CreateUpl
     part_size: plan.partSize,
     part_count: plan.partCount,
     expires_at: upload.expires_at.toISOString(),
-    resumable_put: plan.strategy === 'single' && ctx.storage.resumablePut,
+    resumable_put: resumesPut(ctx, plan.strategy),
   };
   if (plan.strategy === 'single') {
     const put = await ctx.storage.presignPut(key, { contentType, contentLength: input.size, expiresIn: ctx.config.uploadUrlExpires });
@@ -155,7 +158,7 @@ export async function describeUpload(ctx: AppContext, user: User, id: string): P
     upload.strategy === 'multipart' && pending
       ? (await ctx.storage.listParts(upload.key, upload.multipart_id!)).map((p) => ({ part_number: p.partNumber, size: p.size, etag: p.etag }))
       : [];
-  const resumablePut = upload.strategy === 'single' && ctx.storage.resumablePut;
+  const resumablePut = resumesPut(ctx, upload.strategy);
   return {
     id: upload.id,
     key: upload.key,
