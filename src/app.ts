@@ -12,9 +12,7 @@ import { toAppError } from './http-errors.ts';
 import { loggerOptions } from './log.ts';
 import { mediaRoutes } from './media/routes.ts';
 import type { StorageDriver } from './storage/driver.ts';
-import { createStorage } from './storage/index.ts';
-import { LocalStore } from './storage/local.ts';
-import { localStoreRoutes } from './storage/local-routes.ts';
+import { storagePlugin } from './storage/plugin.ts';
 import { seedRoutes } from './uploads/seed-routes.ts';
 import { uploadRoutes } from './uploads/routes.ts';
 import { renderErrorPage } from './web/pages/error.ts';
@@ -25,7 +23,6 @@ declare module 'fastify' {
   interface FastifyInstance {
     config: Config;
     db: Kysely<DB>;
-    storage: StorageDriver;
   }
   interface FastifyContextConfig {
     /** Errors on this route render as an HTML page rather than JSON. */
@@ -45,10 +42,8 @@ export interface AppParts {
 /** The whole application, ready for `listen()` or `inject()`. */
 export async function buildApp(config: Config, parts: AppParts = {}): Promise<FastifyInstance> {
   const database = parts.database ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, command: 'airlift serve' }));
-  let storage: StorageDriver | undefined;
   try {
     await migrate(database.db);
-    storage = parts.storage ?? (await createStorage(config));
   } catch (error) {
     if (!parts.database) await database.close();
     throw error;
@@ -62,9 +57,7 @@ export async function buildApp(config: Config, parts: AppParts = {}): Promise<Fa
   });
   app.decorate('config', config);
   app.decorate('db', database.db);
-  app.decorate('storage', storage);
   app.addHook('onClose', async () => {
-    if (!parts.storage) await storage.close();
     if (!parts.database) await database.close();
   });
 
@@ -83,7 +76,13 @@ export async function buildApp(config: Config, parts: AppParts = {}): Promise<Fa
   });
 
   await app.register(helmet, { contentSecurityPolicy: { directives: contentSecurityPolicy(config) }, crossOriginEmbedderPolicy: false });
-  if (storage instanceof LocalStore) await app.register(localStoreRoutes, { store: storage });
+  try {
+    // `app.storage`, and the store's own endpoints if it has them (authorised by their signatures alone).
+    await app.register(storagePlugin, { storage: parts.storage });
+  } catch (error) {
+    await app.close();
+    throw error;
+  }
   await app.register(assetRoutes);
 
   // Everything below needs sessions and CSRF; the store's routes above are authorised by their signature alone.

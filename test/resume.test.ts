@@ -25,6 +25,7 @@ import { launchChromium, recordedStatuses, recordStatuses, type Browser } from '
 import { TcpProxy, type ProxiedRequest } from './cut-proxy.ts';
 import { freePort, startTestApp, TEST_PASSWORD, type TestApp } from './harness.ts';
 import { settled } from './settled.ts';
+import { heldBytesOf } from '../src/storage/driver.ts';
 
 const MiB = 1024 ** 2;
 const PART = DEFAULT_PLAN.preferredPartSize;
@@ -77,7 +78,7 @@ afterAll(async () => {
 });
 
 describe.each(['local', 's3'] as const)('resume on %s storage', (storage) => {
-  const PLAN = planParts(FILE_SIZE, planFor({ resumablePut: storage === 'local' }));
+  const PLAN = planParts(FILE_SIZE, planFor({ extensions: storage === 'local' ? ['resumable-put'] : [] }));
   const inParts = PLAN.strategy === 'multipart';
   let t: TestApp;
   let proxy: TcpProxy;
@@ -170,7 +171,7 @@ describe.each(['local', 's3'] as const)('resume on %s storage', (storage) => {
     expect(uploads).toHaveLength(1); // one upload, continued: never a second one started over
     const upload = uploads[0]!;
     if (upload.state !== 'pending') return { upload, storedBytes: 0, storedParts: 0 };
-    if (!upload.multipart_id) return { upload, storedBytes: await t.app.storage.heldBytes(upload.key), storedParts: 0 };
+    if (!upload.multipart_id) return { upload, storedBytes: await heldBytesOf(t.app.storage, upload.key), storedParts: 0 };
     const stored = await t.app.storage.listParts(upload.key, upload.multipart_id);
     return { upload, storedBytes: stored.reduce((sum, part) => sum + part.size, 0), storedParts: stored.length };
   }

@@ -13,6 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type Session, type TestApp } from '../../test/harness.ts';
 import { settled } from '../../test/settled.ts';
+import { heldBytesOf } from '../storage/driver.ts';
 import { DEFAULT_PART_SIZE, SINGLE_PUT_MAX } from '../shared/plan.ts';
 import { ApiClient } from './api.ts';
 import { createUploader, type FileState, type ProgressSnapshot, type Uploader, type UploaderOptions } from './engine.ts';
@@ -352,7 +353,7 @@ describe.each([
         if (ranges.length > 1) return transport.put(url, headers, body, onProgress, signal);
         // The connection drops once the store holds half the file.
         const cut = new AbortController();
-        const watching = until(async () => cut.signal.aborted || (await t.app.storage.heldBytes(keyOf(url))) >= body.size / 2).then(() =>
+        const watching = until(async () => cut.signal.aborted || (await heldBytesOf(t.app.storage, keyOf(url))) >= body.size / 2).then(() =>
           cut.abort(new NetworkError('Injected: connection cut half-way.')),
         );
         try {

@@ -16,6 +16,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { launchChromium, recordedStatuses, recordStatuses, type Browser } from '../../test/chromium.ts';
 import { startTestApp, TEST_PASSWORD, type TestApp } from '../../test/harness.ts';
 import { settled } from '../../test/settled.ts';
+import { heldBytesOf } from '../storage/driver.ts';
 
 const MiB = 1024 * 1024;
 /** Above S3's single-PUT threshold: five parts of the server's 64 MiB, four whole ones and a small last one. */
@@ -229,7 +230,7 @@ describe.each([
   /** The latest upload, and the bytes of its PUT the store holds once they stop changing. */
   async function heldOfLatest() {
     const upload = await t.app.db.selectFrom('uploads').selectAll().orderBy('created_at', 'desc').executeTakeFirstOrThrow();
-    return { upload, held: await settled(() => t.app.storage.heldBytes(upload.key)) };
+    return { upload, held: await settled(() => heldBytesOf(t.app.storage, upload.key)) };
   }
   const continuing = (held: number) => `bytes ${held}-${VIDEO_SIZE - 1}/${VIDEO_SIZE}`;
 

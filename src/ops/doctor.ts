@@ -6,7 +6,7 @@ import type { Config } from '../config.ts';
 import { openDatabase, type Database } from '../db/index.ts';
 import { DataDirLockedError } from '../db/lock.ts';
 import { StorageError, type StorageDriver } from '../storage/driver.ts';
-import { createLocalStore } from '../storage/local.ts';
+import { createLocalStore } from '../storage/local/index.ts';
 import { checkCors, createS3Store, type S3Store } from '../storage/s3.ts';
 import { siteOrigin } from './cors.ts';
 

@@ -1,6 +1,10 @@
+import type { FastifyPluginAsync } from 'fastify';
+
 /**
  * The contract every object store implements: the embedded local store and the R2/S3 driver.
- * Routes and services speak only this interface; nothing driver-specific leaks past it.
+ * Routes and services speak only this interface; nothing driver-specific leaks past it. What
+ * only some stores can do is an extension (below), declared in `extensions` and tested with
+ * `hasExtension`, as tus's DataStore does: a store without it implements nothing for it.
  *
  * Errors: a missing object or upload is `null`/`[]` where the method says so; anything the
  * store refuses or cannot answer is thrown as a `StorageError` whose message says what to check.
@@ -8,22 +12,15 @@
 export interface StorageDriver {
   readonly kind: 'local' | 's3';
 
+  /** The optional abilities this store has, each with its own interface below. */
+  readonly extensions: readonly StorageExtension[];
+
   /**
    * A URL the browser PUTs the whole object to. The signature binds the key, the content
    * type and, when given, the exact length (`contentLength`) or an upper bound (`maxLength`,
    * enforced by the local store; S3 can only check it afterwards with `head`).
    */
   presignPut(key: string, options: PutOptions): Promise<SignedRequest>;
-
-  /**
-   * True when a single PUT signed for an exact length that is cut short keeps the bytes that
-   * arrived, and the same URL takes the rest with `Content-Range: bytes <held>-<size-1>/<size>`
-   * (the local store, as tus does). S3 and R2 keep nothing of a cut PUT.
-   */
-  readonly resumablePut: boolean;
-
-  /** The bytes of `key` that cut-short single PUTs left in the store, ready to be continued; 0 when none. */
-  heldBytes(key: string): Promise<number>;
 
   /**
    * Starts a multipart upload of `key`; returns the store's upload id. `partSize`, the size the
@@ -61,6 +58,43 @@ export interface StorageDriver {
 
   /** Releases connections and timers. */
   close(): Promise<void>;
+}
+
+/**
+ * 'resumable-put' (the local store, as tus does; S3 and R2 keep nothing of a cut PUT): a single
+ * PUT signed for an exact length that is cut short keeps the bytes that arrived, and the same
+ * URL takes the rest with `Content-Range: bytes <held>-<size-1>/<size>`. A body that does not
+ * check out (a wrong MD5) is dropped with what was held, and the client starts over.
+ */
+export interface ResumablePut {
+  /** The bytes of `key` that cut-short single PUTs left in the store, ready to be continued; 0 when none. */
+  heldBytes(key: string): Promise<number>;
+}
+
+/**
+ * 'routes' (the local store's `/store/*`): the store serves its own HTTP endpoints, which the
+ * app registers on its root, outside sessions and CSRF: their URLs' signatures authorise them.
+ */
+export interface ServesRoutes {
+  /** A Fastify plugin (not wrapped in fastify-plugin, so its parsers and error handler stay its own); closes what it opens in `onClose`. */
+  readonly routes: FastifyPluginAsync;
+}
+
+interface ExtensionInterfaces {
+  'resumable-put': ResumablePut;
+  routes: ServesRoutes;
+}
+
+export type StorageExtension = keyof ExtensionInterfaces;
+
+/** Whether `driver` has `extension`, and so its interface: the one place an ability is asked for. */
+export function hasExtension<D extends Pick<StorageDriver, 'extensions'>, E extends StorageExtension>(driver: D, extension: E): driver is D & ExtensionInterfaces[E] {
+  return driver.extensions.includes(extension);
+}
+
+/** The bytes of `key` that cut-short single PUTs left in `driver`: 0 on a store without 'resumable-put', which keeps none. */
+export function heldBytesOf(driver: StorageDriver, key: string): Promise<number> {
+  return hasExtension(driver, 'resumable-put') ? driver.heldBytes(key) : Promise.resolve(0);
 }
 
 export interface PutOptions {

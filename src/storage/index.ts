@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Config } from '../config.ts';
 import type { StorageDriver } from './driver.ts';
-import { createLocalStore } from './local.ts';
+import { createLocalStore } from './local/index.ts';
 import { createS3Store } from './s3.ts';
 
 /** The S3 driver when R2 is configured, otherwise the local store under DATA_DIR. */

@@ -17,7 +17,9 @@ import {
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { R2Config } from '../config.ts';
+import { attachment } from './content-disposition.ts';
 import { StorageError, type StorageDriver, type StoredPart } from './driver.ts';
+import { partSizeProblem } from './part-rules.ts';
 
 export type { CORSRule };
 
@@ -75,12 +77,8 @@ export async function createS3Store(config: R2Config): Promise<S3Store> {
   const store: S3Store = {
     kind: 's3',
     bucket: Bucket,
-    // A PUT is all or nothing on S3 and R2: what a cut PUT sent is gone.
-    resumablePut: false,
-
-    async heldBytes() {
-      return 0;
-    },
+    // No 'resumable-put': a PUT is all or nothing on S3 and R2, what a cut PUT sent is gone.
+    extensions: [],
 
     async presignPut(key, { contentType, expiresIn, contentLength, contentMd5 }) {
       // No ACL, tagging or SSE headers: R2 implements none of them.
@@ -178,7 +176,7 @@ export async function createS3Store(config: R2Config): Promise<S3Store> {
     },
 
     async presignGet(key, { expiresIn, filename }) {
-      const command = new GetObjectCommand({ Bucket, Key: key, ResponseContentDisposition: filename ? contentDisposition(filename) : undefined });
+      const command = new GetObjectCommand({ Bucket, Key: key, ResponseContentDisposition: filename ? attachment(filename) : undefined });
       return call({ operation: 'GetObject (presign)', key }, () => getSignedUrl(client, command, { expiresIn }));
     },
 
@@ -244,30 +242,20 @@ async function explainHeadFailure(client: S3Client, context: StorageErrorContext
 
 /**
  * Why R2 would refuse to assemble `parts` (ascending) from the `stored` ones, or null: each part
- * listed once and stored, every part but the last of the same size, the last no larger.
+ * listed once and stored, and their sizes within R2's rule (`partSizeProblem`).
  * The store itself still checks ETags and the 5 MiB floor.
  */
 export function partsProblem(parts: { partNumber: number }[], stored: StoredPart[]): string | null {
-  if (parts.length === 0) return 'no parts were listed.';
   const sizes = new Map(stored.map((p) => [p.partNumber, p.size]));
-  const first = parts[0]!;
-  const size = sizes.get(first.partNumber);
+  const sized: { partNumber: number; size: number }[] = [];
   for (const [i, part] of parts.entries()) {
     if (i > 0 && parts[i - 1]!.partNumber === part.partNumber) return `part ${part.partNumber} is listed twice.`;
-    const partSize = sizes.get(part.partNumber);
-    if (partSize === undefined) return `part ${part.partNumber} was never uploaded.`;
-    const last = i === parts.length - 1;
-    if (size !== undefined && (last ? partSize > size : partSize !== size)) {
-      return `part ${part.partNumber} is ${partSize} bytes but part ${first.partNumber} is ${size}: every part but the last must have the same size, and the last no larger.`;
-    }
+    const size = sizes.get(part.partNumber);
+    if (size === undefined) return `part ${part.partNumber} was never uploaded.`;
+    sized.push({ partNumber: part.partNumber, size });
   }
-  return null;
-}
-
-/** `attachment` with an ASCII fallback and the exact UTF-8 name (RFC 6266). */
-function contentDisposition(filename: string): string {
-  const ascii = filename.replace(/[^\x20-\x7e]|["\\]/g, '_');
-  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(filename)}`;
+  // Without a floor, the only problem left is R2's rule: invalid_part.
+  return partSizeProblem(sized)?.message ?? null;
 }
 
 function errorCode(error: unknown): string | undefined {

@@ -32,11 +32,11 @@ describe('planParts', () => {
   });
 
   it('sends files up to the single-PUT limit in one PUT on a store that keeps a cut PUT’s bytes', () => {
-    const resumable = planFor({ resumablePut: true });
+    const resumable = planFor({ extensions: ['resumable-put'] });
     expect(planParts(GiB, resumable)).toEqual({ strategy: 'single', partSize: GiB, partCount: 1 });
     expect(planParts(MULTIPART_LIMITS.maxSinglePut, resumable).strategy).toBe('single');
     expect(planParts(MULTIPART_LIMITS.maxSinglePut + 1, resumable)).toEqual({ strategy: 'multipart', partSize: 64 * MiB, partCount: 80 });
-    expect(planParts(GiB, planFor({ resumablePut: false }))).toEqual({ strategy: 'multipart', partSize: 64 * MiB, partCount: 16 });
+    expect(planParts(GiB, planFor({ extensions: [] }))).toEqual({ strategy: 'multipart', partSize: 64 * MiB, partCount: 16 });
   });
 
   it('honours a smaller single-PUT threshold and refuses impossible sizes', () => {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { MediaKind } from '../config.ts';
-import { MULTIPART_LIMITS } from '../storage/driver.ts';
+import { hasExtension, MULTIPART_LIMITS, type StorageDriver } from '../storage/driver.ts';
 import { badRequest } from '../errors.ts';
 import { DEFAULT_PART_SIZE, SINGLE_PUT_MAX } from '../shared/plan.ts';
 
@@ -89,14 +89,14 @@ const MiB = 1024 ** 2;
 export const DEFAULT_PLAN: PlanOptions = { singlePutMax: SINGLE_PUT_MAX, preferredPartSize: DEFAULT_PART_SIZE };
 
 /**
- * On a store that keeps a cut PUT's bytes (`resumablePut`: the local store), files up to the
+ * On a store that keeps a cut PUT's bytes ('resumable-put': the local store), files up to the
  * single-PUT limit go in one PUT: a cut loses nothing, as the PUT continues from the bytes the
  * store holds, and Chromium sends a whole `File` at the least cost (src/shared/plan.ts).
  */
 export const RESUMABLE_PUT_PLAN: PlanOptions = { singlePutMax: MULTIPART_LIMITS.maxSinglePut, preferredPartSize: DEFAULT_PART_SIZE };
 
 /** The default plan for a store. */
-export const planFor = (store: { resumablePut: boolean }): PlanOptions => (store.resumablePut ? RESUMABLE_PUT_PLAN : DEFAULT_PLAN);
+export const planFor = (store: Pick<StorageDriver, 'extensions'>): PlanOptions => (hasExtension(store, 'resumable-put') ? RESUMABLE_PUT_PLAN : DEFAULT_PLAN);
 
 /**
  * Picks the strategy and one uniform part size: every part but the last is `partSize`, the

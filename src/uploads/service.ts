@@ -4,7 +4,7 @@ import type { AppContext } from '../context.ts';
 import type { Upload, User } from '../db/schema.ts';
 import { AppError, badRequest, conflict, notFound, tooLarge, unsupportedType } from '../errors.ts';
 import type { CompleteUploadBody, CreateUploadBody, SignedPart, SignPartsBody, UploadCompleted, UploadCreated, UploadState } from '../shared/api.ts';
-import { MULTIPART_LIMITS, StorageError, type SignedRequest } from '../storage/driver.ts';
+import { hasExtension, MULTIPART_LIMITS, StorageError, type SignedRequest } from '../storage/driver.ts';
 import { cleanFilename, extensionOf, newKey, planFor, planParts, planRequestedParts, TYPE_BY_EXTENSION } from './rules.ts';
 
 /**
@@ -44,8 +44,8 @@ export function checkSize(ctx: AppContext, kind: MediaKind, size: number): void 
 
 export const signedPut = (request: SignedRequest) => ({ url: request.url, headers: request.headers, expires_at: request.expiresAt.toISOString() });
 
-/** Whether the upload is one PUT that the store continues after a cut (`resumable_put`). */
-const resumesPut = (ctx: AppContext, strategy: Upload['strategy']) => strategy === 'single' && ctx.storage.resumablePut;
+/** The store, when the upload is one PUT that it continues after a cut (`resumable_put`); else null. */
+const resumingStore = (ctx: AppContext, strategy: Upload['strategy']) => (strategy === 'single' && hasExtension(ctx.storage, 'resumable-put') ? ctx.storage : null);
 
 /** `POST /api/v1/uploads`: checks the file, picks the strategy, and opens the ticket. */
 export async function createUpload(ctx: AppContext, user: User, input: CreateUploadBody): Promise<UploadCreated> {
@@ -88,7 +88,7 @@ export async function createUpload(ctx: AppContext, user: User, input: CreateUpl
     part_size: plan.partSize,
     part_count: plan.partCount,
     expires_at: upload.expires_at.toISOString(),
-    resumable_put: resumesPut(ctx, plan.strategy),
+    resumable_put: resumingStore(ctx, plan.strategy) !== null,
   };
   if (plan.strategy === 'single') {
     const put = await ctx.storage.presignPut(key, { contentType, contentLength: input.size, expiresIn: ctx.config.uploadUrlExpires });
@@ -158,7 +158,7 @@ export async function describeUpload(ctx: AppContext, user: User, id: string): P
     upload.strategy === 'multipart' && pending
       ? (await ctx.storage.listParts(upload.key, upload.multipart_id!)).map((p) => ({ part_number: p.partNumber, size: p.size, etag: p.etag }))
       : [];
-  const resumablePut = resumesPut(ctx, upload.strategy);
+  const resuming = resumingStore(ctx, upload.strategy);
   return {
     id: upload.id,
     key: upload.key,
@@ -173,8 +173,8 @@ export async function describeUpload(ctx: AppContext, user: User, id: string): P
     expires_at: upload.expires_at.toISOString(),
     created_at: new Date(upload.created_at).toISOString(),
     parts,
-    resumable_put: resumablePut,
-    held_bytes: resumablePut && pending ? await ctx.storage.heldBytes(upload.key) : 0,
+    resumable_put: resuming !== null,
+    held_bytes: resuming && pending ? await resuming.heldBytes(upload.key) : 0,
   };
 }
 

@@ -1,4 +1,7 @@
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import type { JobMessage, WorkerReply } from './hash-worker.ts';
 
 /**
  * The local store's content hashes, computed on a worker thread while a body streams to disk.
@@ -17,26 +20,19 @@ const BATCH = 1024 ** 2;
  * that the worker hands back, so each upload holds at most `BUFFERS_PER_JOB` of them: a
  * client faster than the hashing waits instead of filling memory.
  */
-const WORKER_SOURCE = `
-const { parentPort } = require('node:worker_threads');
-const { createHash } = require('node:crypto');
-const jobs = new Map();
-parentPort.on('message', ({ id, md5, data, end }) => {
-  let job = jobs.get(id);
-  if (!job) jobs.set(id, (job = { sha256: createHash('sha256'), md5: md5 ? createHash('md5') : null }));
-  if (data) {
-    job.sha256.update(data);
-    job.md5?.update(data);
-    parentPort.postMessage({ id, buffer: data }, [data.buffer]);
-  }
-  if (end === 'digest') parentPort.postMessage({ id, sha256: job.sha256.digest(), md5: job.md5?.digest() });
-  if (end) jobs.delete(id);
-});
-`;
 const BUFFERS_PER_JOB = 4;
 
-type WorkerReply = { id: number; buffer?: Uint8Array; sha256?: Uint8Array; md5?: Uint8Array };
-type JobMessage = { id: number; md5: boolean; data?: Uint8Array; end?: 'digest' | 'cancel' };
+/**
+ * The worker runs hash-worker.ts, a TypeScript file. Node 20 applies no module hooks (tsx's among
+ * them) to a worker's imports, so the worker starts from one line of CommonJS that registers
+ * tsx's require hook and then loads the file: the same under `airlift serve`, vitest and
+ * `node --import tsx`.
+ */
+const WORKER_BOOT = "const { workerData } = require('node:worker_threads'); require(workerData.tsx).register(); require(workerData.file);";
+const WORKER_DATA = {
+  tsx: createRequire(import.meta.url).resolve('tsx/cjs/api'),
+  file: fileURLToPath(new URL('./hash-worker.ts', import.meta.url)),
+};
 
 export interface Digests {
   sha256: Buffer;
@@ -73,7 +69,7 @@ export class BodyHasher {
 
   #ensureWorker(): Worker {
     if (this.#worker) return this.#worker;
-    const worker = new Worker(WORKER_SOURCE, { eval: true });
+    const worker = new Worker(WORKER_BOOT, { eval: true, workerData: WORKER_DATA });
     worker.unref(); // never what keeps the process alive
     worker.on('message', (reply: WorkerReply) => this.#jobs.get(reply.id)?.receive(reply));
     const fail = (error: Error) => {
