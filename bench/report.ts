@@ -381,7 +381,7 @@ function whereTheCpuGoes(rows: SummaryRow[], sizes: number[], sizeName: (s: numb
     const uploadMs = ((largest * MiB) / 1e6 / local.mbps.median) * 1000;
     lines.push(
       `- **The local store's complete call** took ${f0(local.completeMs)} ms (median), ${f0((local.completeMs / uploadMs) * 100)} % of the engine's whole upload: ` +
-        'each part was written in place in one file as it arrived, so completing renames that file into place and copies nothing (src/storage/local.ts). ' +
+        'each part was written in place in one file as it arrived, so completing renames that file into place and copies nothing (src/storage/local/multipart.ts). ' +
         `The server's threads other than its main one (the hashing worker, libuv's file I/O pool) spent ${f2(local.serverThreadsPerGB.others)} CPU-s/GB for the engine against ${f2(localXhr.serverThreadsPerGB.others)} for the XHR PUT; ` +
         `its main (JavaScript) thread ${f2(local.serverThreadsPerGB.main)} against ${f2(localXhr.serverThreadsPerGB.main)}.`,
     );
