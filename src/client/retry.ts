@@ -106,8 +106,9 @@ export interface RequestOptions extends Pick<RetryOptions, 'resign' | 'probe' | 
 export type Requester = <T>(request: () => Promise<T>, signal: AbortSignal, options?: RequestOptions) => Promise<T>;
 
 /**
- * Runs `request` until it succeeds, retrying as `options.judge` (by default `judge`) says. Throws the signal's reason when
- * aborted, and otherwise an `UploadFailed` that says whether a later try could heal.
+ * Runs `request` until it succeeds, retrying as `options.judge` (by default `judge`) says.
+ * Throws the signal's reason when aborted, and otherwise an `UploadFailed` that says whether
+ * a later try could heal.
  */
 export async function retrying<T>(request: () => Promise<T>, options: RetryOptions): Promise<T> {
   const { policy, signal, connectivity, onWait } = options;
