@@ -8,11 +8,13 @@
  *   uploader.on('progress', ({ overall }) => render(overall));
  *   const result = await uploader.add(file, { kind: 'video' }).done;
  */
+import type { MediaKind } from '../shared/media-kind.ts';
 import { DEFAULT_CONCURRENCY } from '../shared/plan.ts';
 import type { ApiClient } from './api.ts';
 import { alwaysOnline, type Connectivity } from './connectivity.ts';
 import { Emitter } from './emitter.ts';
-import { FileUpload, type FileState, type MediaKind, type UploadContext } from './file-upload.ts';
+import type { FileState } from './file-state.ts';
+import { FileUpload, type UploadContext } from './file-upload.ts';
 import { partMd5 } from './part-md5.ts';
 import { PartQueue } from './part-queue.ts';
 import { Recovery } from './recovery.ts';
@@ -21,7 +23,8 @@ import { MemoryResumeStore, type ResumeStore } from './resume-store.ts';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.ts';
 import { withStallTimeout, type Transport } from './transport.ts';
 
-export type { FileState, MediaKind, UploadStatus } from './file-upload.ts';
+export type { MediaKind } from '../shared/media-kind.ts';
+export type { FileState, UploadStatus } from './file-state.ts';
 export { FileUpload } from './file-upload.ts';
 export type { ProgressSnapshot } from './progress.ts';
 

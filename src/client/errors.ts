@@ -2,7 +2,7 @@
  * What can go wrong during an upload, as classes the retry policy (`retry.ts`) tells apart:
  * the first three can heal with time, the others say why the upload stopped.
  */
-import type { PutResult } from './transport.ts';
+import type { PutResult } from './put-result.ts';
 
 /** The connection failed before an answer came: reset, DNS, offline, or a CORS refusal. */
 export class NetworkError extends Error {

@@ -1,27 +1,5 @@
-/** The byte range of each part, from the part size and count the server chose (pure). */
-
-export interface PartRange {
-  /** 1-based, as S3 numbers parts. */
-  number: number;
-  start: number;
-  /** Exclusive. */
-  end: number;
-}
-
-/**
- * Every part is `partSize` bytes but the last, which holds the rest (R2's equal-size rule).
- * Throws when the server's plan does not cover the file exactly: sending it would fail at
- * completion, after all the bytes.
- */
-export function partRanges(size: number, partSize: number, partCount: number): PartRange[] {
-  const exact = size === 0 ? partCount === 1 : partSize > 0 && partCount === Math.ceil(size / partSize);
-  if (!exact) throw new RangeError(`${partCount} parts of ${partSize} bytes do not cover a file of ${size} bytes.`);
-  return Array.from({ length: partCount }, (_, index) => ({
-    number: index + 1,
-    start: index * partSize,
-    end: Math.min(size, (index + 1) * partSize),
-  }));
-}
+/** Which parts of the server's plan (`partRanges` in shared/plan.ts) the store holds already (pure). */
+import type { PartRange } from '../shared/plan.ts';
 
 /** The ETag of each planned part the store already holds whole (a part of another size is sent again). */
 export function storedEtags(ranges: PartRange[], stored: { part_number: number; size: number; etag: string }[]): Map<number, string> {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { FileState } from './file-upload.ts';
+import type { FileState } from './file-state.ts';
 import { fileLine, progressView, type ProgressViewInput } from './progress-view.ts';
 import type { ProgressSnapshot } from './progress.ts';
 

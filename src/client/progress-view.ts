@@ -2,7 +2,7 @@
  * What the progress area shows, derived from the uploader's state and progress (pure, so
  * the wording is tested without a page): the status line, the figures and which buttons apply.
  */
-import type { FileState, UploadStatus } from './file-upload.ts';
+import type { FileState, UploadStatus } from './file-state.ts';
 import { formatPercent, formatSpeed, formatTimeRemaining, formatTransferred } from '../shared/format.ts';
 import type { ProgressSnapshot } from './progress.ts';
 

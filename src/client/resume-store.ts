@@ -3,14 +3,14 @@
  * the file's fingerprint, so choosing the same file again continues the same upload. The
  * parts themselves are asked from the server, never remembered here.
  */
-import type { CreateUploadBody } from '../shared/api.ts';
+import type { MediaKind } from '../shared/media-kind.ts';
 
 export interface ResumeRecord {
   uploadId: string;
   filename: string;
   size: number;
   lastModified: number;
-  kind: CreateUploadBody['kind'];
+  kind: MediaKind;
   partSize: number;
 }
 

@@ -67,7 +67,7 @@ describe('judge', () => {
     ['an expired signature', store(403, { error: { code: 'AccessDenied', message: 'Request has expired' } }), { action: 'resign' }],
     ['a corrupted part (S3)', store(400, { error: { code: 'BadDigest', message: 'x' } }), { action: 'retry', reason: 'checksum' }],
     ['a corrupted part (local store)', store(400, { error: { code: 'bad_digest', message: 'x' } }), { action: 'retry', reason: 'checksum' }],
-    ['a continued PUT ahead of the bytes the store holds', store(409, { error: { code: 'offset_mismatch', message: 'x' } }), { action: 'retry', reason: 'server', afterMs: 0 }],
+    ['a conflict, whatever its code (the continued PUT judges its own: continued-put-sender.ts)', store(409, { error: { code: 'offset_mismatch', message: 'x' } }), { action: 'fail', message: 'The storage refused the upload: x' }],
     ['a part too small', store(400, { error: { code: 'EntityTooSmall', message: 'Your proposed upload is smaller than the minimum allowed size' } }), { action: 'fail', message: 'The storage refused the upload: Your proposed upload is smaller than the minimum allowed size' }],
     ['the API failing', new ApiError(502, 'http_502', 'Bad gateway'), { action: 'retry', reason: 'server', afterMs: undefined }],
     ['the API throttling', new ApiError(429, 'rate_limited', 'Slow down', 2000), { action: 'retry', reason: 'throttled', afterMs: 2000 }],
@@ -132,6 +132,15 @@ describe('retrying', () => {
     expect(resign).toHaveBeenCalledTimes(1);
     const failure = await retrying(failing(expired(), expired()), options({ resign })).catch((error: unknown) => error);
     expect(failure).toMatchObject({ healable: false, message: 'The storage refused the upload (HTTP 403).' });
+  });
+
+  it('judges by the caller’s verdicts when given, and by the table otherwise', async () => {
+    const conflict = () => new StoreRefused({ status: 409, etag: null, error: { code: 'offset_mismatch', message: 'x' } });
+    const waits: (RetryWait | null)[] = [];
+    const own = (error: unknown): Verdict => (error instanceof StoreRefused && error.result.status === 409 ? { action: 'retry', reason: 'server', afterMs: 0 } : judge(error));
+    await expect(retrying(failing(conflict()), options({ judge: own, onWait: (wait) => waits.push(wait) }))).resolves.toBe('ok');
+    expect(waits).toEqual([{ reason: 'server', attempt: 1, delayMs: 0 }, null]);
+    await expect(retrying(failing(conflict()), options())).rejects.toMatchObject({ healable: false, message: 'The storage refused the upload: x' });
   });
 
   it('honours Retry-After', async () => {

@@ -48,7 +48,7 @@ export type Verdict =
   | { action: 'resign' }
   | { action: 'fail'; message: string };
 
-/** What a failed request deserves. */
+/** What a failed request deserves, by the rules every request shares (a sender may add its own: `RetryOptions.judge`). */
 export function judge(error: unknown): Verdict {
   if (error instanceof NetworkError) return { action: 'retry', reason: 'network' };
   if (error instanceof RequestTimeout) return { action: 'retry', reason: 'timeout' };
@@ -58,8 +58,6 @@ export function judge(error: unknown): Verdict {
     if (status === 403) return { action: 'resign' };
     // A part whose bytes did not match its signed MD5 was corrupted on the way: send it again.
     if (status === 400 && /^bad_?digest$/i.test(body?.code ?? '')) return { action: 'retry', reason: 'checksum' };
-    // A resumable PUT continued from other than the bytes the store holds (an earlier body was still arriving): ask again and go on.
-    if (status === 409 && body?.code === 'offset_mismatch') return { action: 'retry', reason: 'server', afterMs: 0 };
     return judgeStatus(status, retryAfterMs, error.message);
   }
   if (error instanceof ApiError) return judgeStatus(error.status, error.retryAfterMs, error.message);
@@ -94,12 +92,23 @@ export interface RetryOptions {
    * wakes the others. A lone request otherwise idles out its backoff once the network is back.
    */
   probe?: (signal: AbortSignal) => Promise<unknown>;
+  /** The verdict table, for a request whose store has refusals of its own to tell apart; `judge` by default. */
+  judge?: (error: unknown) => Verdict;
   random?: () => number;
 }
 
+/** What a file upload's requests may add to its retry policy; `waitKey` says whose wait it is in the file's state (0, the default, for API calls). */
+export interface RequestOptions extends Pick<RetryOptions, 'resign' | 'probe' | 'judge'> {
+  waitKey?: number;
+}
+
+/** `retrying` with a file upload's policy, connectivity and state: what its steps and its sender run their requests through. */
+export type Requester = <T>(request: () => Promise<T>, signal: AbortSignal, options?: RequestOptions) => Promise<T>;
+
 /**
- * Runs `request` until it succeeds, retrying as `judge` says. Throws the signal's reason when
- * aborted, and otherwise an `UploadFailed` that says whether a later try could heal.
+ * Runs `request` until it succeeds, retrying as `options.judge` (by default `judge`) says.
+ * Throws the signal's reason when aborted, and otherwise an `UploadFailed` that says whether
+ * a later try could heal.
  */
 export async function retrying<T>(request: () => Promise<T>, options: RetryOptions): Promise<T> {
   const { policy, signal, connectivity, onWait } = options;
@@ -120,7 +129,7 @@ export async function retrying<T>(request: () => Promise<T>, options: RetryOptio
     } catch (error) {
       if (signal.aborted) throw signal.reason;
       if (error instanceof UploadFailed || error instanceof SplitIntoParts) throw error;
-      const verdict = judge(error);
+      const verdict = (options.judge ?? judge)(error);
       if (verdict.action === 'fail') throw new UploadFailed(verdict.message, false, { cause: error });
       if (verdict.action === 'resign') {
         // A fresh URL refused again is not an expired signature: stop with the store's word.

@@ -5,21 +5,9 @@
  */
 import { childController } from './abort.ts';
 import { RequestTimeout } from './errors.ts';
+import type { PutResult, StoreErrorBody } from './put-result.ts';
 
-export interface PutResult {
-  status: number;
-  /** The ETag response header, or null when absent or hidden (the bucket's CORS rules must expose it). */
-  etag: string | null;
-  /** The Retry-After header in milliseconds, when the store sent one. */
-  retryAfterMs?: number;
-  /** The store's own code and message when it refused the request. */
-  error?: StoreErrorBody;
-}
-
-export interface StoreErrorBody {
-  code: string;
-  message: string;
-}
+export type { PutResult, StoreErrorBody } from './put-result.ts';
 
 export interface Transport {
   /**

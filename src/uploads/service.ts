@@ -4,6 +4,7 @@ import type { AppContext } from '../context.ts';
 import type { Upload, User } from '../db/schema.ts';
 import { AppError, badRequest, conflict, notFound, tooLarge, unsupportedType } from '../errors.ts';
 import type { CompleteUploadBody, CreateUploadBody, SignedPart, SignPartsBody, UploadCompleted, UploadCreated, UploadState } from '../shared/api.ts';
+import { partRange } from '../shared/plan.ts';
 import { hasExtension, MULTIPART_LIMITS, StorageError, type SignedRequest } from '../storage/driver.ts';
 import { cleanFilename, extensionOf, newKey, planFor, planParts, planRequestedParts, TYPE_BY_EXTENSION } from './rules.ts';
 
@@ -112,11 +113,10 @@ function requirePending(upload: Upload): void {
   if (upload.expires_at < new Date()) throw conflict('This upload has expired; start a new one.', 'upload_expired');
 }
 
-/** Each part's exact length: uniform parts, the last one the remainder. */
+/** Each part's exact length: uniform parts, the last one the remainder (the engine sends the same bytes). */
 export function partLength(upload: Pick<Upload, 'size' | 'part_size' | 'part_count'>, partNumber: number): number {
-  const size = upload.size!;
-  const partSize = upload.part_size!;
-  return partNumber < upload.part_count! ? partSize : size - partSize * (upload.part_count! - 1);
+  const { start, end } = partRange(upload.size!, upload.part_size!, upload.part_count!, partNumber);
+  return end - start;
 }
 
 /** `POST /api/v1/uploads/:id/parts`: fresh part URLs, each bound to its exact length. */

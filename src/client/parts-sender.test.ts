@@ -1,0 +1,97 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_PART_SIZE, partRanges } from '../shared/plan.ts';
+import { NetworkError, SplitIntoParts, StoreRefused, UploadFailed } from './errors.ts';
+import { PartsSender } from './parts-sender.ts';
+import { fakeSendContext, ok, type PutScript } from './send-context.fixture.ts';
+
+const signal = new AbortController().signal;
+
+function multipart(size: number, partSize: number, put: PutScript, stored: { part_number: number; size: number; etag: string }[] = []) {
+  const { ctx, log } = fakeSendContext({ size, put });
+  const sender = new PartsSender(ctx, { multipart: true, ranges: partRanges(size, partSize, Math.ceil(size / partSize)), stored });
+  return { sender, log };
+}
+
+function single(size: number, put: PutScript) {
+  const { ctx, log } = fakeSendContext({ size, put });
+  const signed = { part_number: 1, url: 'https://store/u1/whole', headers: {}, expires_at: new Date(Date.now() + 3_600_000).toISOString() };
+  const sender = new PartsSender(ctx, { multipart: false, ranges: partRanges(size, size, 1), stored: [], signed });
+  return { sender, log };
+}
+
+describe('PartsSender', () => {
+  it('sends only the parts the store lacks, and completes with every part’s ETag in order', async () => {
+    const { sender, log } = multipart(25, 10, (call) => ok(`"${new URL(call.url).pathname.split('/').pop()}"`), [{ part_number: 2, size: 10, etag: '"held"' }]);
+    expect(sender.parts.map((part) => [part.number, part.sent, part.done])).toEqual([
+      [1, 0, false],
+      [2, 10, true],
+      [3, 0, false],
+    ]);
+    await expect(sender.send(signal)).resolves.toEqual([
+      { part_number: 1, etag: '"1"' },
+      { part_number: 2, etag: '"held"' },
+      { part_number: 3, etag: '"3"' },
+    ]);
+    expect(log.puts.map((put) => put.body.size).sort()).toEqual([10, 5]);
+    expect(log.signed).toEqual([[1, 3]]);
+    expect(sender.parts.every((part) => part.done && part.sent === part.end - part.start)).toBe(true);
+  });
+
+  it('sends a failed part again from its first byte, with no probe and the table’s verdicts', async () => {
+    const { sender, log } = multipart(20, 10, (_, index) => (index === 0 ? new NetworkError('reset') : ok()));
+    await sender.send(signal);
+    expect(log.puts.map((put) => put.body.size)).toEqual([10, 10, 10]);
+    expect(log.requests.every((options) => options.probe === undefined && options.judge === undefined)).toBe(true);
+  });
+
+  it('signs a part afresh when the store refuses its URL', async () => {
+    const { sender, log } = multipart(10, 10, (_, index) => (index === 0 ? { status: 403, etag: null } : ok()));
+    await sender.send(signal);
+    expect(log.signed).toEqual([[1], [1]]);
+    expect(log.puts.map((put) => new URL(put.url).searchParams.get('v'))).toEqual(['1', '2']);
+  });
+
+  it('fails, saying what to fix, when the store hides the ETag of a part', async () => {
+    const { sender } = multipart(10, 10, () => ok(null));
+    const failure = await sender.send(signal).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(UploadFailed);
+    expect(failure).toMatchObject({ healable: false, message: expect.stringContaining('ExposeHeaders') });
+  });
+
+  it('sends a plain single PUT as a plan of one part, on the URL the server handed out, and completes with no parts', async () => {
+    const { sender, log } = single(10, () => ok(null));
+    await expect(sender.send(signal)).resolves.toEqual([]);
+    expect(log.signed).toEqual([]);
+    expect(log.puts).toHaveLength(1);
+    expect(log.puts[0]!.url).toBe('https://store/u1/whole');
+    expect(log.puts[0]!.headers['Content-Range']).toBeUndefined();
+  });
+
+  it('gives way to parts when the whole-file PUT of a file larger than a part fails in a way that can heal', async () => {
+    const { sender, log } = single(DEFAULT_PART_SIZE + 1, () => new NetworkError('reset'));
+    await expect(sender.send(signal)).rejects.toBeInstanceOf(SplitIntoParts);
+    expect(log.puts).toHaveLength(1);
+    expect(sender.parts[0]!.sent).toBe(0);
+  });
+
+  it('retries, not splits, the whole-file PUT of a file of one part or less', async () => {
+    const { sender, log } = single(10, (_, index) => (index < 2 ? new NetworkError('reset') : ok()));
+    await sender.send(signal);
+    expect(log.puts).toHaveLength(3);
+  });
+
+  it('never splits a multipart upload', async () => {
+    const { sender } = multipart(DEFAULT_PART_SIZE + 1, DEFAULT_PART_SIZE, () => ({ status: 413, etag: null }));
+    const failure = await sender.send(signal).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(UploadFailed);
+    expect((failure as UploadFailed).cause).toBeInstanceOf(StoreRefused);
+  });
+
+  it('has nothing to send for a completed upload', async () => {
+    const { ctx, log } = fakeSendContext({ size: 25, put: () => ok() });
+    const sender = new PartsSender(ctx, { multipart: true, ranges: partRanges(25, 10, 3), stored: 'all' });
+    expect(sender.parts.every((part) => part.done)).toBe(true);
+    await expect(sender.send(signal)).resolves.toEqual([1, 2, 3].map((n) => ({ part_number: n, etag: '' })));
+    expect(log.puts).toEqual([]);
+  });
+});

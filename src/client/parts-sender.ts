@@ -1,0 +1,85 @@
+/**
+ * Sends the parts of the plan the store lacks through the shared queue, each on its own
+ * signed URL with its own retries; a plain single PUT is a plan of one part. The bytes of a
+ * failed attempt are lost: the part goes again from its first byte, and a whole-file PUT
+ * that failed gives way to parts (`SplitIntoParts`).
+ */
+import type { SignedPart, UploadState } from '../shared/api.ts';
+import type { PartRange } from '../shared/plan.ts';
+import { SplitIntoParts, UploadFailed } from './errors.ts';
+import { partStored, putPart, signerFor, splitsIntoParts } from './part-put.ts';
+import { storedEtags } from './part-plan.ts';
+import { allOrNothing } from './part-queue.ts';
+import type { PartSigner } from './part-signer.ts';
+import type { CompletedPart, SendContext, Sender, SentPart } from './sender.ts';
+
+const MISSING_ETAG =
+  "The storage did not expose the uploaded part's ETag header: the bucket's CORS rules must list ETag in ExposeHeaders (`airlift storage cors` sets them).";
+
+interface Part extends SentPart {
+  etag: string | null;
+}
+
+export interface PartsPlan {
+  /** A multipart upload, completed with every part's ETag; otherwise one PUT of the whole file. */
+  multipart: boolean;
+  ranges: PartRange[];
+  /** The parts the store holds already, or `all` when the upload is complete. */
+  stored: UploadState['parts'] | 'all';
+  /** The URL the server handed out with a new upload (its single PUT). */
+  signed?: SignedPart;
+}
+
+export class PartsSender implements Sender {
+  readonly parts: readonly Part[];
+  readonly #ctx: SendContext;
+  readonly #multipart: boolean;
+  readonly #signer: PartSigner;
+
+  constructor(ctx: SendContext, { multipart, ranges, stored, signed }: PartsPlan) {
+    this.#ctx = ctx;
+    this.#multipart = multipart;
+    const etags = stored === 'all' ? null : storedEtags(ranges, stored);
+    this.parts = ranges.map((range) => {
+      // A completed upload's parts need no ETag: completing it again sends none.
+      const etag = etags ? (etags.get(range.number) ?? null) : '';
+      return { ...range, etag, done: etag !== null, sent: etag === null ? 0 : range.end - range.start };
+    });
+    this.#signer = signerFor(ctx, this.parts, signed);
+  }
+
+  async send(signal: AbortSignal): Promise<CompletedPart[]> {
+    const { queue, priority } = this.#ctx;
+    const missing = this.parts.filter((part) => !part.done);
+    await allOrNothing(
+      missing.map((part) => (group) => queue.run(priority, group, () => this.#sendPart(part, group))),
+      signal,
+    );
+    return this.#multipart ? this.parts.map((part) => ({ part_number: part.number, etag: part.etag! })) : [];
+  }
+
+  async #sendPart(part: Part, signal: AbortSignal): Promise<void> {
+    const ctx = this.#ctx;
+    const signer = this.#signer;
+    ctx.onSending();
+    part.etag = await ctx.request(
+      async () => {
+        const { url, headers } = await signer.urlFor(part.number, signal);
+        try {
+          const result = await putPart(ctx, part, url, headers, 0, signal);
+          if (!result.etag && this.#multipart) throw new UploadFailed(MISSING_ETAG, false);
+          return result.etag;
+        } catch (error) {
+          part.sent = 0;
+          ctx.onProgress();
+          if (!this.#multipart && splitsIntoParts(error, ctx.blob.size, true)) throw new SplitIntoParts('The whole-file PUT failed: going on in parts.', { cause: error });
+          throw error;
+        }
+      },
+      signal,
+      { waitKey: part.number, resign: () => signer.forget(part.number) },
+    );
+    partStored(ctx, part);
+    signer.forget(part.number);
+  }
+}
