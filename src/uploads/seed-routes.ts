@@ -10,7 +10,7 @@ import { cleanFilename, extensionOf, isKeyOfKind, newKey, typeForFilename } from
 import { checkType, signedPut, ticketExpiry, verifyStoredObject } from './service.ts';
 import { MULTIPART_LIMITS } from '../storage/driver.ts';
 import { randomUUID } from 'node:crypto';
-import type { MediaKind } from '../config.ts';
+import type { MediaKind } from '../shared/media-kind.ts';
 
 /**
  * The seed's three endpoints, with its exact paths and fields, so its own page script works.

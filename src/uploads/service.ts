@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { MediaKind } from '../config.ts';
+import type { MediaKind } from '../shared/media-kind.ts';
 import type { AppContext } from '../context.ts';
 import type { Upload, User } from '../db/schema.ts';
 import { AppError, badRequest, conflict, notFound, tooLarge, unsupportedType } from '../errors.ts';
+import { formatSize } from '../shared/format.ts';
 import type { CompleteUploadBody, CreateUploadBody, SignedPart, SignPartsBody, UploadCompleted, UploadCreated, UploadState } from '../shared/api.ts';
 import { MULTIPART_LIMITS, StorageError, type SignedRequest } from '../storage/driver.ts';
 import { cleanFilename, extensionOf, newKey, planFor, planParts, planRequestedParts, TYPE_BY_EXTENSION } from './rules.ts';
@@ -17,17 +18,6 @@ export const ticketExpiry = (ctx: AppContext) => new Date(Date.now() + Math.max(
 
 const KIND_NAME: Record<MediaKind, string> = { video: 'video', photo: 'photo', cover: 'cover image' };
 
-function formatBytes(bytes: number): string {
-  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
-}
-
 /** Refuses a type the configuration does not allow for this kind (415). */
 export function checkType(ctx: AppContext, kind: MediaKind, contentType: string): void {
   const allowed = ctx.config.allowedTypes[kind];
@@ -39,7 +29,7 @@ export function checkType(ctx: AppContext, kind: MediaKind, contentType: string)
 /** Refuses a size above the kind's limit (413). */
 export function checkSize(ctx: AppContext, kind: MediaKind, size: number): void {
   const max = ctx.config.maxSize[kind];
-  if (size > max) throw tooLarge(`The ${KIND_NAME[kind]} is ${formatBytes(size)}; the largest allowed is ${formatBytes(max)}.`);
+  if (size > max) throw tooLarge(`The ${KIND_NAME[kind]} is ${formatSize(size)}; the largest allowed is ${formatSize(max)}.`);
 }
 
 export const signedPut = (request: SignedRequest) => ({ url: request.url, headers: request.headers, expires_at: request.expiresAt.toISOString() });
@@ -242,7 +232,7 @@ export async function verifyStoredObject(ctx: AppContext, upload: Upload): Promi
   const declared = upload.size;
   let problem: string | null = null;
   if (declared !== null && object.size !== declared) problem = `The stored file is ${object.size} bytes but ${declared} were declared.`;
-  else if (object.size > ctx.config.maxSize[upload.kind]) problem = `The stored file is ${formatBytes(object.size)}; the largest allowed is ${formatBytes(ctx.config.maxSize[upload.kind])}.`;
+  else if (object.size > ctx.config.maxSize[upload.kind]) problem = `The stored file is ${formatSize(object.size)}; the largest allowed is ${formatSize(ctx.config.maxSize[upload.kind])}.`;
   else if (object.size === 0) problem = 'The stored file is empty.';
   else if (object.contentType.toLowerCase() !== upload.content_type) problem = `The stored file has type ${object.contentType}, not ${upload.content_type}.`;
   if (problem) {

@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import type { MediaKind } from '../../config.ts';
+import type { MediaKind } from '../../shared/media-kind.ts';
 import { formatSize } from '../../shared/format.ts';
 import { html } from '../html.ts';
 import { layout } from '../layout.ts';
