@@ -4,7 +4,6 @@ import helmet from '@fastify/helmet';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import { authPlugin } from './auth/plugin.ts';
-import { authRoutes } from './auth/routes.ts';
 import type { Config } from './config.ts';
 import { migrate, openDatabase, type Database } from './db/index.ts';
 import type { DB } from './db/schema.ts';
@@ -18,6 +17,7 @@ import { localStoreRoutes } from './storage/local-routes.ts';
 import { seedRoutes } from './uploads/seed-routes.ts';
 import { uploadRoutes } from './uploads/routes.ts';
 import { renderErrorPage } from './web/pages/error.ts';
+import { authRoutes } from './web/auth-routes.ts';
 import { pageRoutes } from './web/routes.ts';
 import { assetRoutes } from './web/assets.ts';
 
