@@ -14,7 +14,7 @@ import type { StorageDriver } from './storage/driver.ts';
 import { createStorage } from './storage/index.ts';
 import { LocalStore } from './storage/local.ts';
 import { localStoreRoutes } from './storage/local-routes.ts';
-import { seedRoutes } from './uploads/seed-routes.ts';
+import { seedRoutes } from './seed/routes.ts';
 import { uploadRoutes } from './uploads/routes.ts';
 import { renderErrorPage } from './web/pages/error.ts';
 import { authRoutes } from './web/auth-routes.ts';
