@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import type { MediaKind } from './shared/media-kind.ts';
 
 /** Everything Airlift reads from its environment, validated once at start-up. */
 export interface Config {
@@ -18,8 +19,6 @@ export interface Config {
   logLevel: string;
   r2: R2Config | null;
 }
-
-export type MediaKind = 'video' | 'photo' | 'cover';
 
 export interface R2Config {
   accessKeyId: string;

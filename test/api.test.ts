@@ -217,7 +217,7 @@ describe.each([
       const before = await t.app.db.selectFrom('uploads').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
       const big = await t.request('POST', '/api/v1/uploads', { session: alice, json: { filename: 'big.jpg', size: t.config.maxSize.photo + 1, content_type: 'image/jpeg', kind: 'photo' } });
       expect(big.status).toBe(413);
-      expect(((await big.json()) as { error: { message: string } }).error.message).toMatch(/largest allowed/);
+      expect(((await big.json()) as { error: { message: string } }).error.message).toMatch(/^The photo is \d+\.\d\d MB; the largest allowed is \d+\.\d\d MB\.$/);
       const exe = await t.request('POST', '/api/v1/uploads', { session: alice, json: { filename: 'x.exe', size: 10, content_type: 'application/x-msdownload', kind: 'video' } });
       expect(exe.status).toBe(415);
       const wrongTypes = await t.request('POST', '/api/v1/uploads', { session: alice, json: { filename: 'x.mp4', size: '10', content_type: 'video/mp4', kind: 'video' } });

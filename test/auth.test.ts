@@ -35,8 +35,10 @@ describe('first admin', () => {
     expect(created.headers.get('set-cookie')).toMatch(/airlift_session=[^;]+;.*HttpOnly.*SameSite=Lax/i);
     const admin = await t.app.db.selectFrom('users').selectAll().where('email', '=', 'boss@example.com').executeTakeFirstOrThrow();
     expect(admin.is_admin).toBe(true);
-    // The link is spent.
-    expect((await fetch(`${t.baseUrl}/setup/${token}`)).status).toBe(404);
+    // The link is spent; the page tells how to make an account instead, with a command that works.
+    const spent = await fetch(`${t.baseUrl}/setup/${token}`);
+    expect(spent.status).toBe(404);
+    expect(await spent.text()).toContain('npx airlift user create --email you@example.com --admin --password-stdin');
     const replay = await postForm(`/setup/${token}`, { email: 'second@example.com', password: TEST_PASSWORD, csrf_token: csrf }, csrf);
     expect(replay.status).toBe(404);
     expect(await t.app.db.selectFrom('users').selectAll().where('email', '=', 'second@example.com').executeTakeFirst()).toBeUndefined();

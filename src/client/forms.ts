@@ -22,7 +22,28 @@ export interface FormDependencies {
 
 type FormKind = 'video' | 'photo';
 
-const MEDIA_INPUT_ID: Record<FormKind, string> = { video: 'videoFileInput', photo: 'photoFileInput' };
+/** What differs between the video and the photo form; the rest is one path. */
+interface FormType {
+  /** Its own file input (the seed's id); a video form may also have a cover input. */
+  inputId: string;
+  /** Its name in the outcome: "Video saved." */
+  name: string;
+  /** Creates the record from the form's text and its completed uploads, by kind. */
+  save(api: ApiClient, text: { title: string; description: string }, uploads: Map<MediaKind, UploadCompleted>): Promise<{ id: number }>;
+}
+
+const FORMS: Record<FormKind, FormType> = {
+  video: {
+    inputId: 'videoFileInput',
+    name: 'Video',
+    save: (api, text, uploads) => api.createVideo({ ...text, upload_id: uploads.get('video')!.id, cover_upload_id: uploads.get('cover')?.id ?? null }),
+  },
+  photo: {
+    inputId: 'photoFileInput',
+    name: 'Photo',
+    save: (api, text, uploads) => api.createPhoto({ ...text, upload_id: uploads.get('photo')!.id }),
+  },
+};
 
 /** How long "Resuming: N% already uploaded" stays up: long enough to read, even when the next part lands at once. */
 const RESUME_NOTICE_MS = 4000;
@@ -61,7 +82,7 @@ export function bindUploadForm(form: HTMLFormElement, deps: FormDependencies): v
   const cover = form.querySelector<HTMLInputElement>('input[type=file][name=cover_film]');
   const fields: FileField[] = [
     ...(cover ? [{ input: cover, kind: 'cover' as const, label: 'cover image', required: false }] : []),
-    { input: element<HTMLInputElement>(doc, MEDIA_INPUT_ID[kind]), kind, label: kind, required: true },
+    { input: element<HTMLInputElement>(doc, FORMS[kind].inputId), kind, label: kind, required: true },
   ];
   // Uploads that completed for a submission whose record was not saved, reused when it is sent again.
   const completed = new WeakMap<File, UploadCompleted>();
@@ -123,19 +144,15 @@ export function bindUploadForm(form: HTMLFormElement, deps: FormDependencies): v
       );
       panel.saving();
       const uploaded = new Map(jobs.map((job, index) => [job.kind, results[index]!]));
-      const media = uploaded.get(kind)!;
       const text = { title: title?.value.trim() ?? '', description: description?.value ?? '' };
       const item = await retrying<{ id: number }>(
-        () =>
-          kind === 'video'
-            ? deps.api.createVideo({ ...text, upload_id: media.id, cover_upload_id: uploaded.get('cover')?.id ?? null })
-            : deps.api.createPhoto({ ...text, upload_id: media.id }),
+        () => FORMS[kind].save(deps.api, text, uploaded),
         { policy: DEFAULT_RETRY_POLICY, signal: buttons.signal, connectivity: deps.connectivity },
       );
       const link = doc.createElement('a');
       link.href = `/${kind}s/${item.id}`;
       link.textContent = 'View it';
-      announce(outcome, [`${kind === 'video' ? 'Video' : 'Photo'} saved. `, link], 'status');
+      announce(outcome, [`${FORMS[kind].name} saved. `, link], 'status');
       form.reset();
     } catch (error) {
       if (isInterruption(error, 'cancel')) {

@@ -1,5 +1,5 @@
 import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
-import type { MediaKind } from '../config.ts';
+import type { MediaKind } from '../shared/media-kind.ts';
 
 /** The database as the application sees it today. Migrations do not import this (they are frozen in time). */
 export interface DB {

@@ -2,22 +2,9 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { currentUser, requireUser } from '../auth/plugin.ts';
 import { notFound } from '../errors.ts';
-import { createPhotoBody, createVideoBody, editMediaBody } from '../shared/api.ts';
-import {
-  canRead,
-  createPhoto,
-  createVideo,
-  deletePhoto,
-  deleteVideo,
-  editPhoto,
-  editVideo,
-  getPhoto,
-  getVideo,
-  listPhotos,
-  listVideos,
-  photoItem,
-  videoItem,
-} from './service.ts';
+import { editMediaBody } from '../shared/api.ts';
+import { PHOTOS, VIDEOS, type ItemType } from './item-types.ts';
+import { canRead, createItem, deleteItem, editItem, getRow, listItems } from './service.ts';
 
 type IdParams = { Params: { id: string } };
 
@@ -33,33 +20,8 @@ const READ_URL_EXPIRES = 3600;
 export async function mediaRoutes(app: FastifyInstance): Promise<void> {
   app.addHook('onRequest', requireUser);
 
-  app.get('/api/v1/videos', async (request) => listVideos(app, listQuery.parse(request.query)));
-  app.post('/api/v1/videos', async (request, reply) => {
-    const item = await createVideo(app, currentUser(request), createVideoBody.parse(request.body));
-    request.log.info({ video: item.id, key: item.file_key }, 'video saved');
-    return reply.status(201).send(item);
-  });
-  app.get<IdParams>('/api/v1/videos/:id', async (request) => videoItem(app, await getVideo(app, request.params.id)));
-  app.patch<IdParams>('/api/v1/videos/:id', async (request) => editVideo(app, currentUser(request), request.params.id, editMediaBody.parse(request.body)));
-  app.delete<IdParams>('/api/v1/videos/:id', async (request, reply) => {
-    await deleteVideo(app, currentUser(request), request.params.id);
-    request.log.info({ video: request.params.id }, 'video deleted');
-    return reply.status(204).send();
-  });
-
-  app.get('/api/v1/photos', async (request) => listPhotos(app, listQuery.parse(request.query)));
-  app.post('/api/v1/photos', async (request, reply) => {
-    const item = await createPhoto(app, currentUser(request), createPhotoBody.parse(request.body));
-    request.log.info({ photo: item.id, key: item.file_key }, 'photo saved');
-    return reply.status(201).send(item);
-  });
-  app.get<IdParams>('/api/v1/photos/:id', async (request) => photoItem(app, await getPhoto(app, request.params.id)));
-  app.patch<IdParams>('/api/v1/photos/:id', async (request) => editPhoto(app, currentUser(request), request.params.id, editMediaBody.parse(request.body)));
-  app.delete<IdParams>('/api/v1/photos/:id', async (request, reply) => {
-    await deletePhoto(app, currentUser(request), request.params.id);
-    request.log.info({ photo: request.params.id }, 'photo deleted');
-    return reply.status(204).send();
-  });
+  itemRoutes(app, VIDEOS);
+  itemRoutes(app, PHOTOS);
 
   app.get<{ Params: { '*': string } }>('/media/*', async (request, reply) => {
     const key = request.params['*'];
@@ -67,5 +29,23 @@ export async function mediaRoutes(app: FastifyInstance): Promise<void> {
     const url = await app.storage.presignGet(key, { expiresIn: READ_URL_EXPIRES });
     // Private: the redirect holds a signed URL that must not be cached for other users.
     return reply.header('cache-control', 'private, max-age=300').redirect(url, 302);
+  });
+}
+
+/** `/api/v1/<plural>` and `/api/v1/<plural>/:id`: list, create, get, edit, delete. */
+function itemRoutes<Row, Item extends { id: number; file_key: string }>(app: FastifyInstance, type: ItemType<Row, Item>): void {
+  const path = `/api/v1/${type.plural}`;
+  app.get(path, async (request) => listItems(app, type, listQuery.parse(request.query)));
+  app.post(path, async (request, reply) => {
+    const item = await createItem(app, type, currentUser(request), type.createBody.parse(request.body));
+    request.log.info({ [type.noun]: item.id, key: item.file_key }, `${type.noun} saved`);
+    return reply.status(201).send(item);
+  });
+  app.get<IdParams>(`${path}/:id`, async (request) => type.item(app, await getRow(app, type, request.params.id)));
+  app.patch<IdParams>(`${path}/:id`, async (request) => editItem(app, type, currentUser(request), request.params.id, editMediaBody.parse(request.body)));
+  app.delete<IdParams>(`${path}/:id`, async (request, reply) => {
+    await deleteItem(app, type, currentUser(request), request.params.id);
+    request.log.info({ [type.noun]: request.params.id }, `${type.noun} deleted`);
+    return reply.status(204).send();
   });
 }

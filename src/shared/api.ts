@@ -4,8 +4,8 @@
  * compile error on both sides. Field names are snake_case, like the seed's.
  */
 import { z } from 'zod';
+import { MEDIA_KINDS, type MediaKind } from './media-kind.ts';
 
-export const MEDIA_KINDS = ['video', 'photo', 'cover'] as const;
 export const mediaKind = z.enum(MEDIA_KINDS);
 
 const TITLE_MAX = 255;
@@ -69,7 +69,7 @@ export interface SignedPart extends SignedPut {
 export interface UploadState {
   id: string;
   key: string;
-  kind: (typeof MEDIA_KINDS)[number];
+  kind: MediaKind;
   filename: string;
   size: number | null;
   content_type: string;
@@ -157,7 +157,7 @@ export interface Page<T> {
 
 export const seedPresignQuery = z.object({
   filename: z.string({ error: 'The filename parameter is required.' }).min(1, 'The filename parameter is required.'),
-  type: z.enum(['video', 'photo', 'cover'], { error: 'type must be video or photo.' }).default('video'),
+  type: z.enum(MEDIA_KINDS, { error: 'type must be video or photo.' }).default('video'),
 });
 
 export const seedSaveBody = z.object({

@@ -32,7 +32,7 @@ export function formatTimeRemaining(seconds: number | null): string {
   return `${Math.floor(whole / 3600)} h ${pad(Math.floor((whole % 3600) / 60))} min`;
 }
 
-/** A file size for people: `820.00 MB`, `4.27 GB`. */
+/** A file size for people, wherever one is shown or told (pages, forms, error messages): `820.00 MB`, `4.27 GB`. */
 export function formatSize(bytes: number): string {
   return bytes >= GB ? `${(bytes / GB).toFixed(2)} GB` : `${formatMegabytes(bytes)} MB`;
 }

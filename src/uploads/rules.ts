@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { MediaKind } from '../config.ts';
+import type { MediaKind } from '../shared/media-kind.ts';
 import { hasExtension, MULTIPART_LIMITS, type StorageDriver } from '../storage/driver.ts';
 import { badRequest } from '../errors.ts';
 import { DEFAULT_PART_SIZE, SINGLE_PUT_MAX } from '../shared/plan.ts';

@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import type { MediaKind } from '../config.ts';
+import type { MediaKind } from '../shared/media-kind.ts';
 import type { AppContext } from '../context.ts';
-import type { Upload, User } from '../db/schema.ts';
+import type { NewUpload, Upload, User } from '../db/schema.ts';
 import { AppError, badRequest, conflict, notFound, tooLarge, unsupportedType } from '../errors.ts';
-import type { CompleteUploadBody, CreateUploadBody, SignedPart, SignPartsBody, UploadCompleted, UploadCreated, UploadState } from '../shared/api.ts';
+import { formatSize } from '../shared/format.ts';
+import type { CompleteUploadBody, CreateUploadBody, SignedPart, SignedPut, SignPartsBody, UploadCompleted, UploadCreated, UploadState } from '../shared/api.ts';
 import { partRange } from '../shared/plan.ts';
 import { hasExtension, MULTIPART_LIMITS, StorageError, type SignedRequest } from '../storage/driver.ts';
-import { cleanFilename, extensionOf, newKey, planFor, planParts, planRequestedParts, TYPE_BY_EXTENSION } from './rules.ts';
+import { cleanFilename, extensionOf, newKey, planFor, planParts, planRequestedParts, TYPE_BY_EXTENSION, typeForFilename } from './rules.ts';
 
 /**
  * A ticket stays open this long (or as long as its URL, if longer), so an upload can resume
@@ -14,20 +15,9 @@ import { cleanFilename, extensionOf, newKey, planFor, planParts, planRequestedPa
  */
 const TICKET_TTL_S = 24 * 3600;
 
-export const ticketExpiry = (ctx: AppContext) => new Date(Date.now() + Math.max(TICKET_TTL_S, ctx.config.uploadUrlExpires) * 1000);
+const ticketExpiry = (ctx: AppContext) => new Date(Date.now() + Math.max(TICKET_TTL_S, ctx.config.uploadUrlExpires) * 1000);
 
 const KIND_NAME: Record<MediaKind, string> = { video: 'video', photo: 'photo', cover: 'cover image' };
-
-function formatBytes(bytes: number): string {
-  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
-}
 
 /** Refuses a type the configuration does not allow for this kind (415). */
 export function checkType(ctx: AppContext, kind: MediaKind, contentType: string): void {
@@ -40,7 +30,7 @@ export function checkType(ctx: AppContext, kind: MediaKind, contentType: string)
 /** Refuses a size above the kind's limit (413). */
 export function checkSize(ctx: AppContext, kind: MediaKind, size: number): void {
   const max = ctx.config.maxSize[kind];
-  if (size > max) throw tooLarge(`The ${KIND_NAME[kind]} is ${formatBytes(size)}; the largest allowed is ${formatBytes(max)}.`);
+  if (size > max) throw tooLarge(`The ${KIND_NAME[kind]} is ${formatSize(size)}; the largest allowed is ${formatSize(max)}.`);
 }
 
 export const signedPut = (request: SignedRequest) => ({ url: request.url, headers: request.headers, expires_at: request.expiresAt.toISOString() });
@@ -63,24 +53,19 @@ export async function createUpload(ctx: AppContext, user: User, input: CreateUpl
   const key = newKey(input.kind, TYPE_BY_EXTENSION[extensionOf(filename)] === contentType ? filename : '');
   const id = randomUUID();
   const multipartId = plan.strategy === 'multipart' ? await ctx.storage.createMultipart(key, { contentType, partSize: plan.partSize }) : null;
-  const upload = await ctx.db
-    .insertInto('uploads')
-    .values({
-      id,
-      owner_id: user.id,
-      kind: input.kind,
-      key,
-      filename,
-      content_type: contentType,
-      size: input.size,
-      strategy: plan.strategy,
-      part_size: plan.partSize,
-      part_count: plan.partCount,
-      multipart_id: multipartId,
-      expires_at: ticketExpiry(ctx),
-    })
-    .returningAll()
-    .executeTakeFirstOrThrow();
+  const upload = await openTicket(ctx, {
+    id,
+    owner_id: user.id,
+    kind: input.kind,
+    key,
+    filename,
+    content_type: contentType,
+    size: input.size,
+    strategy: plan.strategy,
+    part_size: plan.partSize,
+    part_count: plan.partCount,
+    multipart_id: multipartId,
+  });
 
   const created: UploadCreated = {
     id,
@@ -97,6 +82,32 @@ export async function createUpload(ctx: AppContext, user: User, input: CreateUpl
     created.headers = put.headers;
   }
   return created;
+}
+
+/** Records a ticket: what the server allows one user to put at one key, until it expires. The only insert into `uploads`. */
+async function openTicket(ctx: AppContext, ticket: Omit<NewUpload, 'expires_at'>): Promise<Upload> {
+  return ctx.db
+    .insertInto('uploads')
+    .values({ ...ticket, expires_at: ticketExpiry(ctx) })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+/**
+ * A single-PUT ticket for a file whose size is not given (the seed's presign call sends only
+ * its name): the type follows the extension, as the browser's `file.type` will, and the URL
+ * is bound to the kind's limit (and one PUT's); the stored object is checked on completion.
+ */
+export async function createUnsizedUpload(ctx: AppContext, user: User, kind: MediaKind, rawFilename: string): Promise<{ upload: Upload; put: SignedPut }> {
+  const filename = cleanFilename(rawFilename);
+  const contentType = typeForFilename(filename);
+  if (!contentType) throw unsupportedType(`Files with the extension "${extensionOf(filename) || '(none)'}" are not accepted; allowed: ${ctx.config.allowedTypes[kind].join(', ')}.`);
+  checkType(ctx, kind, contentType);
+  const key = newKey(kind, filename);
+  const maxLength = Math.min(ctx.config.maxSize[kind], MULTIPART_LIMITS.maxSinglePut);
+  const put = await ctx.storage.presignPut(key, { contentType, maxLength, expiresIn: ctx.config.uploadUrlExpires });
+  const upload = await openTicket(ctx, { id: randomUUID(), owner_id: user.id, kind, key, filename, content_type: contentType, size: null, strategy: 'single' });
+  return { upload, put: signedPut(put) };
 }
 
 /** The caller's own upload, or 404: another user's upload does not exist for them. */
@@ -242,7 +253,7 @@ export async function verifyStoredObject(ctx: AppContext, upload: Upload): Promi
   const declared = upload.size;
   let problem: string | null = null;
   if (declared !== null && object.size !== declared) problem = `The stored file is ${object.size} bytes but ${declared} were declared.`;
-  else if (object.size > ctx.config.maxSize[upload.kind]) problem = `The stored file is ${formatBytes(object.size)}; the largest allowed is ${formatBytes(ctx.config.maxSize[upload.kind])}.`;
+  else if (object.size > ctx.config.maxSize[upload.kind]) problem = `The stored file is ${formatSize(object.size)}; the largest allowed is ${formatSize(ctx.config.maxSize[upload.kind])}.`;
   else if (object.size === 0) problem = 'The stored file is empty.';
   else if (object.contentType.toLowerCase() !== upload.content_type) problem = `The stored file has type ${object.contentType}, not ${upload.content_type}.`;
   if (problem) {

@@ -2,10 +2,10 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { currentUser, requirePageUser } from '../auth/plugin.ts';
 import { editMediaBody } from '../shared/api.ts';
-import { deletePhoto, deleteVideo, editPhoto, editVideo, getPhoto, getVideo, listPhotos, listVideos, photoItem, videoItem } from '../media/service.ts';
-import { renderLibrary } from './pages/library.ts';
-import { renderPhoto, renderVideo } from './pages/item.ts';
-import { renderPhotoForm, renderVideoForm } from './pages/upload-forms.ts';
+import { canEdit, deleteItem, editItem, getRow, listItems } from '../media/service.ts';
+import { librarySection, renderLibrary } from './pages/library.ts';
+import { PHOTO_VIEW, renderItem, VIDEO_VIEW, type ItemView, type ShownItem } from './pages/item.ts';
+import { renderUploadForm } from './pages/upload-forms.ts';
 
 type IdParams = { Params: { id: string } };
 const page = { config: { page: true }, onRequest: requirePageUser };
@@ -17,37 +17,30 @@ const editForm = editMediaBody.extend({ csrf_token: z.string() }).transform(({ c
 export async function pageRoutes(app: FastifyInstance): Promise<void> {
   app.get('/', page, async (request, reply) => {
     const query = libraryQuery.parse(request.query);
-    const [videos, photos] = await Promise.all([listVideos(app, { cursor: query.videos }), listPhotos(app, { cursor: query.photos })]);
-    return send(reply, renderLibrary(request, videos, photos));
+    // Each section pages on its own: `?videos=<cursor>` leaves the photos at their newest.
+    const section = async <Row, Item extends ShownItem>(view: ItemView<Row, Item>) =>
+      librarySection(view, await listItems(app, view.type, { cursor: query[view.type.plural] }));
+    return send(reply, renderLibrary(request, await Promise.all([section(VIDEO_VIEW), section(PHOTO_VIEW)])));
   });
-  app.get('/videos/new', page, async (request, reply) => send(reply, renderVideoForm(request)));
-  app.get('/photos/new', page, async (request, reply) => send(reply, renderPhotoForm(request)));
+  itemPages(app, VIDEO_VIEW);
+  itemPages(app, PHOTO_VIEW);
+}
 
-  app.get<IdParams>('/videos/:id', page, async (request, reply) => {
-    const video = await getVideo(app, request.params.id);
-    const user = currentUser(request);
-    return send(reply, renderVideo(request, videoItem(app, video), video.owner_id === user.id || user.is_admin));
+/** `/<plural>/new`, `/<plural>/:id`, and the item page's edit and delete forms. */
+function itemPages<Row extends { owner_id: number }, Item extends ShownItem>(app: FastifyInstance, view: ItemView<Row, Item>): void {
+  const { type } = view;
+  const path = `/${type.plural}`;
+  app.get(`${path}/new`, page, async (request, reply) => send(reply, renderUploadForm(request, type.noun)));
+  app.get<IdParams>(`${path}/:id`, page, async (request, reply) => {
+    const row = await getRow(app, type, request.params.id);
+    return send(reply, renderItem(request, view, type.item(app, row), canEdit(currentUser(request), row)));
   });
-  app.get<IdParams>('/photos/:id', page, async (request, reply) => {
-    const photo = await getPhoto(app, request.params.id);
-    const user = currentUser(request);
-    return send(reply, renderPhoto(request, photoItem(app, photo), photo.owner_id === user.id || user.is_admin));
+  app.post<IdParams>(`${path}/:id/edit`, page, async (request, reply) => {
+    await editItem(app, type, currentUser(request), request.params.id, editForm.parse(request.body));
+    return reply.redirect(`${path}/${request.params.id}`, 303);
   });
-
-  app.post<IdParams>('/videos/:id/edit', page, async (request, reply) => {
-    await editVideo(app, currentUser(request), request.params.id, editForm.parse(request.body));
-    return reply.redirect(`/videos/${request.params.id}`, 303);
-  });
-  app.post<IdParams>('/photos/:id/edit', page, async (request, reply) => {
-    await editPhoto(app, currentUser(request), request.params.id, editForm.parse(request.body));
-    return reply.redirect(`/photos/${request.params.id}`, 303);
-  });
-  app.post<IdParams>('/videos/:id/delete', page, async (request, reply) => {
-    await deleteVideo(app, currentUser(request), request.params.id);
-    return reply.redirect('/', 303);
-  });
-  app.post<IdParams>('/photos/:id/delete', page, async (request, reply) => {
-    await deletePhoto(app, currentUser(request), request.params.id);
+  app.post<IdParams>(`${path}/:id/delete`, page, async (request, reply) => {
+    await deleteItem(app, type, currentUser(request), request.params.id);
     return reply.redirect('/', 303);
   });
 }

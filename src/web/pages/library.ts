@@ -1,33 +1,31 @@
 import type { FastifyRequest } from 'fastify';
-import type { Page, PhotoItem, VideoItem } from '../../shared/api.ts';
+import type { Page } from '../../shared/api.ts';
 import { formatSize } from '../../shared/format.ts';
-import { html } from '../html.ts';
+import { html, type SafeHtml } from '../html.ts';
 import { layout } from '../layout.ts';
+import { itemName, type ItemView, type ShownItem } from './item.ts';
 
-const empty = (what: string, href: string) =>
-  html`<p class="empty">No ${what} yet. <a href="${href}">Upload the first one</a>.</p>`;
-
-export function renderLibrary(request: FastifyRequest, videos: Page<VideoItem>, photos: Page<PhotoItem>): string {
-  const videoCards = videos.items.map(
-    (video) => html`<li class="tile">
-      <a href="/videos/${video.id}" class="tile-link">
-        <span class="tile-media video-thumb">
-          ${video.cover_url ? html`<img src="${video.cover_url}" alt="" loading="lazy">` : html`<span class="play" aria-hidden="true">▶</span>`}
-        </span>
-        <span class="tile-title">${video.title}</span>
-        <span class="tile-meta">${formatSize(video.size)} · ${new Date(video.created_at).toLocaleDateString('en-GB')}</span>
+/** The type's section: `#videoList` of tiles (or an invitation to upload), and the link to older items. */
+export function librarySection<Row, Item extends ShownItem>(view: ItemView<Row, Item>, page: Page<Item>): SafeHtml {
+  const { noun, plural } = view.type;
+  const tiles = page.items.map(
+    (item) => html`<li class="tile">
+      <a href="/${plural}/${item.id}" class="tile-link">
+        ${view.thumbnail(item)}
+        <span class="tile-title">${itemName(view, item)}</span>
+        <span class="tile-meta">${formatSize(item.size)} · ${new Date(item.created_at).toLocaleDateString('en-GB')}</span>
       </a>
     </li>`,
   );
-  const photoCards = photos.items.map(
-    (photo) => html`<li class="tile">
-      <a href="/photos/${photo.id}" class="tile-link">
-        <span class="tile-media"><img src="${photo.image_url}" alt="${photo.title ?? ''}" loading="lazy"></span>
-        <span class="tile-title">${photo.title || 'Untitled photo'}</span>
-        <span class="tile-meta">${formatSize(photo.size)} · ${new Date(photo.created_at).toLocaleDateString('en-GB')}</span>
-      </a>
-    </li>`,
-  );
+  return html`<section aria-labelledby="${plural}-heading">
+        <h2 id="${plural}-heading">${view.label}s</h2>
+        ${tiles.length ? html`<ul class="grid" id="${noun}List">${tiles}</ul>` : html`<p class="empty">No ${plural} yet. <a href="/${plural}/new">Upload the first one</a>.</p>`}
+        ${page.next_cursor ? html`<p><a href="/?${plural}=${page.next_cursor}">Older ${plural} →</a></p>` : ''}
+      </section>`;
+}
+
+/** `/`: a section per type of item (`librarySection`), newest first. */
+export function renderLibrary(request: FastifyRequest, sections: SafeHtml[]): string {
   return layout(
     request,
     'Library',
@@ -38,15 +36,6 @@ export function renderLibrary(request: FastifyRequest, videos: Page<VideoItem>, 
           <a class="button" href="/photos/new">Upload a photo</a>
         </div>
       </div>
-      <section aria-labelledby="videos-heading">
-        <h2 id="videos-heading">Videos</h2>
-        ${videoCards.length ? html`<ul class="grid" id="videoList">${videoCards}</ul>` : empty('videos', '/videos/new')}
-        ${videos.next_cursor ? html`<p><a href="/?videos=${videos.next_cursor}">Older videos →</a></p>` : ''}
-      </section>
-      <section aria-labelledby="photos-heading">
-        <h2 id="photos-heading">Photos</h2>
-        ${photoCards.length ? html`<ul class="grid" id="photoList">${photoCards}</ul>` : empty('photos', '/photos/new')}
-        ${photos.next_cursor ? html`<p><a href="/?photos=${photos.next_cursor}">Older photos →</a></p>` : ''}
-      </section>`,
+      ${sections}`,
   );
 }

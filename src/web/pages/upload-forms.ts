@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import type { MediaKind } from '../../config.ts';
+import type { MediaKind } from '../../shared/media-kind.ts';
 import { formatSize } from '../../shared/format.ts';
 import { html } from '../html.ts';
 import { layout } from '../layout.ts';
@@ -27,7 +27,17 @@ const progressArea = html`<div id="uploadProgress" class="progress hidden">
 </div>
 <div id="uploadResult" class="result" role="status" aria-live="polite"></div>`;
 
-function dropzone(request: FastifyRequest, options: { id: string; name: string; kind: MediaKind; label: string; hint: string; required: boolean }) {
+/** A file input of a form, and the upload kind it sends. */
+interface Dropzone {
+  id: string;
+  name: string;
+  kind: MediaKind;
+  label: string;
+  hint: string;
+  required: boolean;
+}
+
+function dropzone(request: FastifyRequest, options: Dropzone) {
   const { config } = request.server;
   const types = config.allowedTypes[options.kind];
   return html`<div class="field">
@@ -52,34 +62,27 @@ const textFields = html`<label class="field">
     <textarea name="description" rows="3" maxlength="10000"></textarea>
   </label>`;
 
-export function renderVideoForm(request: FastifyRequest): string {
-  return layout(
-    request,
-    'New video',
-    html`<section class="card">
-      <h1>Upload a video</h1>
-      <form id="videoForm" data-upload-form="video" class="stack" novalidate>
-        ${textFields}
-        ${dropzone(request, { id: 'coverFileInput', name: 'cover_film', kind: 'cover', label: 'Cover image', hint: 'JPEG, PNG, WebP or AVIF', required: false })}
-        ${dropzone(request, { id: 'videoFileInput', name: 'video', kind: 'video', label: 'Video file', hint: 'MP4, WebM, MOV, MKV', required: true })}
-        ${progressArea}
-        <button type="submit" class="button button-primary">Upload the video</button>
-      </form>
-    </section>`,
-  );
-}
+/** Each form's files, in the order they are sent (the small cover first); the ids and names are the seed's. */
+const DROPZONES: Record<'video' | 'photo', Dropzone[]> = {
+  video: [
+    { id: 'coverFileInput', name: 'cover_film', kind: 'cover', label: 'Cover image', hint: 'JPEG, PNG, WebP or AVIF', required: false },
+    { id: 'videoFileInput', name: 'video', kind: 'video', label: 'Video file', hint: 'MP4, WebM, MOV, MKV', required: true },
+  ],
+  photo: [{ id: 'photoFileInput', name: 'image', kind: 'photo', label: 'Photo', hint: 'JPEG, PNG, WebP, GIF, AVIF or HEIC', required: true }],
+};
 
-export function renderPhotoForm(request: FastifyRequest): string {
+/** `/videos/new`, `/photos/new`: the text fields, the drop zones and the seed's progress area. */
+export function renderUploadForm(request: FastifyRequest, noun: 'video' | 'photo'): string {
   return layout(
     request,
-    'New photo',
+    `New ${noun}`,
     html`<section class="card">
-      <h1>Upload a photo</h1>
-      <form id="photoForm" data-upload-form="photo" class="stack" novalidate>
+      <h1>Upload a ${noun}</h1>
+      <form id="${noun}Form" data-upload-form="${noun}" class="stack" novalidate>
         ${textFields}
-        ${dropzone(request, { id: 'photoFileInput', name: 'image', kind: 'photo', label: 'Photo', hint: 'JPEG, PNG, WebP, GIF, AVIF or HEIC', required: true })}
+        ${DROPZONES[noun].map((zone) => dropzone(request, zone))}
         ${progressArea}
-        <button type="submit" class="button button-primary">Upload the photo</button>
+        <button type="submit" class="button button-primary">Upload the ${noun}</button>
       </form>
     </section>`,
   );

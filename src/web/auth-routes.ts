@@ -1,12 +1,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { AppError } from '../errors.ts';
-import { renderLogin, renderSetup } from '../web/pages/auth.ts';
-import { DUMMY_HASH, verifyPassword } from './passwords.ts';
-import { sessionCookieOptions } from './plugin.ts';
-import { closeSession, openSession, SESSION_COOKIE, SESSION_TTL_MS } from './sessions.ts';
-import { clearLoginFailures, loginRetryAfter, recordLoginFailure } from './throttle.ts';
-import { createFirstAdmin, findUserByEmail, isSetupTokenValid } from './users.ts';
+import { DUMMY_HASH, verifyPassword } from '../auth/passwords.ts';
+import { sessionCookieOptions } from '../auth/plugin.ts';
+import { closeSession, openSession, SESSION_COOKIE, SESSION_TTL_MS } from '../auth/sessions.ts';
+import { clearLoginFailures, loginRetryAfter, recordLoginFailure } from '../auth/throttle.ts';
+import { createFirstAdmin, findUserByEmail, isSetupTokenValid } from '../auth/users.ts';
+import { renderLogin, renderSetup } from './pages/auth.ts';
 
 const loginForm = z.object({
   email: z.string().trim().max(254).default(''),
@@ -19,6 +19,7 @@ const safeNext = (next: string | undefined) => (next && /^\/(?![/\\])/.test(next
 
 const html = (reply: FastifyReply, status: number, body: string) => reply.status(status).type('text/html; charset=utf-8').send(body);
 
+/** The pages of accounts: `/login`, `/logout` and the first admin's one-time `/setup/<token>`. */
 export async function authRoutes(app: FastifyInstance): Promise<void> {
   const secure = app.config.publicBaseUrl.startsWith('https:');
 
@@ -65,7 +66,11 @@ export async function authRoutes(app: FastifyInstance): Promise<void> {
 
   app.get<{ Params: { token: string } }>('/setup/:token', { config: { page: true } }, async (request, reply) => {
     if (!(await isSetupTokenValid(app.db, request.params.token))) {
-      throw new AppError(404, 'not_found', 'This setup link is not valid any more: an admin exists already, or the link expired. Run "npx airlift user create --email you@example.com --admin" to create an account.');
+      throw new AppError(
+        404,
+        'not_found',
+        `This setup link is not valid any more: an admin exists already, or the link expired. With the server stopped, run "echo 'a long password' | npx airlift user create --email you@example.com --admin --password-stdin" to create an account.`,
+      );
     }
     return html(reply, 200, renderSetup(request, { token: request.params.token }));
   });

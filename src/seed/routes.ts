@@ -1,0 +1,46 @@
+import type { FastifyInstance } from 'fastify';
+import { currentUser, requireUser } from '../auth/plugin.ts';
+import { PHOTOS, VIDEOS, type ItemType, type NewItem } from '../media/item-types.ts';
+import { createItem } from '../media/service.ts';
+import { mediaUrl } from '../media/urls.ts';
+import { seedPresignQuery, seedSaveBody, type SeedPresigned } from '../shared/api.ts';
+import { createUnsizedUpload } from '../uploads/service.ts';
+import { completeSeedUpload } from './service.ts';
+
+/**
+ * The seed's three endpoints, with its exact paths and fields, so its own page script works:
+ * an adapter that turns them into an upload ticket and a media record. Unlike the seed,
+ * saving trusts nothing the client sends but the key, and only a key this server issued to
+ * this user for that kind, whose object it has checked in the store.
+ */
+export async function seedRoutes(app: FastifyInstance): Promise<void> {
+  app.addHook('onRequest', requireUser);
+
+  app.get('/api/generate-presigned-url/', async (request): Promise<SeedPresigned> => {
+    const user = currentUser(request);
+    const query = seedPresignQuery.parse(request.query);
+    // The seed sends no size: the ticket is bound to the kind's limit, and the object checked on save.
+    const { upload, put } = await createUnsizedUpload(app, user, query.type, query.filename);
+    request.log.info({ upload: upload.id, kind: upload.kind, strategy: 'single', user: user.id, seed: true }, 'upload granted');
+    return { presigned_url: put.url, file_key: upload.key, public_url: mediaUrl(app, upload.key), content_type: upload.content_type, headers: put.headers, expires_at: put.expires_at, upload_id: upload.id };
+  });
+
+  saveRoute(app, VIDEOS);
+  saveRoute(app, PHOTOS);
+}
+
+/** `POST /api/save-video-metadata/`, `/api/save-photo-metadata/`: a record from the seed's keys → `{success, video_id}`. */
+function saveRoute<Row, Item extends { id: number; file_key: string }>(app: FastifyInstance, type: ItemType<Row, Item>): void {
+  app.post(`/api/save-${type.noun}-metadata/`, async (request) => {
+    const user = currentUser(request);
+    const body = seedSaveBody.parse(request.body);
+    const input: NewItem = { title: body.title, description: body.description };
+    for (const file of type.files) {
+      const key = body[file.seedField];
+      if (key) input[file.field] = await completeSeedUpload(app, user, key, file.kind);
+    }
+    const item = await createItem(app, type, user, input);
+    request.log.info({ [type.noun]: item.id, key: item.file_key, seed: true }, `${type.noun} saved`);
+    return { success: true, [type.seedId]: item.id };
+  });
+}
