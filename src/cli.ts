@@ -103,7 +103,7 @@ const COMMANDS: Record<string, (args: string[], config: Config) => Promise<numbe
   async sweep(_args, config) {
     const result = await withContext(config, 'airlift sweep', (ctx) => sweep(ctx));
     if (!result) console.log('Another instance is sweeping right now; nothing done.');
-    else console.log(`Swept ${result.expiredTickets} expired upload(s) and ${result.orphanMultipart} orphan multipart upload(s).`);
+    else console.log(`Swept ${result.expiredTickets} expired upload(s), ${result.orphanMultipart} orphan multipart upload(s) and ${result.expiredSessions} expired session(s).`);
     return 0;
   },
 };

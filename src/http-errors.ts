@@ -62,7 +62,7 @@ const FASTIFY_ERRORS: Record<string, { status: number; code: string; message: st
  * required."). zod 4 keeps no input in its issues, so only its error map can see it. A message
  * a schema gives itself ("The title is longer than 255 characters.") still wins.
  */
-export function fieldMessage(issue: z.core.$ZodRawIssue): string {
+function fieldMessage(issue: z.core.$ZodRawIssue): string {
   const path = (issue.path ?? []).map((key, i) => (typeof key === 'number' ? `[${key}]` : `${i > 0 ? '.' : ''}${String(key)}`)).join('');
   const problem = issueProblem(issue);
   if (!path) return `${problem.charAt(0).toUpperCase()}${problem.slice(1)}`;

@@ -1,4 +1,4 @@
-import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+import type { ColumnType, Generated, Selectable } from 'kysely';
 import type { MediaKind } from '../config.ts';
 
 /** The database as the application sees it today. Migrations do not import this (they are frozen in time). */
@@ -102,6 +102,5 @@ export interface PhotosTable {
 
 export type User = Selectable<UsersTable>;
 export type Upload = Selectable<UploadsTable>;
-export type NewUpload = Insertable<UploadsTable>;
 export type Video = Selectable<VideosTable>;
 export type Photo = Selectable<PhotosTable>;
