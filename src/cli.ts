@@ -118,7 +118,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       return 1;
     }
     if (error instanceof ConfigError || error instanceof DataDirLockedError || error instanceof AppError || error instanceof StorageError) {
-      console.error(`airlift ${command.words.join(' ')}: ${error.message}`);
+      console.error(`airlift ${first}: ${error.message}`);
       return 1;
     }
     throw error;
