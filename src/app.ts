@@ -1,12 +1,13 @@
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import helmet from '@fastify/helmet';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import { authPlugin } from './auth/plugin.ts';
 import type { Config } from './config.ts';
 import { migrate, openDatabase, type Database } from './db/index.ts';
 import type { DB } from './db/schema.ts';
+import { notFound } from './errors.ts';
 import { toAppError } from './http-errors.ts';
 import { loggerOptions } from './log.ts';
 import { mediaRoutes } from './media/routes.ts';
@@ -54,6 +55,8 @@ export async function buildApp(config: Config, parts: AppParts = {}): Promise<Fa
     trustProxy: true,
     // Signed URLs and keys are long; Fastify's default of 100 characters is too short.
     routerOptions: { maxParamLength: 2048 },
+    // Fastify's own refusals before routing (a malformed URL, a path segment past that limit).
+    frameworkErrors: (error, request, reply) => sendError(error, request, reply, wantsPage(request)),
   });
   app.decorate('config', config);
   app.decorate('db', database.db);
@@ -61,18 +64,12 @@ export async function buildApp(config: Config, parts: AppParts = {}): Promise<Fa
     if (!parts.database) await database.close();
   });
 
-  app.setErrorHandler((error, request, reply) => {
-    const appError = toAppError(error);
-    if (appError.status >= 500) request.log.error({ err: error }, 'request failed');
-    else request.log.info({ code: appError.code, reason: appError.message }, 'request refused');
-    if (appError.status === 429 && !reply.hasHeader('retry-after')) reply.header('retry-after', '60');
-    reply.status(appError.status);
-    if (request.routeOptions.config.page) return reply.type('text/html').send(renderErrorPage(request, appError));
-    return reply.send({ error: { code: appError.code, message: appError.message } });
-  });
+  app.setErrorHandler((error, request, reply) => sendError(error, request, reply, request.routeOptions.config.page === true));
   app.setNotFoundHandler((request, reply) => {
-    const error = { code: 'not_found', message: `No route for ${request.method} ${request.url.split('?')[0]}.` };
-    return reply.status(404).send({ error });
+    const path = request.url.split('?')[0]!;
+    const shown = path.length > 100 ? `${path.slice(0, 100)}…` : path;
+    // Fastify answers a known path with another method by 404 too: there is no 405 to give.
+    return sendError(notFound(`No route for ${request.method} ${shown}.`), request, reply, wantsPage(request));
   });
 
   await app.register(helmet, { contentSecurityPolicy: { directives: contentSecurityPolicy(config) }, crossOriginEmbedderPolicy: false });
@@ -97,6 +94,24 @@ export async function buildApp(config: Config, parts: AppParts = {}): Promise<Fa
     await scope.register(pageRoutes);
   });
   return app;
+}
+
+/** Every error, in the one shape `toAppError` gives: the app's HTML error page on pages, else `{error: {code, message}}`. */
+function sendError(error: unknown, request: FastifyRequest, reply: FastifyReply, page: boolean) {
+  const appError = toAppError(error);
+  if (appError.status >= 500) request.log.error({ err: error }, 'request failed');
+  else request.log.info({ code: appError.code, reason: appError.message }, 'request refused');
+  if (appError.status === 429 && !reply.hasHeader('retry-after')) reply.header('retry-after', '60');
+  reply.status(appError.status);
+  if (page) return reply.type('text/html; charset=utf-8').send(renderErrorPage(request, appError));
+  return reply.send({ error: { code: appError.code, message: appError.message } });
+}
+
+/** A request no route took is a page's when a browser GETs it outside the API, the store and the media redirects. */
+function wantsPage(request: FastifyRequest): boolean {
+  if (request.method !== 'GET' && request.method !== 'HEAD') return false;
+  if (/^\/(api|store|media)(\/|$)/.test(request.url)) return false;
+  return (request.headers.accept ?? '').includes('text/html');
 }
 
 /** The page may talk to the app and to the bucket (uploads, media), nothing else. */

@@ -1,5 +1,5 @@
-import { parseArgs } from 'node:util';
 import { createUser } from './auth/users.ts';
+import { findCommand, help, overview, parseOptions, usage, type Command } from './cli-args.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import type { AppContext } from './context.ts';
 import { migrate, openDatabase, type Database } from './db/index.ts';
@@ -12,17 +12,129 @@ import { StorageError } from './storage/driver.ts';
 import { createStorage } from './storage/index.ts';
 import { sweep } from './uploads/sweep.ts';
 
-const USAGE = `Usage: airlift <command>
+const COMMANDS: Command[] = [
+  {
+    words: ['serve'],
+    summary: 'run the web app (npm start runs this)',
+    description:
+      'Runs the web app on HOST:PORT with the configured database and store, applying migrations first, and sweeps abandoned uploads every 15 minutes. With no user yet it prints a one-time link to create the first admin. Stops on SIGINT or SIGTERM.',
+    options: {},
+    async run(_values, config) {
+      await serve(config);
+      return new Promise<number>(() => {}); // runs until a signal stops it
+    },
+  },
+  {
+    words: ['migrate'],
+    summary: 'apply database migrations',
+    description: 'Applies the database migrations not applied yet and says which (the server also does it at start-up).',
+    options: {},
+    async run(_values, config) {
+      const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, command: 'airlift migrate' });
+      try {
+        const applied = await migrate(database.db);
+        console.log(applied.length ? `Applied: ${applied.join(', ')}` : 'The database is up to date.');
+        return 0;
+      } finally {
+        await database.close();
+      }
+    },
+  },
+  {
+    words: ['user', 'create'],
+    summary: 'create a user; the password is read from standard input',
+    description:
+      'Creates a user who can log in. The password is read from standard input (one line), so it never appears in the shell history or the process list: echo "$PASSWORD" | npx airlift user create --email E --password-stdin. On the embedded database, stop the server first.',
+    options: {
+      email: { type: 'string', value: 'E', required: true, description: 'the email address the user logs in with' },
+      admin: { type: 'boolean', description: 'make the user an administrator' },
+      'password-stdin': {
+        type: 'boolean',
+        required: true,
+        missing: 'give the password on standard input with --password-stdin (it never appears in the shell history).',
+        description: 'read the password from standard input',
+      },
+    },
+    async run(values, config) {
+      const password = await readStdin();
+      const user = await withDatabase(config, 'airlift user create', ({ db }) => createUser(db, { email: String(values.email), password, isAdmin: values.admin === true }));
+      console.log(`Created ${user.is_admin ? 'admin' : 'user'} ${user.email}.`);
+      return 0;
+    },
+  },
+  {
+    words: ['storage', 'cors'],
+    summary: 'apply the bucket CORS rules browser uploads need',
+    description:
+      "Writes the bucket CORS rules the browser upload needs for PUBLIC_BASE_URL's origin (PUT, GET and HEAD, ETag exposed), showing the rules before and after; rules for other origins are kept. The local store needs none.",
+    options: {},
+    run: (_values, config) => applyCors(config, console.log),
+  },
+  {
+    words: ['doctor'],
+    summary: 'check configuration, credentials, bucket, CORS and a signed round trip',
+    description:
+      'Checks, a verdict a line, the configuration, the database, the credentials and the bucket, its CORS rules and a live preflight, a signed round trip (PUT, HEAD, GET, DELETE of a test object) and the clock. Exits 1 if any check fails. On the local store, start the server first: the round trip goes through it.',
+    options: {},
+    run: (_values, config) => doctor(config, console.log),
+  },
+  {
+    words: ['sweep'],
+    summary: 'abort and delete uploads that were never completed',
+    description:
+      'Aborts and deletes the uploads started and never completed (past UPLOAD_TTL) and multipart uploads the store holds that no upload knows, and deletes expired sessions. The server also does it every 15 minutes; one instance sweeps at a time.',
+    options: {},
+    async run(_values, config) {
+      const result = await withContext(config, 'airlift sweep', (ctx) => sweep(ctx));
+      if (!result) console.log('Another instance is sweeping right now; nothing done.');
+      else console.log(`Swept ${result.expiredTickets} expired upload(s), ${result.orphanMultipart} orphan multipart upload(s) and ${result.expiredSessions} expired session(s).`);
+      return 0;
+    },
+  },
+];
 
-  serve                          run the web app (the default of npm start)
-  migrate                        apply database migrations
-  user create --email E [--admin] --password-stdin
-                                 create a user; the password is read from standard input
-  storage cors                   apply the bucket CORS rules browser uploads need
-  doctor                         check configuration, credentials, bucket, CORS and a signed round trip
-  sweep                          abort and delete uploads that were never completed
+/** Runs one CLI command and returns the process exit code: 0 done, 1 failed, 2 wrong usage. */
+export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  // The AWS SDK warns on every run that its releases after January 2027 need Node 22; the README says it once.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const [first, ...rest] = argv;
+  if (first === undefined) return usageError('airlift needs a command.', overview(COMMANDS));
+  if (first === 'help' || first === '--help' || first === '-h') {
+    const asked = first === 'help' ? rest : [];
+    if (asked.length === 0) return print(overview(COMMANDS), 0);
+    const command = findCommand(COMMANDS, asked);
+    return command ? print(help(command), 0) : usageError(`Unknown command "${asked.join(' ')}".`, overview(COMMANDS));
+  }
+  const command = COMMANDS.find((c) => c.words[0] === first);
+  if (!command) return usageError(`Unknown command "${first}".`, overview(COMMANDS));
+  const parsed = parseOptions(command, rest);
+  if ('help' in parsed) return print(help(command), 0);
+  if ('error' in parsed) return usageError(parsed.error, usage(command));
+  try {
+    return await command.run(parsed.values, loadConfig(env));
+  } catch (error) {
+    if (first === 'doctor' && error instanceof ConfigError) {
+      console.log(formatVerdict({ status: 'fail', check: 'Configuration', message: error.message }));
+      return 1;
+    }
+    if (error instanceof ConfigError || error instanceof DataDirLockedError || error instanceof AppError || error instanceof StorageError) {
+      console.error(`airlift ${first}: ${error.message}`);
+      return 1;
+    }
+    throw error;
+  }
+}
 
-Configuration comes from the environment; see the README.`;
+function print(text: string, code: number): number {
+  console.log(text);
+  return code;
+}
+
+/** Wrong usage: one line saying what is wrong, then how the command is called; exit code 2. */
+function usageError(message: string, usageText: string): number {
+  console.error(`${message}\n\n${usageText}`);
+  return 2;
+}
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -49,88 +161,4 @@ async function withContext<T>(config: Config, command: string, work: (ctx: AppCo
       await storage.close();
     }
   });
-}
-
-const COMMANDS: Record<string, (args: string[], config: Config) => Promise<number>> = {
-  async serve(_args, config) {
-    await serve(config);
-    return new Promise<number>(() => {}); // runs until a signal stops it
-  },
-
-  async migrate(_args, config) {
-    const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, command: 'airlift migrate' });
-    try {
-      const applied = await migrate(database.db);
-      console.log(applied.length ? `Applied: ${applied.join(', ')}` : 'The database is up to date.');
-      return 0;
-    } finally {
-      await database.close();
-    }
-  },
-
-  async user(args, config) {
-    const { positionals, values } = parseArgs({
-      args,
-      allowPositionals: true,
-      options: { email: { type: 'string' }, admin: { type: 'boolean', default: false }, 'password-stdin': { type: 'boolean', default: false } },
-    });
-    if (positionals[0] !== 'create' || !values.email) {
-      console.error('Usage: airlift user create --email E [--admin] --password-stdin');
-      return 2;
-    }
-    if (!values['password-stdin']) {
-      console.error('Give the password on standard input with --password-stdin (it never appears in the shell history).');
-      return 2;
-    }
-    const password = await readStdin();
-    const user = await withDatabase(config, 'airlift user create', ({ db }) => createUser(db, { email: values.email!, password, isAdmin: values.admin! }));
-    console.log(`Created ${user.is_admin ? 'admin' : 'user'} ${user.email}.`);
-    return 0;
-  },
-
-  async storage(args, config) {
-    if (args[0] !== 'cors' || args.length > 1) {
-      console.error('Usage: airlift storage cors');
-      return 2;
-    }
-    return applyCors(config, console.log);
-  },
-
-  async doctor(_args, config) {
-    return doctor(config, console.log);
-  },
-
-  async sweep(_args, config) {
-    const result = await withContext(config, 'airlift sweep', (ctx) => sweep(ctx));
-    if (!result) console.log('Another instance is sweeping right now; nothing done.');
-    else console.log(`Swept ${result.expiredTickets} expired upload(s) and ${result.orphanMultipart} orphan multipart upload(s).`);
-    return 0;
-  },
-};
-
-/** Runs one CLI command and returns the process exit code. */
-export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  const [command, ...args] = argv;
-  const run = command ? COMMANDS[command] : undefined;
-  if (!run) {
-    console.error(command && command !== 'help' && command !== '--help' ? `Unknown command "${command}".\n\n${USAGE}` : USAGE);
-    return command === 'help' || command === '--help' ? 0 : 2;
-  }
-  try {
-    return await run(args, loadConfig(env));
-  } catch (error) {
-    if (command === 'doctor' && error instanceof ConfigError) {
-      console.log(formatVerdict({ status: 'fail', check: 'Configuration', message: error.message }));
-      return 1;
-    }
-    if (error instanceof ConfigError || error instanceof DataDirLockedError || error instanceof AppError || error instanceof StorageError) {
-      console.error(`airlift ${command}: ${error.message}`);
-      return 1;
-    }
-    if (error instanceof TypeError && (error as NodeJS.ErrnoException).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
-      console.error(error.message);
-      return 2;
-    }
-    throw error;
-  }
 }

@@ -4,7 +4,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { main } from '../src/cli.ts';
 import { freePort, loginAs } from './harness.ts';
 
 const BIN = fileURLToPath(new URL('../bin/airlift.js', import.meta.url));
@@ -101,5 +102,96 @@ describe('airlift CLI', () => {
     const noStdin = await airlift(['user', 'create', '--email', 'a@b.co'], { DATA_DIR: await dataDir() });
     expect(noStdin.code).toBe(2);
     expect(noStdin.stderr).toContain('--password-stdin');
+  });
+
+  it('answers --help with exit 0, and a wrong option with one line and the usage, exit 2, as a real process', async () => {
+    const [helped, refused] = await Promise.all([airlift(['user', 'create', '--help'], {}), airlift(['user', 'create', '--frob'], {})]);
+    expect(helped).toMatchObject({ code: 0, stderr: '' });
+    expect(helped.stdout).toMatch(/^Usage: airlift user create --email E \[--admin\] --password-stdin\n/);
+    expect(refused).toMatchObject({ code: 2, stdout: '' });
+    expect(refused.stderr).toBe('airlift user create: unknown option --frob.\n\nUsage: airlift user create --email E [--admin] --password-stdin\n');
+  });
+
+  it("prints no AWS SDK warning about Node's version (the README says it once)", async () => {
+    const env = { DATA_DIR: await dataDir(), R2_ACCESS_KEY_ID: 'x', R2_SECRET_ACCESS_KEY: 'y', R2_BUCKET_NAME: 'b', R2_ENDPOINT_URL: 'http://127.0.0.1:9' };
+    const doctor = await airlift(['doctor'], env);
+    expect(doctor.code).toBe(1);
+    expect(doctor.stdout).toContain('✗ Credentials and bucket: Cannot reach the store');
+    expect(doctor.stderr).toBe('');
+  });
+});
+
+/** `airlift <args>` in this process, as bin/airlift.js calls it: exit code, and what went to stdout and stderr. */
+async function inProcess(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const log = vi.spyOn(console, 'log').mockImplementation((...parts: unknown[]) => void out.push(parts.join(' ')));
+  const error = vi.spyOn(console, 'error').mockImplementation((...parts: unknown[]) => void err.push(parts.join(' ')));
+  try {
+    const code = await main(args, { DATA_DIR: os.tmpdir() });
+    return { code, stdout: out.join('\n'), stderr: err.join('\n') };
+  } finally {
+    log.mockRestore();
+    error.mockRestore();
+  }
+}
+
+describe('airlift help and usage', () => {
+  const COMMANDS: [string[], string[]][] = [
+    [['serve'], []],
+    [['migrate'], []],
+    [['user', 'create'], ['--email E', '--admin', '--password-stdin']],
+    [['storage', 'cors'], []],
+    [['doctor'], []],
+    [['sweep'], []],
+  ];
+
+  it.each([[['--help']], [['-h']], [['help']]])('%j lists every command and how it is called, exit 0', async (args) => {
+    const { code, stdout, stderr } = await inProcess(args);
+    expect(code).toBe(0);
+    expect(stderr).toBe('');
+    expect(stdout).toMatch(/^Usage: airlift <command> \[options\]/);
+    for (const [words] of COMMANDS) expect(stdout).toMatch(new RegExp(`^  ${words.join(' ')}( |$)`, 'm'));
+    expect(stdout).toContain('user create --email E [--admin] --password-stdin');
+  });
+
+  it.each(COMMANDS)('describes %j and each of its options with --help, -h and help, exit 0', async (words, options) => {
+    for (const args of [[...words, '--help'], [...words, '-h'], ['help', ...words], [words[0]!, '--help']]) {
+      const { code, stdout, stderr } = await inProcess(args);
+      expect(code, args.join(' ')).toBe(0);
+      expect(stderr).toBe('');
+      const [first, blank, description] = stdout.split('\n');
+      expect(first).toMatch(new RegExp(`^Usage: airlift ${words.join(' ')}`));
+      expect(blank).toBe('');
+      expect(description!.length).toBeGreaterThan(40);
+      for (const option of [...options, '-h, --help']) expect(stdout).toMatch(new RegExp(`^  ${option} +\\S`, 'm'));
+    }
+  });
+
+  it.each([
+    [['user', 'create', '--frob'], 'airlift user create: unknown option --frob.', 'Usage: airlift user create --email E [--admin] --password-stdin'],
+    [['user', '--email', 'a@b.co'], 'airlift user needs a subcommand: create.', 'Usage: airlift user create'],
+    [['user', 'delete'], 'airlift user has no subcommand "delete"; it has create.', 'Usage: airlift user create'],
+    [['user', 'create', '--email'], 'airlift user create: --email needs a value.', 'Usage: airlift user create'],
+    [['user', 'create', '--email', '--admin', '--password-stdin'], 'airlift user create: --email needs a value.', 'Usage: airlift user create'],
+    [['user', 'create', '--password-stdin'], 'airlift user create: --email is required.', 'Usage: airlift user create'],
+    [['user', 'create', '--email', 'a@b.co'], 'airlift user create: give the password on standard input with --password-stdin (it never appears in the shell history).', 'Usage: airlift user create'],
+    [['user', 'create', '--email', 'a@b.co', '--admin=yes', '--password-stdin'], 'airlift user create: --admin takes no value.', 'Usage: airlift user create'],
+    [['serve', '--port', '80'], 'airlift serve: unknown option --port.', 'Usage: airlift serve'],
+    [['storage'], 'airlift storage needs a subcommand: cors.', 'Usage: airlift storage cors'],
+    [['sweep', 'now'], 'airlift sweep: unexpected argument "now".', 'Usage: airlift sweep'],
+    [['doctor', '-x'], 'airlift doctor: unknown option -x.', 'Usage: airlift doctor'],
+    [['frobnicate'], 'Unknown command "frobnicate".', 'Usage: airlift <command> [options]'],
+    [['help', 'frobnicate'], 'Unknown command "frobnicate".', 'Usage: airlift <command> [options]'],
+    [[], 'airlift needs a command.', 'Usage: airlift <command> [options]'],
+  ])('refuses %j in one line, then the usage, exit 2', async (args, error, usage) => {
+    const { code, stdout, stderr } = await inProcess(args);
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    const [first, blank, second] = stderr.split('\n');
+    expect(first).toBe(error);
+    expect(blank).toBe('');
+    expect(second).toContain(usage);
+    expect(stderr).not.toMatch(/ERR_PARSE_ARGS|TypeError/);
   });
 });

@@ -59,13 +59,13 @@ describe.each(['local', 's3'] as const)('sweep on %s storage', (storage) => {
     const live = await create(300 * MiB, 64 * MiB);
 
     // Nothing has expired yet: the sweep keeps everything.
-    expect(await sweep(t.app)).toEqual({ expiredTickets: 0, orphanMultipart: 0 });
+    expect(await sweep(t.app)).toEqual({ expiredTickets: 0, orphanMultipart: 0, expiredSessions: 0 });
     await t.app.db.updateTable('uploads').set({ expires_at: new Date(Date.now() - 1000) }).where('id', 'in', [single.id, multi.id, cut.id]).execute();
     const later = new Date(Date.now() + 2 * 3600 * 1000);
     await t.app.db.updateTable('uploads').set({ expires_at: new Date(later.getTime() + 3600 * 1000) }).where('id', '=', live.id).execute();
 
     const result = await sweep(t.app, later);
-    expect(result).toEqual({ expiredTickets: 3, orphanMultipart: 1 });
+    expect(result).toEqual({ expiredTickets: 3, orphanMultipart: 1, expiredSessions: 0 });
     expect(await t.app.storage.head(single.key)).toBeNull();
     expect(await heldBytesOf(t.app.storage, cut.key)).toBe(0);
     const states = await t.app.db.selectFrom('uploads').select(['id', 'state']).where('id', 'in', [single.id, multi.id, live.id]).execute();
@@ -74,5 +74,24 @@ describe.each(['local', 's3'] as const)('sweep on %s storage', (storage) => {
     expect(left).toEqual([live.key]);
     expect(left).not.toContain(orphanKey);
     await expect(t.app.storage.listParts(orphanKey, orphanId)).rejects.toThrow();
+  });
+
+  it('deletes expired sessions and keeps live ones', async () => {
+    const user = await t.app.db.selectFrom('users').select('id').executeTakeFirstOrThrow();
+    const expired = `expired-${crypto.randomUUID()}`;
+    const live = `live-${crypto.randomUUID()}`;
+    await t.app.db
+      .insertInto('sessions')
+      .values([
+        { id: expired, user_id: user.id, expires_at: new Date(Date.now() - 1000) },
+        { id: live, user_id: user.id, expires_at: new Date(Date.now() + 3600 * 1000) },
+      ])
+      .execute();
+
+    expect(await sweep(t.app)).toMatchObject({ expiredSessions: 1 });
+    const left = (await t.app.db.selectFrom('sessions').select('id').where('id', 'in', [expired, live]).execute()).map((s) => s.id);
+    expect(left).toEqual([live]);
+    // The test's own session is live too: it still works.
+    expect((await t.request('GET', '/api/v1/videos', { session })).status).toBe(200);
   });
 });

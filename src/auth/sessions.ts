@@ -30,7 +30,8 @@ export async function closeSession(db: Kysely<DB>, token: string): Promise<void>
   await db.deleteFrom('sessions').where('id', '=', sha256(token)).execute();
 }
 
-export async function deleteExpiredSessions(db: Kysely<DB>): Promise<number> {
-  const result = await db.deleteFrom('sessions').where('expires_at', '<', new Date()).executeTakeFirst();
+/** Deletes the sessions that expired before `now` (the sweeper calls it); returns how many. */
+export async function deleteExpiredSessions(db: Kysely<DB>, now = new Date()): Promise<number> {
+  const result = await db.deleteFrom('sessions').where('expires_at', '<', now).executeTakeFirst();
   return Number(result.numDeletedRows);
 }

@@ -25,7 +25,12 @@ export async function loginRetryAfter(db: Kysely<DB>, email: string, ip: string)
 
 export async function recordLoginFailure(db: Kysely<DB>, email: string, ip: string): Promise<void> {
   await db.insertInto('login_failures').values({ email: email.toLowerCase(), ip }).execute();
-  await db.deleteFrom('login_failures').where('at', '<', new Date(Date.now() - WINDOW_MS)).execute();
+  await deleteOldLoginFailures(db);
+}
+
+/** Forgets failures older than the window, which no longer count (also swept, for when no login fails for a while). */
+export async function deleteOldLoginFailures(db: Kysely<DB>, now = new Date()): Promise<void> {
+  await db.deleteFrom('login_failures').where('at', '<', new Date(now.getTime() - WINDOW_MS)).execute();
 }
 
 export async function clearLoginFailures(db: Kysely<DB>, email: string): Promise<void> {

@@ -41,11 +41,6 @@ export async function openDatabase(options: { databaseUrl: string | null; dataDi
   }
 }
 
-/** An in-memory PGlite database for tests that need no files. */
-export async function openMemoryDatabase(): Promise<Database> {
-  return pgliteDatabase(await PGlite.create(), () => {});
-}
-
 function pgliteDatabase(pglite: PGlite, afterClose: () => void): Database {
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: pgliteAsPool(pglite) }) });
   return {

@@ -102,6 +102,7 @@ export interface PhotosTable {
 
 export type User = Selectable<UsersTable>;
 export type Upload = Selectable<UploadsTable>;
+/** A ticket as `openTicket` inserts it. */
 export type NewUpload = Insertable<UploadsTable>;
 export type Video = Selectable<VideosTable>;
 export type Photo = Selectable<PhotosTable>;

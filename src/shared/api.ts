@@ -11,11 +11,6 @@ export const mediaKind = z.enum(MEDIA_KINDS);
 const TITLE_MAX = 255;
 const DESCRIPTION_MAX = 10_000;
 
-/** The `{error: {code, message}}` body of every error response. */
-export interface ApiError {
-  error: { code: string; message: string };
-}
-
 // ---- Upload tickets: /api/v1/uploads -------------------------------------------------
 
 export const createUploadBody = z.strictObject({

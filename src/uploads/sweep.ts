@@ -1,10 +1,13 @@
 import { sql } from 'kysely';
+import { deleteExpiredSessions } from '../auth/sessions.ts';
+import { deleteOldLoginFailures } from '../auth/throttle.ts';
 import type { AppContext } from '../context.ts';
 import { discardUpload } from './service.ts';
 
 export interface SweepResult {
   expiredTickets: number;
   orphanMultipart: number;
+  expiredSessions: number;
 }
 
 /** Multipart uploads the store holds this long past their ticket's expiry are surely abandoned. */
@@ -14,7 +17,8 @@ const SWEEP_LOCK = 0x41495246; // "AIRF": one sweeper at a time across instances
 /**
  * Aborts and deletes what uploads left behind: tickets past their expiry that were never
  * completed (their parts or object), and multipart uploads the store holds that no open
- * ticket knows. Only one instance sweeps at a time (a transaction-scoped advisory lock).
+ * ticket knows. Expired sessions and login failures past their window go too. Only one
+ * instance sweeps at a time (a transaction-scoped advisory lock).
  */
 export async function sweep(ctx: AppContext, now = new Date()): Promise<SweepResult | null> {
   return ctx.db.transaction().execute(async (tx) => {
@@ -33,6 +37,8 @@ export async function sweep(ctx: AppContext, now = new Date()): Promise<SweepRes
       await ctx.storage.abortMultipart(upload.key, upload.uploadId);
       orphans++;
     }
-    return { expiredTickets: expired.length, orphanMultipart: orphans };
+    const expiredSessions = await deleteExpiredSessions(tx, now);
+    await deleteOldLoginFailures(tx, now);
+    return { expiredTickets: expired.length, orphanMultipart: orphans, expiredSessions };
   });
 }
