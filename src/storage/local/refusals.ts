@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { AppError } from '../../errors.ts';
-import { StorageError, type StorageErrorCode } from '../driver.ts';
+import { toAppError } from '../../http-errors.ts';
+import { StorageError } from '../driver.ts';
 
 /** How the local store's endpoints answer a refusal: `{error: {code, message}}`, the way a bucket answers with its XML error. */
 
@@ -11,31 +11,22 @@ const LINGER_MS = 5_000;
 const LINGER_BYTES = 16 * MiB;
 
 /**
- * The status of each store refusal that is the request's fault, on the store's own endpoints
- * (the app's API has its table in http-errors.ts; `no_such_upload` is a 404 here, as on a bucket).
+ * The error handler of the store's endpoints: the status comes from the app's one table
+ * (`toAppError`), the body keeps the store's own code (`no_such_upload`, not the API's
+ * `storage_no_such_upload`), as a bucket answers with its own error codes.
  */
-export const STORE_ENDPOINT_STATUS: Partial<Record<StorageErrorCode, number>> = { no_such_upload: 404, invalid_part: 400, entity_too_small: 400, offset_mismatch: 409 };
-
-/** The error handler of the store's endpoints. */
 export function renderRefusal(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
   drainThenHangUp(request.raw);
-  let status = 500;
-  let code = 'store_error';
-  let message = 'The local store could not complete the request; the server log has the details.';
-  if (error instanceof AppError) {
-    ({ status, code, message } = error);
-  } else if (error instanceof StorageError && STORE_ENDPOINT_STATUS[error.code]) {
-    ({ code, message } = error);
-    status = STORE_ENDPOINT_STATUS[error.code]!;
-  } else if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
-    // Fastify's own refusals, such as an unparseable Content-Type.
-    status = error.statusCode;
-    code = error.code ?? 'invalid_request';
-    message = error.message;
-  } else if (request.raw.destroyed) {
-    request.log.info({ err: error }, 'the client went away during a store request');
-  } else {
-    request.log.error({ err: error }, 'local store request failed');
+  const refusal = toAppError(error);
+  const { status } = refusal;
+  let { code, message } = refusal;
+  if (status >= 500) {
+    if (request.raw.destroyed) request.log.info({ err: error }, 'the client went away during a store request');
+    else request.log.error({ err: error }, 'local store request failed');
+    if (!(error instanceof StorageError) || status === 500) message = 'The local store could not complete the request; the server log has the details.';
+    code = 'store_error';
+  } else if (error instanceof StorageError) {
+    code = error.code;
   }
   return reply.code(status).send({ error: { code, message } });
 }
