@@ -2,7 +2,7 @@ import type { Kysely, Transaction } from 'kysely';
 import type { AppContext } from '../context.ts';
 import type { DB, Photo, Upload, User, Video } from '../db/schema.ts';
 import { AppError, badRequest, conflict, forbidden, notFound } from '../errors.ts';
-import type { CreatePhotoBody, CreateVideoBody, EditMediaBody, Page, PhotoItem, VideoItem } from '../shared/api.ts';
+import { textProblem, type CreatePhotoBody, type CreateVideoBody, type EditMediaBody, type Page, type PhotoItem, type VideoItem } from '../shared/api.ts';
 import { findUpload } from '../uploads/service.ts';
 import { mediaUrl } from './urls.ts';
 
@@ -102,11 +102,14 @@ export async function createPhoto(ctx: AppContext, user: User, input: CreatePhot
 }
 
 const PAGE_MAX = 100;
+/** Ids are PostgreSQL `integer`s: a larger number would fail the query (a 500), not find nothing. */
+const INT32_MAX = 2 ** 31 - 1;
 
 function decodeCursor(cursor: string | undefined): number | null {
   if (!cursor) return null;
-  const id = Number(Buffer.from(cursor, 'base64url').toString());
-  if (!Number.isSafeInteger(id) || id < 1) throw badRequest('The cursor is not one this server gave.', 'invalid_cursor');
+  const text = Buffer.from(cursor, 'base64url').toString();
+  const id = Number(text);
+  if (!/^[1-9]\d{0,9}$/.test(text) || id > INT32_MAX) throw badRequest('The cursor is not one this server gave.', 'invalid_cursor');
   return id;
 }
 
@@ -131,9 +134,10 @@ export async function listPhotos(ctx: AppContext, options: { limit?: number; cur
   return { items: rows.map((row) => photoItem(ctx, row as unknown as Photo)), next_cursor };
 }
 
+/** The id in a path, in its one spelling (no sign, no leading zero), or 404. */
 function parseId(raw: string): number {
   const id = Number(raw);
-  if (!/^\d{1,10}$/.test(raw) || !Number.isSafeInteger(id)) throw notFound('No such item.');
+  if (!/^[1-9]\d{0,9}$/.test(raw) || id > INT32_MAX) throw notFound('No such item.');
   return id;
 }
 
@@ -210,6 +214,8 @@ export async function deletePhoto(ctx: AppContext, user: User, rawId: string): P
 
 /** True when `key` belongs to a saved record or to one of the user's own uploads: what `/media/<key>` may serve. */
 export async function canRead(ctx: AppContext, user: User, key: string): Promise<boolean> {
+  // No key the server made is longer or holds such characters; PostgreSQL would refuse a NUL (a 500).
+  if (key.length > 1024 || textProblem(key)) return false;
   const [video, photo, upload] = await Promise.all([
     ctx.db.selectFrom('videos').select('id').where((eb) => eb.or([eb('file_key', '=', key), eb('cover_film', '=', key)])).executeTakeFirst(),
     ctx.db.selectFrom('photos').select('id').where('file_key', '=', key).executeTakeFirst(),

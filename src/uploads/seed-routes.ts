@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { currentUser, requireUser } from '../auth/plugin.ts';
 import type { AppContext } from '../context.ts';
-import type { User } from '../db/schema.ts';
+import type { Upload, User } from '../db/schema.ts';
 import { badRequest, notFound, unsupportedType } from '../errors.ts';
 import { createPhoto, createVideo } from '../media/service.ts';
 import { mediaUrl } from '../media/urls.ts';
@@ -46,9 +46,15 @@ export async function seedRoutes(app: FastifyInstance): Promise<void> {
   app.post('/api/save-video-metadata/', async (request) => {
     const user = currentUser(request);
     const body = seedSaveBody.parse(request.body);
-    const upload = await completeSeedUpload(app, user, body.file_key, 'video');
-    const cover = body.cover_file_key ? await completeSeedUpload(app, user, body.cover_file_key, 'cover') : null;
-    const video = await createVideo(app, user, { title: body.title, description: body.description, upload_id: upload, cover_upload_id: cover });
+    // Both tickets are checked before either is completed: a wrong cover leaves the video's ticket as it was.
+    const upload = await findSeedUpload(app, user, body.file_key, 'video');
+    const cover = body.cover_file_key ? await findSeedUpload(app, user, body.cover_file_key, 'cover') : null;
+    const video = await createVideo(app, user, {
+      title: body.title,
+      description: body.description,
+      upload_id: await completeSeedUpload(app, upload),
+      cover_upload_id: cover && (await completeSeedUpload(app, cover)),
+    });
     request.log.info({ video: video.id, key: video.file_key, seed: true }, 'video saved');
     return { success: true, video_id: video.id };
   });
@@ -56,18 +62,23 @@ export async function seedRoutes(app: FastifyInstance): Promise<void> {
   app.post('/api/save-photo-metadata/', async (request) => {
     const user = currentUser(request);
     const body: SeedSaveBody = seedSaveBody.parse(request.body);
-    const upload = await completeSeedUpload(app, user, body.file_key, 'photo');
+    const upload = await completeSeedUpload(app, await findSeedUpload(app, user, body.file_key, 'photo'));
     const photo = await createPhoto(app, user, { title: body.title, description: body.description, upload_id: upload });
     request.log.info({ photo: photo.id, key: photo.file_key, seed: true }, 'photo saved');
     return { success: true, photo_id: photo.id };
   });
 }
 
-/** Finds the ticket for a seed `file_key`, checks the stored object, and returns the upload id. */
-async function completeSeedUpload(ctx: AppContext, user: User, fileKey: string, kind: MediaKind): Promise<string> {
+/** The caller's ticket for a seed `file_key` of this kind. */
+async function findSeedUpload(ctx: AppContext, user: User, fileKey: string, kind: MediaKind): Promise<Upload> {
   const upload = await ctx.db.selectFrom('uploads').selectAll().where('key', '=', fileKey).where('owner_id', '=', user.id).executeTakeFirst();
   if (!upload) throw notFound(`No upload with the file_key "${fileKey.slice(0, 100)}" was issued to you.`);
   if (upload.kind !== kind || !isKeyOfKind(fileKey, kind)) throw badRequest(`The file_key "${fileKey}" is a ${upload.kind} upload, not a ${kind}.`, 'wrong_kind');
+  return upload;
+}
+
+/** Checks a seed ticket's stored object (once), and returns the upload id. */
+async function completeSeedUpload(ctx: AppContext, upload: Upload): Promise<string> {
   if (upload.state === 'pending') await verifyStoredObject(ctx, upload);
   return upload.id;
 }
