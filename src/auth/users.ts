@@ -2,13 +2,14 @@ import type { Kysely } from 'kysely';
 import { sql } from 'kysely';
 import type { DB, User } from '../db/schema.ts';
 import { badRequest, conflict } from '../errors.ts';
+import { textProblem } from '../shared/api.ts';
 import { hashPassword, MIN_PASSWORD_LENGTH } from './passwords.ts';
 import { randomToken, sha256 } from './tokens.ts';
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 export function checkNewAccount(email: string, password: string): void {
-  if (!EMAIL.test(email) || email.length > 254) throw badRequest('Give a valid email address.', 'invalid_email');
+  if (!EMAIL.test(email) || email.length > 254 || textProblem(email)) throw badRequest('Give a valid email address.', 'invalid_email');
   if (password.length < MIN_PASSWORD_LENGTH) {
     throw badRequest(`The password must be at least ${MIN_PASSWORD_LENGTH} characters long.`, 'weak_password');
   }

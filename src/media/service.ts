@@ -2,7 +2,7 @@ import type { Transaction } from 'kysely';
 import type { AppContext } from '../context.ts';
 import type { DB, Upload, User } from '../db/schema.ts';
 import { AppError, badRequest, conflict, forbidden, notFound } from '../errors.ts';
-import type { EditMediaBody, Page } from '../shared/api.ts';
+import { textProblem, type EditMediaBody, type Page } from '../shared/api.ts';
 import { findUpload } from '../uploads/service.ts';
 import { ITEM_TYPES, type ItemType, type NewItem, type OwnedFile } from './item-types.ts';
 import { mediaUrl } from './urls.ts';
@@ -57,11 +57,14 @@ export async function createItem<Row, Item>(ctx: AppContext, type: ItemType<Row,
 }
 
 const PAGE_MAX = 100;
+/** Ids are PostgreSQL `integer`s: a larger number would fail the query (a 500), not find nothing. */
+const INT32_MAX = 2 ** 31 - 1;
 
 function decodeCursor(cursor: string | undefined): number | null {
   if (!cursor) return null;
-  const id = Number(Buffer.from(cursor, 'base64url').toString());
-  if (!Number.isSafeInteger(id) || id < 1) throw badRequest('The cursor is not one this server gave.', 'invalid_cursor');
+  const text = Buffer.from(cursor, 'base64url').toString();
+  const id = Number(text);
+  if (!/^[1-9]\d{0,9}$/.test(text) || id > INT32_MAX) throw badRequest('The cursor is not one this server gave.', 'invalid_cursor');
   return id;
 }
 
@@ -79,9 +82,10 @@ export async function listItems<Row, Item>(ctx: AppContext, type: ItemType<Row, 
   };
 }
 
+/** The id in a path, in its one spelling (no sign, no leading zero), or 404. */
 function parseId(raw: string): number {
   const id = Number(raw);
-  if (!/^\d{1,10}$/.test(raw) || !Number.isSafeInteger(id)) throw notFound('No such item.');
+  if (!/^[1-9]\d{0,9}$/.test(raw) || id > INT32_MAX) throw notFound('No such item.');
   return id;
 }
 
@@ -138,6 +142,8 @@ async function editable(ctx: AppContext, type: ItemType<unknown, unknown>, user:
 
 /** True when `key` belongs to a saved record or to one of the user's own uploads: what `/media/<key>` may serve. */
 export async function canRead(ctx: AppContext, user: User, key: string): Promise<boolean> {
+  // No key the server made is longer or holds such characters; PostgreSQL would refuse a NUL (a 500).
+  if (key.length > 1024 || textProblem(key)) return false;
   const found = await Promise.all([
     ...ITEM_TYPES.map((type) =>
       ctx.db

@@ -5,7 +5,7 @@ import { createItem } from '../media/service.ts';
 import { mediaUrl } from '../media/urls.ts';
 import { seedPresignQuery, seedSaveBody, type SeedPresigned } from '../shared/api.ts';
 import { createUnsizedUpload } from '../uploads/service.ts';
-import { completeSeedUpload } from './service.ts';
+import { completeSeedUpload, findSeedUpload } from './service.ts';
 
 /**
  * The seed's three endpoints, with its exact paths and fields, so its own page script works:
@@ -35,10 +35,13 @@ function saveRoute<Row, Item extends { id: number; file_key: string }>(app: Fast
     const user = currentUser(request);
     const body = seedSaveBody.parse(request.body);
     const input: NewItem = { title: body.title, description: body.description };
+    // Every ticket is checked before any is completed: a wrong cover leaves the video's ticket as it was.
+    const tickets = [];
     for (const file of type.files) {
       const key = body[file.seedField];
-      if (key) input[file.field] = await completeSeedUpload(app, user, key, file.kind);
+      if (key) tickets.push({ field: file.field, upload: await findSeedUpload(app, user, key, file.kind) });
     }
+    for (const { field, upload } of tickets) input[field] = await completeSeedUpload(app, upload);
     const item = await createItem(app, type, user, input);
     request.log.info({ [type.noun]: item.id, key: item.file_key, seed: true }, `${type.noun} saved`);
     return { success: true, [type.seedId]: item.id };

@@ -11,12 +11,41 @@ export const mediaKind = z.enum(MEDIA_KINDS);
 const TITLE_MAX = 255;
 const DESCRIPTION_MAX = 10_000;
 
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+// eslint-disable-next-line no-control-regex
+const CONTROL_BUT_LINE_BREAKS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+const BIDI_CONTROL = /[\u202A-\u202E\u2066-\u2069]/;
+
+/**
+ * Why `value` is not text a field may hold, or null when it is: PostgreSQL cannot store a NUL,
+ * UTF-8 cannot encode a lone surrogate (the driver would store U+FFFD instead), control
+ * characters have no place in a name (tab and line breaks only in `multiline` text), and
+ * bidirectional overrides make a name read otherwise than it is ("clip\u202E4pm.exe").
+ */
+export function textProblem(value: string, options: { multiline?: boolean } = {}): string | null {
+  if (value.includes('\0')) return 'contains a NUL character';
+  if (LONE_SURROGATE.test(value)) return 'contains a lone UTF-16 surrogate, which is not text';
+  if ((options.multiline ? CONTROL_BUT_LINE_BREAKS : CONTROL).test(value)) return 'contains a control character';
+  if (BIDI_CONTROL.test(value)) return 'contains a bidirectional override (U+202A–U+202E or U+2066–U+2069)';
+  return null;
+}
+
+/** The check every text field of the API carries: `.check(validText('title'))` refuses with 400 and `textProblem`'s reason. */
+export const validText =
+  (label: string, options: { multiline?: boolean } = {}) =>
+  (ctx: z.core.ParsePayload<string>): void => {
+    const problem = textProblem(ctx.value, options);
+    if (problem) ctx.issues.push({ code: 'custom', message: `The ${label} ${problem}.`, input: ctx.value });
+  };
+
 // ---- Upload tickets: /api/v1/uploads -------------------------------------------------
 
 export const createUploadBody = z.strictObject({
-  filename: z.string().min(1),
+  filename: z.string().min(1).check(validText('filename')),
   size: z.number().int().nonnegative(),
-  content_type: z.string().min(1).max(255),
+  content_type: z.string().min(1).max(255).check(validText('content type')),
   kind: mediaKind,
   /**
    * Optional, for clients that choose their own chunks (Uppy's \`getChunkSize\`): asks for a
@@ -83,7 +112,7 @@ export interface UploadState {
 }
 
 export const completeUploadBody = z.strictObject({
-  parts: z.array(z.strictObject({ part_number: z.number().int().min(1).max(10_000), etag: z.string().min(1).max(200) })).max(10_000).default([]),
+  parts: z.array(z.strictObject({ part_number: z.number().int().min(1).max(10_000), etag: z.string().min(1).max(200).check(validText('ETag')) })).max(10_000).default([]),
 });
 export type CompleteUploadBody = z.infer<typeof completeUploadBody>;
 
@@ -97,8 +126,8 @@ export interface UploadCompleted {
 
 // ---- Media records: /api/v1/videos, /api/v1/photos -----------------------------------
 
-const title = z.string().trim().min(1, 'The title is required.').max(TITLE_MAX, `The title is longer than ${TITLE_MAX} characters.`);
-const description = z.string().max(DESCRIPTION_MAX, `The description is longer than ${DESCRIPTION_MAX} characters.`).nullish();
+const title = z.string().trim().min(1, 'The title is required.').max(TITLE_MAX, `The title is longer than ${TITLE_MAX} characters.`).check(validText('title'));
+const description = z.string().max(DESCRIPTION_MAX, `The description is longer than ${DESCRIPTION_MAX} characters.`).check(validText('description', { multiline: true })).nullish();
 
 export const createVideoBody = z.strictObject({
   title,
@@ -151,17 +180,17 @@ export interface Page<T> {
 // ---- The seed's endpoints --------------------------------------------------------------
 
 export const seedPresignQuery = z.object({
-  filename: z.string({ error: 'The filename parameter is required.' }).min(1, 'The filename parameter is required.'),
+  filename: z.string({ error: 'The filename parameter is required.' }).min(1, 'The filename parameter is required.').check(validText('filename')),
   type: z.enum(MEDIA_KINDS, { error: 'type must be video or photo.' }).default('video'),
 });
 
 export const seedSaveBody = z.object({
   title,
   description,
-  file_key: z.string().min(1).max(500),
+  file_key: z.string().min(1).max(500).check(validText('file_key')),
   /** Accepted for the seed's script, never trusted: the server derives the URL. */
-  public_url: z.string().max(4096).nullish(),
-  cover_file_key: z.string().max(500).nullish(),
+  public_url: z.string().max(4096).check(validText('public_url')).nullish(),
+  cover_file_key: z.string().max(500).check(validText('cover_file_key')).nullish(),
 });
 export type SeedSaveBody = z.infer<typeof seedSaveBody>;
 

@@ -65,6 +65,9 @@ describe('cleanFilename', () => {
     ['  spaced name.MOV ', 'spaced name.MOV'],
     ['C:\\Users\\me\\clip.mp4', 'clip.mp4'],
     ['été à Paris.jpg', 'été à Paris.jpg'],
+    ['concert.mp4', 'concert.mp4'],
+    ['Auxerre.jpg', 'Auxerre.jpg'],
+    ['שלום.mp4', 'שלום.mp4'],
   ])('%j → %j', (raw, clean) => expect(cleanFilename(raw)).toBe(clean));
 
   it.each([
@@ -72,6 +75,11 @@ describe('cleanFilename', () => {
     ['a/../../b.mp4', /plain name/],
     ['nul\0.mp4', /NUL/],
     ['bell\u0007.mp4', /control/],
+    ['x\uD800.mp4', /lone UTF-16 surrogate/],
+    ['clip\u202E4pm.exe', /bidirectional/],
+    ['CON.mp4', /Windows reserves/],
+    ['lpt1', /Windows reserves/],
+    ['nul.tar.gz', /Windows reserves/],
     ['', /empty/],
     ['x'.repeat(10_000), /longer than 255/],
   ])('refuses %j', (raw, message) => expect(() => cleanFilename(raw)).toThrow(message));

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { MediaKind } from '../shared/media-kind.ts';
 import { hasExtension, MULTIPART_LIMITS, type StorageDriver } from '../storage/driver.ts';
 import { badRequest } from '../errors.ts';
+import { textProblem } from '../shared/api.ts';
 import { DEFAULT_PART_SIZE, SINGLE_PUT_MAX } from '../shared/plan.ts';
 
 /** Where each kind's objects live in the bucket (the seed's folders; covers in the seed's `films/`). */
@@ -30,20 +31,23 @@ export const TYPE_BY_EXTENSION: Record<string, string> = {
 };
 
 export const MAX_FILENAME_LENGTH = 255;
+/** Windows' reserved device names, which it refuses as a file's name whatever the extension. */
+const WINDOWS_DEVICE = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])(\.|$)/i;
 
 /**
  * Checks a client-supplied filename and returns its display form. The name is never used as
  * a path or a key (keys are server-made), but it is shown back to users and logged.
  */
 export function cleanFilename(raw: string): string {
-  if (raw.includes('\0')) throw badRequest('The filename contains a NUL character.', 'invalid_filename');
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(raw)) throw badRequest('The filename contains control characters.', 'invalid_filename');
+  const problem = textProblem(raw);
+  if (problem) throw badRequest(`The filename ${problem}.`, 'invalid_filename');
   const base = raw.split(/[\\/]/).pop()!.trim();
   if (raw.split(/[\\/]/).some((segment) => segment === '..')) {
     throw badRequest('The filename must be a plain name, without "../" or folders.', 'invalid_filename');
   }
   if (!base || base === '.') throw badRequest('The filename is empty.', 'invalid_filename');
+  // A user who downloads it on Windows could not save it under its name.
+  if (WINDOWS_DEVICE.test(base)) throw badRequest(`The filename "${base}" is a device name Windows reserves (CON, NUL, COM1…); rename the file.`, 'invalid_filename');
   if ([...base].length > MAX_FILENAME_LENGTH) {
     throw badRequest(`The filename is longer than ${MAX_FILENAME_LENGTH} characters.`, 'invalid_filename');
   }

@@ -112,7 +112,8 @@ export async function createUnsizedUpload(ctx: AppContext, user: User, kind: Med
 
 /** The caller's own upload, or 404: another user's upload does not exist for them. */
 export async function findUpload(ctx: AppContext, user: User, id: string): Promise<Upload> {
-  if (!/^[0-9a-f-]{36}$/i.test(id)) throw notFound('No such upload.');
+  // Only a well-formed uuid reaches the uuid column: anything else would fail the query (a 500), not find nothing.
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) throw notFound('No such upload.');
   const upload = await ctx.db.selectFrom('uploads').selectAll().where('id', '=', id).where('owner_id', '=', user.id).executeTakeFirst();
   if (!upload) throw notFound('No such upload.');
   return upload;

@@ -6,16 +6,22 @@ import { sessionCookieOptions } from '../auth/plugin.ts';
 import { closeSession, openSession, SESSION_COOKIE, SESSION_TTL_MS } from '../auth/sessions.ts';
 import { clearLoginFailures, loginRetryAfter, recordLoginFailure } from '../auth/throttle.ts';
 import { createFirstAdmin, findUserByEmail, isSetupTokenValid } from '../auth/users.ts';
+import { validText } from '../shared/api.ts';
 import { renderLogin, renderSetup } from './pages/auth.ts';
 
 const loginForm = z.object({
-  email: z.string().trim().max(254).default(''),
+  email: z.string().trim().max(254).check(validText('email')).default(''),
   password: z.string().max(1024).default(''),
   next: z.string().max(2048).optional(),
 });
 
-/** Only paths on this site: `next` must not send the user elsewhere after login. */
-const safeNext = (next: string | undefined) => (next && /^\/(?![/\\])/.test(next) ? next : '/');
+/**
+ * Only paths on this site: `next` must not send the user elsewhere after login. One leading
+ * "/" not followed by "/" or "\\" (which browsers read as another host), and printable ASCII
+ * only: browsers drop tabs and line breaks ("/\t/evil" is "//evil"), treat "\\" as "/", and a
+ * control or non-ASCII character would make the Location header throw.
+ */
+const safeNext = (next: string | undefined) => (next && /^\/(?![/\\])[\x21-\x5b\x5d-\x7e]*$/.test(next) ? next : '/');
 
 const html = (reply: FastifyReply, status: number, body: string) => reply.status(status).type('text/html; charset=utf-8').send(body);
 
