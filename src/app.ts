@@ -1,6 +1,7 @@
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import helmet from '@fastify/helmet';
+import type { Duplex } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import { authPlugin } from './auth/plugin.ts';
@@ -57,6 +58,8 @@ export async function buildApp(config: Config, parts: AppParts = {}): Promise<Fa
     routerOptions: { maxParamLength: 2048 },
     // Fastify's own refusals before routing (a malformed URL, a path segment past that limit).
     frameworkErrors: (error, request, reply) => sendError(error, request, reply, wantsPage(request)),
+    // Requests Node's HTTP parser refuses before Fastify sees them answer in the one shape too.
+    clientErrorHandler: answerMalformedRequest,
   });
   app.decorate('config', config);
   app.decorate('db', database.db);
@@ -131,4 +134,20 @@ function contentSecurityPolicy(config: Config) {
     formAction: ["'self'"],
     upgradeInsecureRequests: config.publicBaseUrl.startsWith('https:') ? [] : null,
   };
+}
+
+/** Answers a request that is not well-formed HTTP (Node's parser refused it) with `{error: {code, message}}`, then closes. */
+function answerMalformedRequest(error: NodeJS.ErrnoException, socket: Duplex): void {
+  if (!socket.writable) return void socket.destroy();
+  const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
+  const status = tooLarge ? 431 : 400;
+  const body = JSON.stringify({
+    error: tooLarge
+      ? { code: 'headers_too_large', message: 'The request headers are larger than this server accepts.' }
+      : { code: 'malformed_request', message: 'The request is not well-formed HTTP.' },
+  });
+  socket.end(
+    `HTTP/1.1 ${status} ${tooLarge ? 'Request Header Fields Too Large' : 'Bad Request'}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }
