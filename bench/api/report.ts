@@ -121,6 +121,7 @@ export function renderApiSection(results: ApiBenchResults, jsonPath: string): st
   const presign = rows.filter((r) => r.target === 'presign');
   const failures = results.uploads.reduce((sum, u) => sum + u.failures, 0);
   const label = (id: ConfigId | null) => results.configs.find((c) => c.id === id)?.label ?? String(id);
+  const contended = Math.max(...m.loadAverageAtStart, ...m.loadAverageAtEnd) > m.cpus && rows.every((r) => r.appCores < 0.9);
   const out: string[] = [];
   out.push(`## API under load
 
@@ -132,6 +133,7 @@ route, in one run. Run of ${results.startedAt.slice(0, 16).replace('T', ' ')} UT
 npm run bench:api                      # ${s.quick ? 'the full run: 50 uploads of 1–200 MB (about 5 GB) on each set-up, 5 runs of 5 s per route' : 'what this section shows'}
 BENCH_API_QUICK=1 npm run bench:api    # a few minutes: files of 1–20 MB, 3 runs of 3 s
 BENCH_API_CONFIGS=local BENCH_DOCS=0 npm run bench:api   # one set-up; leave this page alone
+node --import tsx bench/api/render.ts bench/results/api-<time>.json   # this section again from a run's raw results
 \`\`\`
 
 Other settings: \`BENCH_API_UPLOADS\` (50), \`BENCH_API_MIN_MB\`/\`BENCH_API_MAX_MB\`, \`BENCH_API_SEED\`,
@@ -153,11 +155,11 @@ ${failures === 0 ? '**No failure**: every object arrived whole (SHA-256 equal), 
 
 ### Signing throughput
 
-A closed loop of ${s.connections} clients on keep-alive connections (node:http, in the benchmark's own process), each sending its next request when the last answer is read, for ${s.seconds} s per window; ${plural(s.runs, 'run')}, each of every window, in an order rotated by one from run to run, after an untimed warm-up window of each (${warmupSeconds(s.seconds)} s). Presign creates a ticket (a row) and signs a single PUT of 100 MB; sign-part signs 1 or 8 part URLs of one multipart upload of 640 parts (16 MiB parts of 10 GiB). CPU per request is the process group's CPU over the window divided by the answered requests (PostgreSQL: the backends serving the set-up's database); "app cores busy" is the app's CPU seconds per second (both instances together for two). The bare app has no logger and no plugins; Airlift logs each request at \`info\` (to /dev/null) and checks session and CSRF token in the database and in HMACs.
+A closed loop of ${s.connections} clients on keep-alive connections (node:http, in the benchmark's own process), each sending its next request when the last answer is read, for ${s.seconds} s per window; ${plural(s.runs, 'run')}, each of every window, in an order rotated by one from run to run, after an untimed warm-up window of each (${warmupSeconds(s.seconds)} s). Presign creates a ticket (a row) and signs a single PUT of 100 MB; sign-part signs 1 or 8 part URLs of one multipart upload of 640 parts (16 MiB parts of 10 GiB). CPU per request is the process group's CPU over the window divided by the answered requests (PostgreSQL: the backends serving the set-up's database); "app cores busy" is the app's CPU seconds per second (both instances together for two). The bare app has no logger and no plugins; Airlift logs each request at \`info\` (to /dev/null), looks the session up in the database and checks the CSRF token's HMAC.
 
 ${throughputTable(results, rows)}
 
-Presign ÷ bare, in requests per second: ${presign.map((r) => `${label(r.config)} **${f3(r.ofBare)}**`).join('; ')}. The app's CPU per request, presign ÷ bare: ${presign.map((r) => `${label(r.config)} ${f1(r.cpuOfBare)}×`).join('; ')}; sign-part, 8 per call ÷ bare: ${rows.filter((r) => r.target === 'sign8').map((r) => `${label(r.config)} ${f1(r.cpuOfBare)}×`).join('; ')}. The load generator runs on the same cores as the servers: where it spends more CPU per request than the server (the bare route), it, not the server, sets the pace, and the CPU ratio is the fairer one.
+Presign ÷ bare, in requests per second: ${presign.map((r) => `${label(r.config)} **${f3(r.ofBare)}**`).join('; ')}. The app's CPU per request, presign ÷ bare: ${presign.map((r) => `${label(r.config)} ${f1(r.cpuOfBare)}×`).join('; ')}; sign-part, 8 per call ÷ bare: ${rows.filter((r) => r.target === 'sign8').map((r) => `${label(r.config)} ${f1(r.cpuOfBare)}×`).join('; ')}. The load generator runs on the same cores as the servers: where it spends more CPU per request than the server (the bare route), it, not the server, sets the pace, and the CPU ratio is the fairer one.${contended ? ` The machine was busier than its ${m.cpus} cores (load average above): no server process had a core to itself (the app kept at most ${f2(Math.max(...rows.map((r) => r.appCores)))} cores busy while its clients waited), so the requests per second are lower bounds and move from run to run; CPU per request is the figure to compare.` : ''}
 `);
   const problems = results.uploads.flatMap((u) => u.verification.problems.map((p) => `${u.config}: ${p}`));
   const errors = rows.filter((r) => r.errors);
