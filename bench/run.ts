@@ -23,7 +23,7 @@ import { CHROMIUM_FLAGS } from '../test/chromium.ts';
 import { execFile, fork, spawn, type ChildProcess } from 'node:child_process';
 import { randomFillSync, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync, readFileSync, statSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -44,6 +44,7 @@ import type { Outcome } from './page-api.ts';
 import { chromiumRole, cpuBetween, cpuModel, findChromiumBrowser, peaks, processTree, resetPeaks, sample, threadSplit, type ChromiumRole, type Watched } from './procs.ts';
 import { renderReport, summarise, type BenchResults, type Measurement, type ScenarioInfo } from './report.ts';
 import { withTimeout } from './timeout.ts';
+import { keepSection } from './api/section.ts';
 
 const run = promisify(execFile);
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -637,7 +638,9 @@ async function main(): Promise<void> {
     const report = renderReport(results, path.relative(ROOT, jsonPath));
     if (settings.docs) {
       await mkdir(path.join(ROOT, 'docs'), { recursive: true });
-      await writeFile(path.join(ROOT, 'docs', 'BENCHMARKS.md'), report);
+      const docs = path.join(ROOT, 'docs', 'BENCHMARKS.md');
+      // The page keeps the section `npm run bench:api` writes.
+      await writeFile(docs, keepSection(await readFile(docs, 'utf8').catch(() => ''), report));
       log('report: docs/BENCHMARKS.md');
     } else {
       console.log(report);
