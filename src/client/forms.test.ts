@@ -28,7 +28,7 @@ const partOf = (url: URL) => Number(url.searchParams.get('part') ?? url.searchPa
 describe.each([
   { storage: 'local', database: 'pglite' },
   { storage: 's3', database: 'postgres' },
-] as const)('upload forms in Chromium on $storage storage', (setup) => {
+] as const)('upload forms in Chromium on $storage storage', { timeout: 180_000 }, (setup) => {
   let t: TestApp;
   let browser: Browser;
   let page: Page;
@@ -46,6 +46,8 @@ describe.each([
     await t.login(email);
     browser = await launchChromium();
     page = await browser.context.newPage();
+    // A 257 MB upload to the S3 test server on a busy 2-core machine can take longer than Playwright's 30 s default.
+    page.setDefaultTimeout(120_000);
     await page.goto(`${t.baseUrl}/login`);
     await page.fill('input[name=email]', email);
     await page.fill('input[name=password]', TEST_PASSWORD);
@@ -86,7 +88,7 @@ describe.each([
   }
 
   async function savedVideo(title: string) {
-    await page.waitForSelector('#uploadResult a[href^="/videos/"]', { timeout: 60_000 });
+    await page.waitForSelector('#uploadResult a[href^="/videos/"]', { timeout: 120_000 });
     expect(await text('#uploadResult')).toBe('Video saved. View it');
     const id = Number((await page.getAttribute('#uploadResult a', 'href'))!.split('/').pop());
     const record = await t.app.db.selectFrom('videos').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
@@ -174,7 +176,7 @@ describe.each([
     await dropParts(2, 3);
     await fillVideoForm('After a reload');
     await page.click('#videoForm button[type=submit]');
-    await expect.poll(storedParts, { timeout: 30_000 }).toEqual([1, 4, 5]);
+    await expect.poll(storedParts, { timeout: 120_000 }).toEqual([1, 4, 5]);
 
     // Reload before the parts may go through: else the old page could still finish them, and complete.
     await page.reload();
@@ -226,7 +228,7 @@ describe.each([
     return puts;
   }
   const progressAtLeast = (percent: number) =>
-    page.waitForFunction((p) => Number.parseInt(document.getElementById('progressText')!.textContent ?? '') >= p, percent, { timeout: 30_000 });
+    page.waitForFunction((p) => Number.parseInt(document.getElementById('progressText')!.textContent ?? '') >= p, percent, { timeout: 120_000 });
   /** The latest upload, and the bytes of its PUT the store holds once they stop changing. */
   async function heldOfLatest() {
     const upload = await t.app.db.selectFrom('uploads').selectAll().orderBy('created_at', 'desc').executeTakeFirstOrThrow();
