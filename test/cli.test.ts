@@ -49,7 +49,7 @@ function serve(env: Record<string, string>) {
   return { ready, stop: () => (child.kill('SIGTERM'), stopped) };
 }
 
-describe('airlift CLI', () => {
+describe('airlift CLI', { timeout: 180_000 }, () => {
   it('creates a user from a password on standard input, who can then log in', async () => {
     const DATA_DIR = await dataDir();
     const created = await airlift(['user', 'create', '--email', 'cli@example.com', '--admin', '--password-stdin'], { DATA_DIR }, 'a long cli password\n');

@@ -121,7 +121,8 @@ describe.each([
     await page.click('#videoForm button[type=submit]');
     expect(await page.isDisabled('#videoForm button[type=submit]')).toBe(true);
     await page.waitForFunction(() => document.getElementById('progressText')!.textContent === '99%');
-    expect(await text('#progressDetails')).toMatch(/^256\.\d\d \/ 257\.00 MB$/);
+    // 99% is reached while the fourth part is still going: wait until every part but the held one is in.
+    await expect.poll(() => text('#progressDetails'), { timeout: 120_000 }).toMatch(/^256\.\d\d \/ 257\.00 MB$/);
 
     await page.click('#pauseButton');
     await page.waitForFunction(() => document.getElementById('progressStatus')!.textContent === 'Paused');
