@@ -1,40 +1,32 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { settled } from '../../../test/settled.ts';
-import type { LocalStore } from './index.ts';
-import { localEtag, MiB, serve, storeHelpers, TYPE, type Served } from './testing.ts';
+import { localEtag, MiB, servedStore, TYPE } from './testing.ts';
 
 describe('local store held PUT bodies', { timeout: 30_000 }, () => {
-  let served: Served;
-  let store: LocalStore;
-  beforeAll(async () => {
-    served = await serve();
-    store = served.store;
-  });
-  afterAll(() => served?.close());
-  const { newKey, stored, errorOf, putBytes, slowPut, sha, read, eventually } = storeHelpers(() => served);
+  const { served, store, newKey, stored, errorOf, putBytes, slowPut, sha, read, eventually } = servedStore();
 
   describe('single PUTs cut short and continued', () => {
-    const holdsFile = (key: string) => existsSync(path.join(served.objects, '.airlift', 'partial', createHash('sha256').update(key).digest('hex')));
+    const holdsFile = (key: string) => existsSync(path.join(served().objects, '.airlift', 'partial', createHash('sha256').update(key).digest('hex')));
     /** Sends `body` (the object's bytes from `from`) with the Content-Range that continues a held body. */
     const continuePut = (url: string, body: Buffer, from: number, size: number, headers: Record<string, string> = { 'Content-Type': TYPE }) =>
       putBytes(url, new Uint8Array(body), { ...headers, 'Content-Range': `bytes ${from}-${size - 1}/${size}` });
     /** Starts a PUT of `object`, cuts it once the store holds at least `atLeast` bytes, and returns how many it kept. */
     const cutAfter = async (key: string, url: string, object: Buffer, atLeast: number) => {
       const slow = slowPut(url, { 'Content-Type': TYPE }, object, atLeast + MiB);
-      await eventually(async () => (await store.heldBytes(key)) >= atLeast);
+      await eventually(async () => (await store().heldBytes(key)) >= atLeast);
       slow.cut();
       await slow.answer.catch(() => undefined);
       // The store writes every byte that arrived, then lets the body go.
-      return settled(() => store.heldBytes(key), 20);
+      return settled(() => store().heldBytes(key), 20);
     };
 
     it('keeps the bytes of a PUT whose client went away; the same URL with Content-Range sends the rest, and the object is whole', async () => {
       const key = newKey();
       const object = randomBytes(8 * MiB);
-      const signed = await store.presignPut(key, { contentType: TYPE, expiresIn: 60, contentLength: object.length });
+      const signed = await store().presignPut(key, { contentType: TYPE, expiresIn: 60, contentLength: object.length });
       const held = await cutAfter(key, signed.url, object, 2 * MiB);
       expect(held).toBeGreaterThanOrEqual(2 * MiB);
       expect(held).toBeLessThanOrEqual(3 * MiB);
@@ -44,7 +36,7 @@ describe('local store held PUT bodies', { timeout: 30_000 }, () => {
       expect(response.status).toBe(200);
       expect(response.headers.get('etag')).toBe(`"${localEtag(object)}"`);
       expect(sha(await read(key))).toBe(sha(object));
-      expect(await store.head(key)).toMatchObject({ size: object.length, contentType: TYPE, etag: `"${localEtag(object)}"` });
+      expect(await store().head(key)).toMatchObject({ size: object.length, contentType: TYPE, etag: `"${localEtag(object)}"` });
       expect(holdsFile(key)).toBe(false);
     });
 
@@ -52,7 +44,7 @@ describe('local store held PUT bodies', { timeout: 30_000 }, () => {
       const key = newKey();
       const object = randomBytes(6 * MiB);
       const md5 = createHash('md5').update(object).digest('base64');
-      const signed = await store.presignPut(key, { contentType: TYPE, expiresIn: 60, contentLength: object.length, contentMd5: md5 });
+      const signed = await store().presignPut(key, { contentType: TYPE, expiresIn: 60, contentLength: object.length, contentMd5: md5 });
       const held = await cutAfter(key, signed.url, object, MiB);
       const tampered = Buffer.from(object.subarray(held));
       tampered[0] = tampered[0]! ^ 1;
@@ -61,7 +53,7 @@ describe('local store held PUT bodies', { timeout: 30_000 }, () => {
       expect((await errorOf(refused)).code).toBe('bad_digest');
       expect(stored(key)).toBe(false);
       // A refused body is dropped, held bytes and all: the client starts over.
-      expect(await store.heldBytes(key)).toBe(0);
+      expect(await store().heldBytes(key)).toBe(0);
       expect((await putBytes(signed.url, new Uint8Array(object), signed.headers)).status).toBe(200);
       expect(sha(await read(key))).toBe(sha(object));
     });
@@ -69,7 +61,7 @@ describe('local store held PUT bodies', { timeout: 30_000 }, () => {
     it('refuses a Content-Range that does not continue this URL\'s object, and keeps the held bytes', async () => {
       const key = newKey();
       const object = randomBytes(6 * MiB);
-      const signed = await store.presignPut(key, { contentType: TYPE, expiresIn: 60, contentLength: object.length });
+      const signed = await store().presignPut(key, { contentType: TYPE, expiresIn: 60, contentLength: object.length });
       const held = await cutAfter(key, signed.url, object, MiB);
       const gap = await continuePut(signed.url, object.subarray(held + 10), held + 10, object.length);
       expect(gap.status).toBe(409);
@@ -77,11 +69,11 @@ describe('local store held PUT bodies', { timeout: 30_000 }, () => {
       const wrongSize = await putBytes(signed.url, new Uint8Array(object.subarray(held)), { 'Content-Type': TYPE, 'Content-Range': `bytes ${held}-${object.length}/${object.length + 1}` });
       expect(wrongSize.status).toBe(400);
       expect((await errorOf(wrongSize)).code).toBe('invalid_range');
-      const unsized = await store.presignPut(key, { contentType: TYPE, expiresIn: 60, maxLength: object.length });
+      const unsized = await store().presignPut(key, { contentType: TYPE, expiresIn: 60, maxLength: object.length });
       const noLength = await continuePut(unsized.url, object.subarray(held), held, object.length);
       expect(noLength.status).toBe(400);
       expect((await errorOf(noLength)).message).toContain('signed for an exact length');
-      expect(await store.heldBytes(key)).toBe(held);
+      expect(await store().heldBytes(key)).toBe(held);
       // Continuing from before the held end sends those bytes again: fine, they are the same.
       const overlap = await continuePut(signed.url, object.subarray(held - 1000), held - 1000, object.length);
       expect(overlap.status).toBe(200);
@@ -91,15 +83,15 @@ describe('local store held PUT bodies', { timeout: 30_000 }, () => {
     it('a newer PUT of the object stops one still sending, keeping its bytes; a delete drops them', async () => {
       const key = newKey();
       const object = randomBytes(8 * MiB);
-      const signed = await store.presignPut(key, { contentType: TYPE, expiresIn: 60, contentLength: object.length });
+      const signed = await store().presignPut(key, { contentType: TYPE, expiresIn: 60, contentLength: object.length });
       const stale = slowPut(signed.url, { 'Content-Type': TYPE }, object, 3 * MiB);
-      await eventually(async () => (await store.heldBytes(key)) >= 2 * MiB);
-      const held = await store.heldBytes(key);
+      await eventually(async () => (await store().heldBytes(key)) >= 2 * MiB);
+      const held = await store().heldBytes(key);
       const newer = slowPut(signed.url, { 'Content-Type': TYPE, 'Content-Range': `bytes ${held}-${object.length - 1}/${object.length}` }, object.subarray(held), MiB);
       const answer = await stale.answer.catch(() => null);
       if (answer) expect(answer.status).toBe(400);
-      await eventually(async () => (await store.heldBytes(key)) >= held + MiB);
-      await store.delete(key);
+      await eventually(async () => (await store().heldBytes(key)) >= held + MiB);
+      await store().delete(key);
       expect(holdsFile(key)).toBe(false);
       newer.finish();
       expect((await newer.answer.catch(() => ({ status: 0 }))).status).not.toBe(200);

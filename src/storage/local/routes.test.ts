@@ -3,25 +3,18 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { StorageError } from '../driver.ts';
-import { createLocalStore, type LocalStore } from './index.ts';
-import { localEtag, MiB, SECRET, serve, storeHelpers, TYPE, type Served } from './testing.ts';
+import { createLocalStore } from './index.ts';
+import { localEtag, MiB, SECRET, servedStore, TYPE } from './testing.ts';
 
 describe('local store endpoints (/store/*)', { timeout: 30_000 }, () => {
-  let served: Served;
-  let store: LocalStore;
-  beforeAll(async () => {
-    served = await serve();
-    store = served.store;
-  });
-  afterAll(() => served?.close());
-  const { newKey, tempFiles, stored, errorOf, putBytes, chunked, putStream, slowPut, stash, eventually, rawPut } = storeHelpers(() => served);
+  const { served, store, newKey, tempFiles, stored, errorOf, putBytes, chunked, putStream, slowPut, stash, eventually, rawPut } = servedStore();
 
   describe('refusals', () => {
     it('refuses an expired URL with 403, saying when it expired, and stores nothing', async () => {
       const clock = () => Date.now() - 2 * 3600_000;
-      const past = await createLocalStore({ root: served.objects, baseUrl: served.baseUrl, secret: SECRET, now: clock });
+      const past = await createLocalStore({ root: served().objects, baseUrl: served().baseUrl, secret: SECRET, now: clock });
       const key = newKey();
       const signed = await past.presignPut(key, { contentType: TYPE, expiresIn: 60 });
       const response = await putBytes(signed.url, randomBytes(1000));
@@ -39,7 +32,7 @@ describe('local store endpoints (/store/*)', { timeout: 30_000 }, () => {
     it("refuses a valid signature used for another key, or another method", async () => {
       const key = newKey();
       const other = newKey();
-      const signed = await store.presignPut(key, { contentType: TYPE, expiresIn: 60 });
+      const signed = await store().presignPut(key, { contentType: TYPE, expiresIn: 60 });
       const response = await putBytes(signed.url.replace(key, other), randomBytes(100));
       expect(response.status).toBe(403);
       expect((await errorOf(response)).code).toBe('signature_mismatch');
@@ -47,7 +40,7 @@ describe('local store endpoints (/store/*)', { timeout: 30_000 }, () => {
 
       await stash(key, randomBytes(100));
       expect((await fetch(signed.url)).status).toBe(403); // a PUT URL does not read
-      const read = await store.presignGet(key, { expiresIn: 60 });
+      const read = await store().presignGet(key, { expiresIn: 60 });
       expect((await putBytes(read, randomBytes(100))).status).toBe(403); // nor a GET URL write
       const unsigned = new URL(signed.url);
       unsigned.searchParams.delete('signature');
@@ -56,7 +49,7 @@ describe('local store endpoints (/store/*)', { timeout: 30_000 }, () => {
 
     it('stops a body larger than the signed maximum with 413, leaving no file', async () => {
       const key = newKey();
-      const signed = await store.presignPut(key, { contentType: TYPE, expiresIn: 60, maxLength: MiB });
+      const signed = await store().presignPut(key, { contentType: TYPE, expiresIn: 60, maxLength: MiB });
       // Declared too large: refused before a byte is read.
       const declared = await putBytes(signed.url, randomBytes(3 * MiB));
       expect(declared.status).toBe(413);
@@ -68,12 +61,12 @@ describe('local store endpoints (/store/*)', { timeout: 30_000 }, () => {
       await eventually(async () => (await tempFiles()).length === 0);
       // Up to the limit is fine.
       expect((await putStream(signed.url, chunked(randomBytes(256 * 1024), 4))).status).toBe(200);
-      expect(await store.head(key)).toMatchObject({ size: MiB });
+      expect(await store().head(key)).toMatchObject({ size: MiB });
     });
 
     it('refuses a body shorter than the signed exact length with 400', async () => {
       const key = newKey();
-      const signed = await store.presignPut(key, { contentType: TYPE, expiresIn: 60, contentLength: MiB });
+      const signed = await store().presignPut(key, { contentType: TYPE, expiresIn: 60, contentLength: MiB });
       const response = await putStream(signed.url, chunked(randomBytes(1000), 10));
       expect(response.status).toBe(400);
       expect((await errorOf(response)).code).toBe('incomplete_body');
@@ -83,7 +76,7 @@ describe('local store endpoints (/store/*)', { timeout: 30_000 }, () => {
 
     it('refuses another content type with 415, or none, leaving no file', async () => {
       const key = newKey();
-      const signed = await store.presignPut(key, { contentType: TYPE, expiresIn: 60 });
+      const signed = await store().presignPut(key, { contentType: TYPE, expiresIn: 60 });
       const response = await putBytes(signed.url, randomBytes(100), { 'Content-Type': 'text/html' });
       expect(response.status).toBe(415);
       const error = await errorOf(response);
@@ -98,7 +91,7 @@ describe('local store endpoints (/store/*)', { timeout: 30_000 }, () => {
       const key = newKey();
       const body = randomBytes(1000);
       const contentMd5 = createHash('md5').update(body).digest('base64');
-      const signed = await store.presignPut(key, { contentType: TYPE, expiresIn: 60, contentMd5 });
+      const signed = await store().presignPut(key, { contentType: TYPE, expiresIn: 60, contentMd5 });
       expect(signed.headers['Content-MD5']).toBe(contentMd5);
       const response = await putBytes(signed.url, randomBytes(1000), signed.headers);
       expect(response.status).toBe(400);
@@ -108,37 +101,37 @@ describe('local store endpoints (/store/*)', { timeout: 30_000 }, () => {
 
     it('refuses keys that would leave the root, however they are spelled', async () => {
       for (const key of ['../escape.mp4', 'videos/../../escape.mp4', '/etc/passwd', 'videos//a.mp4', '.airlift/tmp/x', 'a\\..\\b']) {
-        await expect(store.presignPut(key, { contentType: TYPE, expiresIn: 60 })).rejects.toBeInstanceOf(StorageError);
-        await expect(store.head(key)).rejects.toBeInstanceOf(StorageError);
+        await expect(store().presignPut(key, { contentType: TYPE, expiresIn: 60 })).rejects.toBeInstanceOf(StorageError);
+        await expect(store().head(key)).rejects.toBeInstanceOf(StorageError);
       }
       // A genuine signature, replayed on paths that climb out: fetch would normalise them, so send them raw.
-      const signed = new URL((await store.presignPut('videos/x.mp4', { contentType: TYPE, expiresIn: 60 })).url);
+      const signed = new URL((await store().presignPut('videos/x.mp4', { contentType: TYPE, expiresIn: 60 })).url);
       for (const attempt of ['/store/videos/../../escape.mp4', '/store/videos/%2e%2e/%2e%2e/escape.mp4', '/store/%2E%2E%2F%2E%2E%2Fescape.mp4', '/store/.airlift/tmp/x']) {
         const status = await rawPut(`${attempt}${signed.search}`, 'escape');
         expect([400, 403, 404]).toContain(status);
       }
-      expect(existsSync(path.join(served.objects, '..', 'escape.mp4'))).toBe(false);
-      expect(existsSync(path.join(served.objects, '..', '..', 'escape.mp4'))).toBe(false);
+      expect(existsSync(path.join(served().objects, '..', 'escape.mp4'))).toBe(false);
+      expect(existsSync(path.join(served().objects, '..', '..', 'escape.mp4'))).toBe(false);
       expect(await tempFiles()).toEqual([]);
     });
 
     it('leaves no temp file when the client aborts mid-upload, unless the URL was signed for an exact length', async () => {
       const key = newKey();
-      const signed = await store.presignPut(key, { contentType: TYPE, expiresIn: 60, maxLength: 10 * MiB });
+      const signed = await store().presignPut(key, { contentType: TYPE, expiresIn: 60, maxLength: 10 * MiB });
       const request = slowPut(signed.url, { 'Content-Type': TYPE }, randomBytes(10 * MiB), 2 * MiB);
       await eventually(async () => (await tempFiles()).length === 1);
       request.cut();
       await request.answer.catch(() => undefined);
       await eventually(async () => (await tempFiles()).length === 0);
       expect(stored(key)).toBe(false);
-      expect(await store.heldBytes(key)).toBe(0);
+      expect(await store().heldBytes(key)).toBe(0);
     });
 
     it('refuses a part for an aborted upload with 404, leaving no file', async () => {
       const key = newKey();
-      const uploadId = await store.createMultipart(key, { contentType: TYPE });
-      const signed = await store.presignPart(key, uploadId, 1, { expiresIn: 60 });
-      await store.abortMultipart(key, uploadId);
+      const uploadId = await store().createMultipart(key, { contentType: TYPE });
+      const signed = await store().presignPart(key, uploadId, 1, { expiresIn: 60 });
+      await store().abortMultipart(key, uploadId);
       const response = await putBytes(signed.url, randomBytes(1000), {});
       expect(response.status).toBe(404);
       expect((await errorOf(response)).code).toBe('no_such_upload');
@@ -153,7 +146,7 @@ describe('local store endpoints (/store/*)', { timeout: 30_000 }, () => {
     beforeAll(async () => {
       key = newKey();
       await stash(key, body);
-      url = await store.presignGet(key, { expiresIn: 120 });
+      url = await store().presignGet(key, { expiresIn: 120 });
     });
 
     const range = async (header: string) => {
@@ -191,7 +184,7 @@ describe('local store endpoints (/store/*)', { timeout: 30_000 }, () => {
     });
 
     it('names the download when the URL carries a filename', async () => {
-      const named = await store.presignGet(key, { expiresIn: 60, filename: 'Été à "Paris".mp4' });
+      const named = await store().presignGet(key, { expiresIn: 60, filename: 'Été à "Paris".mp4' });
       const response = await fetch(named);
       expect(response.headers.get('content-disposition')).toBe(
         `attachment; filename="_t_ _ _Paris_.mp4"; filename*=UTF-8''${encodeURIComponent('Été à "Paris".mp4')}`,
@@ -204,7 +197,7 @@ describe('local store endpoints (/store/*)', { timeout: 30_000 }, () => {
     it('serves an empty object', async () => {
       const empty = newKey();
       await stash(empty, new Uint8Array(0));
-      const response = await fetch(await store.presignGet(empty, { expiresIn: 60 }));
+      const response = await fetch(await store().presignGet(empty, { expiresIn: 60 }));
       expect(response.status).toBe(200);
       expect(response.headers.get('content-length')).toBe('0');
       expect((await response.arrayBuffer()).byteLength).toBe(0);
@@ -215,9 +208,9 @@ describe('local store endpoints (/store/*)', { timeout: 30_000 }, () => {
     it('stores a 64 MiB PUT without holding it in memory', async () => {
       const key = newKey();
       const chunk = randomBytes(MiB);
-      const signed = await store.presignPut(key, { contentType: TYPE, expiresIn: 60, contentLength: 64 * MiB });
+      const signed = await store().presignPut(key, { contentType: TYPE, expiresIn: 60, contentLength: 64 * MiB });
       // Warm up first, so that what is measured is the upload, not fetch's and the hashing worker's first use.
-      const warmUp = await store.presignPut(newKey(), { contentType: TYPE, expiresIn: 60 });
+      const warmUp = await store().presignPut(newKey(), { contentType: TYPE, expiresIn: 60 });
       expect((await putStream(warmUp.url, chunked(chunk, 32))).status).toBe(200);
       // Collect garbage as we go: V8 lets tens of MiB of freed socket buffers wait for a GC, which is not what we measure.
       v8.setFlagsFromString('--expose-gc');
@@ -235,7 +228,7 @@ describe('local store endpoints (/store/*)', { timeout: 30_000 }, () => {
       } finally {
         clearInterval(sampler);
       }
-      expect(await store.head(key)).toMatchObject({ size: 64 * MiB });
+      expect(await store().head(key)).toMatchObject({ size: 64 * MiB });
       expect(peak - before).toBeLessThan(32 * MiB);
     });
   });

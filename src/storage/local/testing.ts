@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Fastify from 'fastify';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { createLocalStore, type LocalStore } from './index.ts';
 
 /** What the local store's tests share: a store served over real HTTP, and ways to talk to it. */
@@ -49,6 +49,20 @@ export async function serve(): Promise<Served> {
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A store served for the enclosing `describe` (started before its tests, closed after them), with the helpers. */
+export function servedStore() {
+  let current: Served | undefined;
+  beforeAll(async () => {
+    current = await serve();
+  });
+  afterAll(() => current?.close());
+  const served = (): Served => {
+    if (!current) throw new Error('The store is served once the tests run.');
+    return current;
+  };
+  return { served, store: () => served().store, ...storeHelpers(served) };
 }
 
 /** Requests against the store that `served()` gives once the tests run. */
