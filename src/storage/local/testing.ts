@@ -99,6 +99,10 @@ export function storeHelpers(served: () => Served) {
         });
         req.on('error', reject);
       });
+      // The store may answer and hang up before `finish` sends the rest (a complete stopped the body): a write
+      // that then fails is the expected end of this request, not an uncaught error of the socket, which the
+      // request no longer owns once it has its answer.
+      req.on('socket', (socket) => socket.on('error', () => undefined));
       req.write(body.subarray(0, first));
       return { answer, finish: () => req.end(body.subarray(first)), cut: () => req.destroy() };
     },
