@@ -17,7 +17,7 @@ const COMMANDS: Command[] = [
     words: ['serve'],
     summary: 'run the web app (npm start runs this)',
     description:
-      'Runs the web app on HOST:PORT with the configured database and store, applying migrations first, and sweeps abandoned uploads every 15 minutes. With no user yet it prints a one-time link to create the first admin. Stops on SIGINT or SIGTERM.',
+      'Runs the web app on HOST:PORT with the configured database and store, applying migrations first, and sweeps every SWEEP_INTERVAL seconds (15 minutes by default; 0: never). With no user yet it prints a one-time link to create the first admin. Stops on SIGINT or SIGTERM.',
     options: {},
     async run(_values, config) {
       await serve(config);
@@ -80,15 +80,23 @@ const COMMANDS: Command[] = [
   },
   {
     words: ['sweep'],
-    summary: 'abort and delete uploads that were never completed',
+    summary: 'remove abandoned uploads, expired sessions and other leftovers',
     description:
-      'Aborts and deletes the uploads started and never completed (past UPLOAD_TTL) and multipart uploads the store holds that no upload knows, and deletes expired sessions. The server also does it every 15 minutes; one instance sweeps at a time.',
+      'Aborts and deletes the uploads started and never completed (UPLOAD_TTL seconds, plus the life of their last URL, UPLOAD_URL_EXPIRES), completed uploads never saved into an item within UPLOAD_TTL, multipart uploads the store holds that no upload knows, and object deletes that failed before; deletes expired sessions, old login failures and expired setup links. ' +
+      'The server also does it every SWEEP_INTERVAL seconds (15 minutes by default). One instance sweeps at a time (a lease in the database, free again a minute after a sweeper dies), and requests are answered while it runs.',
     options: {},
     async run(_values, config) {
       const result = await withContext(config, 'airlift sweep', (ctx) => sweep(ctx));
       if (!result) console.log('Another instance is sweeping right now; nothing done.');
-      else console.log(`Swept ${result.expiredTickets} expired upload(s), ${result.orphanMultipart} orphan multipart upload(s) and ${result.expiredSessions} expired session(s).`);
-      return 0;
+      else {
+        console.log(
+          `Swept ${result.expiredTickets} expired upload(s), ${result.unsavedUploads} completed upload(s) never saved, ${result.finishedCleanups} earlier removal(s) finished, ` +
+            `${result.orphanMultipart} orphan multipart upload(s), ${result.expiredSessions} expired session(s) and ${result.expiredSetupTokens} expired setup link(s).`,
+        );
+        if (result.failedCleanups) console.log(`${result.failedCleanups} store call(s) failed; the next sweep tries them again.`);
+        if (result.stoppedEarly) console.log('The sweep lost its lease and stopped early; run it again to continue.');
+      }
+      return result?.failedCleanups ? 1 : 0;
     },
   },
 ];

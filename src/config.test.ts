@@ -27,6 +27,12 @@ describe('loadConfig', () => {
     expect(config.r2).toEqual({ accessKeyId: 'id', secretAccessKey: 'secret', bucket: 'media', endpoint: 'https://acct.r2.cloudflarestorage.com', region: 'auto', forcePathStyle: false, cdnDomain: 'cdn.example.com' });
   });
 
+  it('takes UPLOAD_TTL and SWEEP_INTERVAL in seconds, defaulting to a day and 15 minutes; 0 turns periodic sweeps off', () => {
+    expect(loadConfig({ DATA_DIR: dataDir() })).toMatchObject({ uploadTtl: 86400, sweepInterval: 900 });
+    expect(loadConfig({ DATA_DIR: dataDir(), UPLOAD_TTL: '60', SWEEP_INTERVAL: '0' })).toMatchObject({ uploadTtl: 60, sweepInterval: 0 });
+    expect(loadConfig({ DATA_DIR: dataDir(), UPLOAD_TTL: ' 604800 ', SWEEP_INTERVAL: '2073600' })).toMatchObject({ uploadTtl: 604800, sweepInterval: 2073600 });
+  });
+
   it.each([
     [{ R2_ACCESS_KEY_ID: 'id', R2_BUCKET_NAME: 'b' }, /half configured: R2_ACCESS_KEY_ID, R2_BUCKET_NAME are set but R2_SECRET_ACCESS_KEY, R2_ENDPOINT_URL are missing/],
     [{ PORT: 'abc' }, /PORT must be a whole number/],
@@ -36,6 +42,12 @@ describe('loadConfig', () => {
     [{ ALLOWED_VIDEO_TYPES: 'video/mp4,mp4' }, /"mp4", which is not a MIME type/],
     [{ SECRET_KEY: 'short' }, /at least 32 characters/],
     [{ PUBLIC_BASE_URL: 'ftp://x' }, /PUBLIC_BASE_URL must be an http\(s\) URL/],
+    [{ UPLOAD_TTL: '59' }, /UPLOAD_TTL must be a whole number of seconds, from 60 \(a minute\) to 604800 \(7 days\); got "59"/],
+    [{ UPLOAD_TTL: '604801' }, /UPLOAD_TTL must be .* to 604800 \(7 days\); got "604801"/],
+    [{ UPLOAD_TTL: '1h' }, /UPLOAD_TTL must be a whole number of seconds/],
+    [{ SWEEP_INTERVAL: '-1' }, /SWEEP_INTERVAL must be a whole number of seconds, from 0 \(no periodic sweep\) to 2073600 \(24 days\); got "-1"/],
+    [{ SWEEP_INTERVAL: '2073601' }, /SWEEP_INTERVAL must be .*got "2073601"/],
+    [{ SWEEP_INTERVAL: '15.5' }, /SWEEP_INTERVAL must be a whole number of seconds/],
   ])('stops on %j with a message naming the variable', (env, message) => {
     expect(() => loadConfig({ DATA_DIR: dataDir(), ...env })).toThrow(message);
   });

@@ -14,6 +14,10 @@ export interface Config {
   /** The origin users reach the app at, without a trailing slash. */
   publicBaseUrl: string;
   uploadUrlExpires: number;
+  /** Seconds an unfinished upload lives (and a completed one waits to be saved) before the sweeper removes it. */
+  uploadTtl: number;
+  /** Seconds between periodic sweeps; 0: none (run `airlift sweep` instead). */
+  sweepInterval: number;
   maxSize: Record<MediaKind, number>;
   allowedTypes: Record<MediaKind, string[]>;
   logLevel: string;
@@ -53,6 +57,18 @@ function integer(env: Env, name: string, fallback: number, min = 1): number {
   if (!Number.isSafeInteger(value) || value < min) throw new ConfigError(`${name} must be at least ${min}, got ${raw}.`);
   return value;
 }
+
+/** A number of seconds within [min, max]; `range` says the bounds in words for the error. */
+function seconds(env: Env, name: string, fallback: number, min: number, max: number, range: string): number {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw) || value < min || value > max) throw new ConfigError(`${name} must be a whole number of seconds, ${range}; got "${raw}".`);
+  return value;
+}
+
+/** The longest timer Node keeps (2^31 - 1 ms, about 24.8 days), in whole days. */
+const MAX_SWEEP_INTERVAL_S = 24 * 24 * 3600;
 
 function typeList(env: Env, name: string, fallback: string[]): string[] {
   const raw = env[name]?.trim();
@@ -126,6 +142,8 @@ export function loadConfig(env: Env = process.env): Config {
   }
   const uploadUrlExpires = integer(env, 'UPLOAD_URL_EXPIRES', 3600);
   if (uploadUrlExpires > 7 * 24 * 3600) throw new ConfigError('UPLOAD_URL_EXPIRES must be at most 604800 seconds (7 days), the longest a presigned URL may live.');
+  const uploadTtl = seconds(env, 'UPLOAD_TTL', 24 * 3600, 60, 7 * 24 * 3600, 'from 60 (a minute) to 604800 (7 days)');
+  const sweepInterval = seconds(env, 'SWEEP_INTERVAL', 15 * 60, 0, MAX_SWEEP_INTERVAL_S, `from 0 (no periodic sweep) to ${MAX_SWEEP_INTERVAL_S} (24 days)`);
   const video = integer(env, 'MAX_VIDEO_SIZE', 50 * GiB);
   const photo = integer(env, 'MAX_PHOTO_SIZE', 50 * MiB);
   return {
@@ -136,6 +154,8 @@ export function loadConfig(env: Env = process.env): Config {
     secretKey: secretKey(env, dataDir),
     publicBaseUrl,
     uploadUrlExpires,
+    uploadTtl,
+    sweepInterval,
     maxSize: { video, photo, cover: Math.min(photo, integer(env, 'MAX_COVER_SIZE', 20 * MiB)) },
     allowedTypes: {
       video: typeList(env, 'ALLOWED_VIDEO_TYPES', DEFAULT_TYPES.video),

@@ -2,21 +2,13 @@ import type { FastifyInstance } from 'fastify';
 import { hasUsers, issueSetupToken } from './auth/users.ts';
 import { buildApp } from './app.ts';
 import type { Config } from './config.ts';
-import { sweep } from './uploads/sweep.ts';
-
-const SWEEP_EVERY_MS = 15 * 60 * 1000;
+import { scheduleSweeps } from './uploads/sweep-schedule.ts';
 
 /** `airlift serve`: builds the app, listens, and sweeps abandoned uploads in the background. */
 export async function serve(config: Config): Promise<FastifyInstance> {
   const app = await buildApp(config);
-  const sweeper = setInterval(() => {
-    sweep(app).then(
-      (result) => result && (result.expiredTickets || result.orphanMultipart) && app.log.info(result, 'swept abandoned uploads'),
-      (error: unknown) => app.log.warn({ err: error }, 'sweep failed; will retry'),
-    );
-  }, SWEEP_EVERY_MS);
-  sweeper.unref();
-  app.addHook('onClose', async () => clearInterval(sweeper));
+  const sweeps = scheduleSweeps(app, app.log);
+  app.addHook('onClose', () => sweeps.stop());
   await app.listen({ port: config.port, host: config.host });
   app.log.info({ storage: app.storage.kind, database: config.databaseUrl ? 'postgres' : 'pglite', url: config.publicBaseUrl }, 'Airlift is ready');
 

@@ -45,6 +45,12 @@ export async function issueSetupToken(db: Kysely<DB>): Promise<string> {
   return token;
 }
 
+/** Deletes the setup tokens that expired before `now` (the sweeper calls it; a used one is deleted at once); returns how many. */
+export async function deleteExpiredSetupTokens(db: Kysely<DB>, now = new Date()): Promise<number> {
+  const result = await db.deleteFrom('setup_tokens').where('expires_at', '<', now).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
 export async function isSetupTokenValid(db: Kysely<DB>, token: string): Promise<boolean> {
   const row = await db
     .selectFrom('setup_tokens')

@@ -7,6 +7,7 @@ export interface DB {
   sessions: SessionsTable;
   setup_tokens: SetupTokensTable;
   login_failures: LoginFailuresTable;
+  leases: LeasesTable;
   uploads: UploadsTable;
   videos: VideosTable;
   photos: PhotosTable;
@@ -43,6 +44,13 @@ export interface LoginFailuresTable {
   at: Timestamp;
 }
 
+/** A named lease (src/db/lease.ts): one holder at a time across instances, until it expires. */
+export interface LeasesTable {
+  name: string;
+  holder: string;
+  expires_at: Date;
+}
+
 export type UploadState = 'pending' | 'completed' | 'aborted';
 export type UploadStrategy = 'single' | 'multipart';
 
@@ -66,6 +74,8 @@ export interface UploadsTable {
   completed_at: Date | null;
   /** The record that uses this upload's object, once one does: an object is used once. */
   used_by: string | null;
+  /** Set while the upload's objects are being removed (the sweeper finishes a removal cut short); null otherwise. */
+  cleanup_since: Date | null;
 }
 
 export interface VideosTable {

@@ -1,9 +1,10 @@
-import type { Transaction } from 'kysely';
+import { expressionBuilder, type Transaction } from 'kysely';
 import type { AppContext } from '../context.ts';
 import type { DB, Upload, User } from '../db/schema.ts';
 import { AppError, badRequest, conflict, forbidden, notFound } from '../errors.ts';
 import { textProblem, type EditMediaBody, type Page } from '../shared/api.ts';
-import { findUpload } from '../uploads/service.ts';
+import { markForCleanup, removeMarked } from '../uploads/cleanup.ts';
+import { findUpload, goneProblem } from '../uploads/service.ts';
 import { ITEM_TYPES, type ItemType, type NewItem, type OwnedFile } from './item-types.ts';
 import { mediaUrl } from './urls.ts';
 
@@ -14,15 +15,28 @@ async function usableUpload(ctx: AppContext, user: User, id: string, file: Owned
     throw error;
   });
   if (upload.kind !== file.kind) throw badRequest(`${file.field}: this upload is a ${upload.kind}, not a ${file.kind}.`, 'wrong_kind');
+  if (upload.state === 'aborted') throw goneProblem(upload, `${file.field}: this upload`);
   if (upload.state !== 'completed') throw conflict(`${file.field}: the upload is not complete yet; complete it first.`, 'upload_not_completed');
   if (upload.used_by) throw conflict(`${file.field}: this upload is already used by ${upload.used_by}.`, 'upload_in_use');
   return upload;
 }
 
-async function claim(tx: Transaction<DB>, uploadId: string, usedBy: string): Promise<void> {
-  const result = await tx.updateTable('uploads').set({ used_by: usedBy }).where('id', '=', uploadId).where('used_by', 'is', null).executeTakeFirst();
-  if (Number(result.numUpdatedRows) !== 1) throw conflict('This upload was just used by another item.', 'upload_in_use');
+/** Records the upload as used by the item; only a completed one no item uses (the sweeper may have just removed it). */
+async function claim(tx: Transaction<DB>, upload: Upload, usedBy: string): Promise<void> {
+  const result = await tx
+    .updateTable('uploads')
+    .set({ used_by: usedBy })
+    .where('id', '=', upload.id)
+    .where('used_by', 'is', null)
+    .where('state', '=', 'completed')
+    .executeTakeFirst();
+  if (Number(result.numUpdatedRows) === 1) return;
+  const now = await tx.selectFrom('uploads').selectAll().where('id', '=', upload.id).executeTakeFirstOrThrow();
+  if (now.state === 'aborted') throw goneProblem(now);
+  throw conflict('This upload was just used by another item.', 'upload_in_use');
 }
+
+const uploadsUsedBy = (name: string) => expressionBuilder<DB, 'uploads'>()('used_by', '=', name);
 
 /** What an item's uploads are recorded as used by: `video 12`. */
 const usedBy = (type: ItemType<unknown, unknown>, id: number) => `${type.noun} ${id}`;
@@ -50,7 +64,7 @@ export async function createItem<Row, Item>(ctx: AppContext, type: ItemType<Row,
       })
       .returningAll()
       .executeTakeFirstOrThrow();
-    for (const upload of owned.values()) await claim(tx, upload.id, usedBy(type, row.id));
+    for (const upload of owned.values()) await claim(tx, upload, usedBy(type, row.id));
     return row;
   });
   return type.item(ctx, row as Row);
@@ -117,17 +131,25 @@ export async function editItem<Row, Item>(ctx: AppContext, type: ItemType<Row, I
 }
 
 /**
- * Deletes the record, then its objects, and retires the uploads behind them. In this order a
- * failed object delete leaves an orphan the sweeper can find, never a record without its file.
+ * Deletes the record and, in the same transaction, marks its uploads for removal; then deletes
+ * their objects. A failed object delete (or a crash) leaves the uploads marked, and the sweeper
+ * deletes those objects later: never a record without its file, nor an object no row points to.
  */
 export async function deleteItem(ctx: AppContext, type: ItemType<unknown, unknown>, user: User, rawId: string): Promise<void> {
   const row = await editable(ctx, type, user, rawId);
-  await ctx.db.deleteFrom(type.plural).where('id', '=', row.id).execute();
+  const at = new Date();
+  const marked = await ctx.db.transaction().execute(async (tx) => {
+    await tx.deleteFrom(type.plural).where('id', '=', row.id).execute();
+    return markForCleanup(tx, uploadsUsedBy(usedBy(type, row.id)), at);
+  });
+  // A key with no upload behind it (a record older than upload tickets) is deleted straight away.
+  const ticketed = new Set(marked.map((u) => u.key));
   for (const file of type.files) {
     const key = row[file.column];
-    if (key) await ctx.storage.delete(key);
+    if (key && !ticketed.has(key)) await ctx.storage.delete(key);
   }
-  await ctx.db.updateTable('uploads').set({ state: 'aborted' }).where('used_by', '=', usedBy(type, row.id)).execute();
+  const outcome = await removeMarked(ctx, marked, at);
+  if (outcome.failed) throw outcome.error;
 }
 
 /** What the generic code reads of any row: its id, its owner, and the keys of its files. */

@@ -10,12 +10,10 @@ import { hasExtension, MULTIPART_LIMITS, StorageError, type SignedRequest } from
 import { cleanFilename, extensionOf, newKey, planFor, planParts, planRequestedParts, TYPE_BY_EXTENSION, typeForFilename } from './rules.ts';
 
 /**
- * A ticket stays open this long (or as long as its URL, if longer), so an upload can resume
- * after a reload or a restart, with URLs signed afresh; the sweeper clears it afterwards.
+ * A ticket stays open UPLOAD_TTL seconds (or as long as its URL, if longer), so an upload can
+ * resume after a reload or a restart, with URLs signed afresh; the sweeper clears it afterwards.
  */
-const TICKET_TTL_S = 24 * 3600;
-
-const ticketExpiry = (ctx: AppContext) => new Date(Date.now() + Math.max(TICKET_TTL_S, ctx.config.uploadUrlExpires) * 1000);
+const ticketExpiry = (ctx: AppContext) => new Date(Date.now() + Math.max(ctx.config.uploadTtl, ctx.config.uploadUrlExpires) * 1000);
 
 const KIND_NAME: Record<MediaKind, string> = { video: 'video', photo: 'photo', cover: 'cover image' };
 
@@ -119,9 +117,16 @@ export async function findUpload(ctx: AppContext, user: User, id: string): Promi
   return upload;
 }
 
+/** Why an aborted upload is gone: it expired (and the sweeper removed it), or it was cancelled. */
+export function goneProblem(upload: Upload, subject = 'This upload'): AppError {
+  return upload.expires_at < new Date()
+    ? conflict(`${subject} has expired and its file was removed; start a new upload.`, 'upload_expired')
+    : conflict(`${subject} was cancelled; start a new one.`, 'upload_aborted');
+}
+
 function requirePending(upload: Upload): void {
-  if (upload.state === 'aborted') throw conflict('This upload was cancelled; start a new one.', 'upload_aborted');
   if (upload.state === 'completed') throw conflict('This upload is already complete.', 'upload_completed');
+  if (upload.state === 'aborted') throw goneProblem(upload);
   if (upload.expires_at < new Date()) throw conflict('This upload has expired; start a new one.', 'upload_expired');
 }
 
@@ -262,12 +267,18 @@ export async function verifyStoredObject(ctx: AppContext, upload: Upload): Promi
     await ctx.db.updateTable('uploads').set({ state: 'aborted' }).where('id', '=', upload.id).execute();
     throw new AppError(object.size > ctx.config.maxSize[upload.kind] ? 413 : 400, 'object_rejected', problem + ' It was deleted; upload the file again.');
   }
+  // Never revives a ticket aborted meanwhile (cancelled, or swept): what it stored goes too.
   const completed = await ctx.db
     .updateTable('uploads')
     .set({ state: 'completed', completed_at: new Date(), size: object.size })
     .where('id', '=', upload.id)
+    .where('state', '!=', 'aborted')
     .returningAll()
-    .executeTakeFirstOrThrow();
+    .executeTakeFirst();
+  if (!completed) {
+    await ctx.storage.delete(upload.key);
+    throw goneProblem(upload);
+  }
   return completedAnswer(completed);
 }
 

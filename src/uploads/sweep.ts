@@ -1,44 +1,117 @@
-import { sql } from 'kysely';
+import { expressionBuilder, type Expression, type SqlBool } from 'kysely';
 import { deleteExpiredSessions } from '../auth/sessions.ts';
 import { deleteOldLoginFailures } from '../auth/throttle.ts';
+import { deleteExpiredSetupTokens } from '../auth/users.ts';
 import type { AppContext } from '../context.ts';
-import { discardUpload } from './service.ts';
+import { withLease, type LeaseOptions } from '../db/lease.ts';
+import type { DB } from '../db/schema.ts';
+import { CLEANUP_GRACE_MS, markForCleanup, removeMarked } from './cleanup.ts';
 
 export interface SweepResult {
+  /** Tickets never completed, past their expiry and the life of the last URL they could sign. */
   expiredTickets: number;
+  /** Completed uploads never saved into a record within UPLOAD_TTL. */
+  unsavedUploads: number;
+  /** Removals cut short before (a crash, a store that failed, a record deleted while the store failed), finished now. */
+  finishedCleanups: number;
+  /** Multipart uploads the store held that no open ticket knows. */
   orphanMultipart: number;
+  /** Store calls that failed; their uploads stay marked and the next sweep tries again. */
+  failedCleanups: number;
   expiredSessions: number;
+  expiredSetupTokens: number;
+  /** True when the sweep stopped before the end: it lost its lease, or was asked to stop. */
+  stoppedEarly: boolean;
 }
 
-/** Multipart uploads the store holds this long past their ticket's expiry are surely abandoned. */
-const GRACE_MS = 3600 * 1000;
-const SWEEP_LOCK = 0x41495246; // "AIRF": one sweeper at a time across instances.
+/** Rows marked and cleaned per round: each round is a few short statements, then store calls with no transaction open. */
+const BATCH = 100;
+/** One sweeper at a time across every instance on the database. */
+export const SWEEP_LEASE = 'sweeper';
+
+/** What each step of one sweep shares. */
+interface Run {
+  ctx: AppContext;
+  now: Date;
+  held: () => boolean;
+  failed: number;
+}
+
+const uploads = expressionBuilder<DB, 'uploads'>();
+const ago = (now: Date, ms: number) => new Date(now.getTime() - ms);
 
 /**
- * Aborts and deletes what uploads left behind: tickets past their expiry that were never
- * completed (their parts or object), and multipart uploads the store holds that no open
- * ticket knows. Expired sessions and login failures past their window go too. Only one
- * instance sweeps at a time (a transaction-scoped advisory lock).
+ * Removes what uploads left behind, and what sessions and logins left: one step after another,
+ * each a short statement or a round of store calls made outside any transaction, so requests
+ * keep being answered while it runs (PGlite has one connection). Only the holder of the
+ * sweeper's lease sweeps; null when another instance is sweeping.
  */
-export async function sweep(ctx: AppContext, now = new Date()): Promise<SweepResult | null> {
-  return ctx.db.transaction().execute(async (tx) => {
-    const { rows } = await sql<{ locked: boolean }>`SELECT pg_try_advisory_xact_lock(${SWEEP_LOCK}) AS locked`.execute(tx);
-    if (!rows[0]?.locked) return null;
-    const expired = await tx.selectFrom('uploads').selectAll().where('state', '=', 'pending').where('expires_at', '<', now).limit(1000).execute();
-    for (const upload of expired) await discardUpload({ ...ctx, db: tx }, upload);
+export async function sweep(ctx: AppContext, now = new Date(), options: LeaseOptions = {}): Promise<SweepResult | null> {
+  return withLease(
+    ctx.db,
+    SWEEP_LEASE,
+    async (lease) => {
+      const run: Run = { ctx, now, held: lease.held, failed: 0 };
+      const urlLifeMs = ctx.config.uploadUrlExpires * 1000;
+      const steps = {
+        finishedCleanups: await removeAll(run, uploads('cleanup_since', '<', ago(now, CLEANUP_GRACE_MS))),
+        // A URL signed just before the ticket expired still works for its whole life: the ticket stays until then.
+        expiredTickets: await removeAll(run, uploads.and([uploads('state', '=', 'pending'), uploads('expires_at', '<', ago(now, urlLifeMs))])),
+        unsavedUploads: await removeAll(
+          run,
+          uploads.and([uploads('state', '=', 'completed'), uploads('used_by', 'is', null), uploads('completed_at', '<', ago(now, ctx.config.uploadTtl * 1000))]),
+        ),
+        orphanMultipart: await abortOrphanMultipart(run, ago(now, urlLifeMs)),
+        expiredSessions: await deleteExpiredSessions(ctx.db, now),
+        expiredSetupTokens: await deleteExpiredSetupTokens(ctx.db, now),
+      };
+      await deleteOldLoginFailures(ctx.db, now);
+      return { ...steps, failedCleanups: run.failed, stoppedEarly: !lease.held() };
+    },
+    options,
+  );
+}
 
-    const open = new Set(
-      (await tx.selectFrom('uploads').select('multipart_id').where('state', '=', 'pending').where('multipart_id', 'is not', null).execute()).map((u) => u.multipart_id),
-    );
-    const stale = await ctx.storage.listIncompleteMultipart(new Date(now.getTime() - GRACE_MS));
-    let orphans = 0;
-    for (const upload of stale) {
-      if (open.has(upload.uploadId)) continue;
-      await ctx.storage.abortMultipart(upload.key, upload.uploadId);
-      orphans++;
+/** Marks and cleans the uploads `which` matches, a batch at a time, while the lease is held; returns how many were removed. */
+async function removeAll(run: Run, which: Expression<SqlBool>): Promise<number> {
+  let removed = 0;
+  while (run.held()) {
+    const marked = await markForCleanup(run.ctx.db, which, run.now, BATCH);
+    if (marked.length === 0) break;
+    const outcome = await removeMarked(run.ctx, marked, run.now, run.held);
+    removed += outcome.removed;
+    run.failed += outcome.failed;
+  }
+  return removed;
+}
+
+/**
+ * Aborts the multipart uploads the store holds that no open ticket knows. Only those older than
+ * the life of a URL: the store creates one a moment before its ticket is recorded.
+ */
+async function abortOrphanMultipart(run: Run, olderThan: Date): Promise<number> {
+  if (!run.held()) return 0;
+  const stale = await run.ctx.storage.listIncompleteMultipart(olderThan);
+  let aborted = 0;
+  for (let start = 0; start < stale.length && run.held(); start += BATCH) {
+    const batch = stale.slice(start, start + BATCH);
+    const open = await run.ctx.db
+      .selectFrom('uploads')
+      .select('multipart_id')
+      .where('state', '=', 'pending')
+      .where('multipart_id', 'in', batch.map((u) => u.uploadId))
+      .execute();
+    const known = new Set(open.map((u) => u.multipart_id));
+    for (const upload of batch) {
+      if (!run.held()) break;
+      if (known.has(upload.uploadId)) continue;
+      try {
+        await run.ctx.storage.abortMultipart(upload.key, upload.uploadId);
+        aborted++;
+      } catch {
+        run.failed++;
+      }
     }
-    const expiredSessions = await deleteExpiredSessions(tx, now);
-    await deleteOldLoginFailures(tx, now);
-    return { expiredTickets: expired.length, orphanMultipart: orphans, expiredSessions };
-  });
+  }
+  return aborted;
 }
