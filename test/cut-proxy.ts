@@ -52,6 +52,7 @@ export class TcpProxy {
   #waiting: Socket[] | null = null;
   #failRate = 0;
   #failOnly: (request: ProxiedRequest) => boolean = () => true;
+  #random: () => number = Math.random;
   #held: Set<Connection> | null = null;
   #cutOn: { match: (request: ProxiedRequest) => boolean; resolve: (request: ProxiedRequest) => void } | null = null;
   #watchers: { test: () => boolean; resolve: () => void }[] = [];
@@ -115,11 +116,13 @@ export class TcpProxy {
   /**
    * From now on each request (of those `only` picks) fails at random with probability `rate`
    * before it reaches the server: half of them reset as a broken connection would, half answered 503 by a
-   * gateway. 0 turns it off. Counted in `failed`.
+   * gateway. 0 turns it off. Counted in `failed`. Draws come from a generator seeded with
+   * `seed`, so a run fails the same share of its requests each time.
    */
-  failAtRandom(rate: number, only: (request: ProxiedRequest) => boolean = () => true): void {
+  failAtRandom(rate: number, only: (request: ProxiedRequest) => boolean = () => true, seed = 1): void {
     this.#failRate = rate;
     this.#failOnly = only;
+    this.#random = seeded(seed);
   }
 
   /** Requests `failAtRandom` failed. */
@@ -205,7 +208,7 @@ export class TcpProxy {
       dropAnswer: false,
       reader: new RequestReader({
         onHead: (request) => {
-          if (this.#failRate > 0 && this.#failOnly(request) && Math.random() < this.#failRate) {
+          if (this.#failRate > 0 && this.#failOnly(request) && this.#random() < this.#failRate) {
             this.failed += 1;
             connection.failing = true;
             if (this.failed % 2 === 0) this.#drop(connection);
@@ -276,6 +279,18 @@ export class TcpProxy {
       return false;
     });
   }
+}
+
+/** mulberry32: a small seeded generator of numbers in [0, 1). */
+function seeded(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }
 
 const HEAD_END = Buffer.from('\r\n\r\n');
