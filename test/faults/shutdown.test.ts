@@ -5,6 +5,7 @@
  * (the engine, never reloaded) goes on from the bytes held and completes, byte for byte.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
+import { connect } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -12,7 +13,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { MemoryResumeStore } from '../../src/client/resume-store.ts';
 import { createStorage } from '../../src/storage/index.ts';
 import { loadConfig } from '../../src/config.ts';
-import { freePort, loginAs } from '../harness.ts';
+import { freePort, loginAs, startTestApp } from '../harness.ts';
+import { mediaBytes } from '../media-bytes.ts';
 import { addVideo, airlift, serveProcess, sha256Of, slowTransport, uploaderFor, videoFile, type Served } from './served.ts';
 
 const MiB = 1024 * 1024;
@@ -68,5 +70,36 @@ describe('SIGTERM during an upload', { timeout: 150_000 }, () => {
     }
     server.child.kill('SIGTERM');
     expect(await server.exited).toBe(0);
+  });
+});
+
+describe('a request arriving while the server shuts down', () => {
+  it('is answered 503 shutting_down in the app’s shape on a kept-alive connection, while the request in flight finishes', async () => {
+    const t = await startTestApp();
+    try {
+      const body = mediaBytes('video/mp4', 2 * MiB);
+      const put = await t.app.storage.presignPut('videos/pipelined.mp4', { contentType: 'video/mp4', contentLength: body.length, expiresIn: 60 });
+      const target = new URL(put.url);
+      const socket = connect(Number(target.port), target.hostname);
+      let answers = '';
+      socket.on('data', (chunk: Buffer) => (answers += chunk.toString('latin1')));
+      const ended = new Promise((resolve) => socket.on('close', resolve));
+      socket.write(`PUT ${target.pathname}${target.search} HTTP/1.1\r\nHost: ${target.host}\r\nContent-Type: video/mp4\r\nContent-Length: ${body.length}\r\n\r\n`);
+      socket.write(body.subarray(0, MiB));
+      await sleep(200);
+      const closing = t.app.close();
+      await sleep(200);
+      // The rest of the PUT, then a second request on the same connection, sent while the server closes.
+      socket.write(Buffer.concat([body.subarray(MiB), Buffer.from(`GET /api/v1/videos HTTP/1.1\r\nHost: ${target.host}\r\n\r\n`)]));
+      await ended;
+      await closing;
+      const [first, second] = answers.split(/(?=HTTP\/1\.1 )/);
+      expect(first).toMatch(/^HTTP\/1\.1 200/);
+      expect(second).toMatch(/^HTTP\/1\.1 503/);
+      expect(second).toMatch(/retry-after: 5/i);
+      expect(JSON.parse(second!.slice(second!.indexOf('\r\n\r\n') + 4))).toEqual({ error: { code: 'shutting_down', message: expect.stringMatching(/restarting/) } });
+    } finally {
+      await t.close();
+    }
   });
 });
