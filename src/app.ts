@@ -8,7 +8,7 @@ import { authPlugin } from './auth/plugin.ts';
 import type { Config } from './config.ts';
 import { migrate, openDatabase, type Database } from './db/index.ts';
 import type { DB } from './db/schema.ts';
-import { notFound } from './errors.ts';
+import { notFound, shuttingDown } from './errors.ts';
 import { toAppError } from './http-errors.ts';
 import { loggerOptions } from './log.ts';
 import { mediaRoutes } from './media/routes.ts';
@@ -60,6 +60,8 @@ export async function buildApp(config: Config, parts: AppParts = {}): Promise<Fa
     frameworkErrors: (error, request, reply) => sendError(error, request, reply, wantsPage(request)),
     // Requests Node's HTTP parser refuses before Fastify sees them answer in the one shape too.
     clientErrorHandler: answerMalformedRequest,
+    // Requests arriving while the server shuts down are answered below, in the app's own shape.
+    return503OnClosing: false,
   });
   app.decorate('config', config);
   app.decorate('db', database.db);
@@ -68,6 +70,17 @@ export async function buildApp(config: Config, parts: AppParts = {}): Promise<Fa
   });
 
   app.setErrorHandler((error, request, reply) => sendError(error, request, reply, request.routeOptions.config.page === true));
+  // From `close()` on, a request on a kept-alive connection is turned away at once (Fastify
+  // adds `Connection: close`); the requests already in flight go on (server.ts bounds them).
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onRequest', async (request, reply) => {
+    if (!closing) return;
+    reply.header('retry-after', '5');
+    return sendError(shuttingDown(), request, reply, wantsPage(request));
+  });
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0]!;
     const shown = path.length > 100 ? `${path.slice(0, 100)}…` : path;

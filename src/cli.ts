@@ -17,7 +17,7 @@ const COMMANDS: Command[] = [
     words: ['serve'],
     summary: 'run the web app (npm start runs this)',
     description:
-      'Runs the web app on HOST:PORT with the configured database and store, applying migrations first, and sweeps every SWEEP_INTERVAL seconds (15 minutes by default; 0: never). With no user yet it prints a one-time link to create the first admin. Stops on SIGINT or SIGTERM.',
+      'Runs the web app on HOST:PORT with the configured database and store, applying migrations first, and sweeps every SWEEP_INTERVAL seconds (15 minutes by default; 0: never). With no user yet it prints a one-time link to create the first admin. On SIGINT or SIGTERM it takes no new requests, gives those in flight 10 seconds, closes the database and exits.',
     options: {},
     async run(_values, config) {
       await serve(config);

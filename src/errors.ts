@@ -18,3 +18,4 @@ export const notFound = (message = 'Not found.') => new AppError(404, 'not_found
 export const conflict = (message: string, code = 'conflict') => new AppError(409, code, message);
 export const tooLarge = (message: string) => new AppError(413, 'too_large', message);
 export const unsupportedType = (message: string) => new AppError(415, 'unsupported_type', message);
+export const shuttingDown = () => new AppError(503, 'shutting_down', 'The server is restarting; try again in a few seconds.');

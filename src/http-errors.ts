@@ -1,5 +1,6 @@
 import type { FastifyError } from 'fastify';
 import { z, ZodError } from 'zod';
+import { isDatabaseUnavailable } from './db/unavailable.ts';
 import { AppError } from './errors.ts';
 import { StorageError, type StorageErrorCode } from './storage/driver.ts';
 
@@ -18,6 +19,9 @@ export function toAppError(error: unknown): AppError {
     // A refusal the request caused has its status; any other failure of the store is a bad
     // gateway, with the message that tells the operator what to check.
     return new AppError(STORAGE_STATUS[error.code] ?? 502, `storage_${error.code}`, error.message, { cause: error });
+  }
+  if (isDatabaseUnavailable(error)) {
+    return new AppError(503, 'database_unavailable', 'The database is not answering right now. Try again in a moment.', { cause: error });
   }
   const fastifyError = error as Partial<FastifyError>;
   const known = fastifyError.code === undefined ? undefined : FASTIFY_ERRORS[fastifyError.code];

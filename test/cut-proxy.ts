@@ -35,6 +35,8 @@ interface Connection {
   awaiting: ProxiedRequest | null;
   /** The server's answer on this connection is thrown away, and the connection reset when it starts. */
   dropAnswer: boolean;
+  /** `failAtRandom` chose this connection's request: nothing more of it is relayed. */
+  failing?: boolean;
 }
 
 /** Resets a socket: the peer gets an RST, as from a broken network, not a polite close. */
@@ -46,6 +48,11 @@ export class TcpProxy {
   #server: Server | null = null;
   readonly #connections = new Set<Connection>();
   #cut = false;
+  /** Connections taken while silent, relayed once `restore` is called. */
+  #waiting: Socket[] | null = null;
+  #failRate = 0;
+  #failOnly: (request: ProxiedRequest) => boolean = () => true;
+  #random: () => number = Math.random;
   #held: Set<Connection> | null = null;
   #cutOn: { match: (request: ProxiedRequest) => boolean; resolve: (request: ProxiedRequest) => void } | null = null;
   #watchers: { test: () => boolean; resolve: () => void }[] = [];
@@ -82,7 +89,44 @@ export class TcpProxy {
 
   restore(): void {
     this.#cut = false;
+    const waiting = this.#waiting;
+    this.#waiting = null;
+    if (waiting) {
+      for (const connection of this.#connections) {
+        connection.client.resume();
+        connection.upstream.resume();
+      }
+      for (const client of waiting) if (!client.destroyed) this.#accept(client);
+    }
   }
+
+  /**
+   * The server stops answering, as a stopped process or a network that drops packets does:
+   * connections are still accepted, but nothing goes through either way, open ones included,
+   * until `restore` (which lets everything held go on, as a process continued would).
+   */
+  silence(): void {
+    this.#waiting ??= [];
+    for (const connection of this.#connections) {
+      connection.client.pause();
+      connection.upstream.pause();
+    }
+  }
+
+  /**
+   * From now on each request (of those `only` picks) fails at random with probability `rate`
+   * before it reaches the server: half of them reset as a broken connection would, half answered 503 by a
+   * gateway. 0 turns it off. Counted in `failed`. Draws come from a generator seeded with
+   * `seed`, so a run fails the same share of its requests each time.
+   */
+  failAtRandom(rate: number, only: (request: ProxiedRequest) => boolean = () => true, seed = 1): void {
+    this.#failRate = rate;
+    this.#failOnly = only;
+    this.#random = seeded(seed);
+  }
+
+  /** Requests `failAtRandom` failed. */
+  failed = 0;
 
   get isCut(): boolean {
     return this.#cut;
@@ -144,6 +188,12 @@ export class TcpProxy {
   }
 
   #accept(client: Socket): void {
+    if (this.#waiting) {
+      client.on('error', () => {});
+      client.pause();
+      this.#waiting.push(client);
+      return;
+    }
     if (this.#cut) {
       // Refused: the client's connect succeeds, then is reset before anything is relayed.
       client.on('error', () => {});
@@ -158,6 +208,17 @@ export class TcpProxy {
       dropAnswer: false,
       reader: new RequestReader({
         onHead: (request) => {
+          if (this.#failRate > 0 && this.#failOnly(request) && this.#random() < this.#failRate) {
+            this.failed += 1;
+            connection.failing = true;
+            if (this.failed % 2 === 0) this.#drop(connection);
+            else {
+              client.end('HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: 19\r\nConnection: close\r\n\r\nService Unavailable');
+              this.#connections.delete(connection);
+              connection.upstream.destroy();
+            }
+            return;
+          }
           this.requests.push(request);
           connection.awaiting = request;
           const cutOn = this.#cutOn;
@@ -179,11 +240,12 @@ export class TcpProxy {
     }
     client.on('data', (chunk: Buffer) => {
       connection.reader.feed(chunk);
+      if (connection.failing) return;
       if (!upstream.write(chunk)) client.pause();
       this.#check();
     });
     upstream.on('drain', () => {
-      if (!this.#held?.has(connection)) client.resume();
+      if (!this.#held?.has(connection) && !this.#waiting) client.resume();
     });
     upstream.on('data', (chunk: Buffer) => {
       const answered = connection.awaiting;
@@ -196,7 +258,9 @@ export class TcpProxy {
       else if (!client.write(chunk)) upstream.pause();
       this.#check();
     });
-    client.on('drain', () => upstream.resume());
+    client.on('drain', () => {
+      if (!this.#waiting) upstream.resume();
+    });
     client.on('end', () => upstream.end());
     upstream.on('end', () => client.end());
   }
@@ -215,6 +279,18 @@ export class TcpProxy {
       return false;
     });
   }
+}
+
+/** mulberry32: a small seeded generator of numbers in [0, 1). */
+function seeded(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }
 
 const HEAD_END = Buffer.from('\r\n\r\n');

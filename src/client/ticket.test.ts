@@ -79,7 +79,11 @@ describe('Tickets', () => {
     expect(await found.tickets.find(signal)).toBe(open);
     expect(await found.resumeStore.get(key)).toEqual(saved);
 
-    for (const getUpload of [async () => state({ state: 'aborted' }), () => Promise.reject(new ApiError(404, 'not_found', 'gone'))]) {
+    for (const getUpload of [
+      async () => state({ state: 'aborted' }),
+      () => Promise.reject(new ApiError(404, 'not_found', 'gone')),
+      () => Promise.reject(new ApiError(409, 'upload_expired', 'This upload has expired; start a new one.')),
+    ]) {
       const { tickets, resumeStore } = setup({ getUpload });
       await resumeStore.set(key, saved);
       expect(await tickets.find(signal)).toBeNull();

@@ -44,7 +44,7 @@ export class Tickets {
     const { api, resumeStore, request } = this.#deps;
     const saved = this.#key ? await resumeStore.get(this.#key) : undefined;
     if (!saved) return null;
-    const state = await request(() => api.getUpload(saved.uploadId, { signal }).catch(unlessNotFound(null)), signal);
+    const state = await request(() => api.getUpload(saved.uploadId, { signal }).catch(unlessGone(null)), signal);
     if (state && continuable(state, saved, this.#file)) return state;
     await this.forget();
     return null;
@@ -62,10 +62,10 @@ export class Tickets {
     return created;
   }
 
-  /** Deletes the upload on the server (the server answers 404 once it is gone). */
+  /** Deletes the upload on the server (the server answers 404 once it is gone, 409 once it is an item's). */
   async abort(uploadId: string, signal: AbortSignal): Promise<void> {
     const { api, request } = this.#deps;
-    await request(() => api.abortUpload(uploadId).catch(unlessNotFound(undefined)), signal);
+    await request(() => api.abortUpload(uploadId).catch(unlessGone(undefined)), signal);
   }
 
   /** Forgets the resume record: the upload is done with, or gone. */
@@ -74,10 +74,14 @@ export class Tickets {
   }
 }
 
-/** Turns the server's 404 (the upload is gone) into `value`; other errors pass on. */
-function unlessNotFound<T>(value: T): (error: unknown) => T {
+/**
+ * Turns the server's 404 (the upload is gone) and 409 (it cannot go on: aborted, expired, or
+ * saved as an item already) into `value`: either way there is nothing to continue or remove,
+ * and the file starts afresh. Other errors pass on.
+ */
+function unlessGone<T>(value: T): (error: unknown) => T {
   return (error) => {
-    if (error instanceof ApiError && error.status === 404) return value;
+    if (error instanceof ApiError && (error.status === 404 || error.status === 409)) return value;
     throw error;
   };
 }

@@ -5,6 +5,7 @@ import { Kysely, Migrator, PostgresDialect, type Migration, type PostgresPool, t
 import pg from 'pg';
 import type { DB } from './schema.ts';
 import { acquireLock } from './lock.ts';
+import { isDatabaseUnavailable } from './unavailable.ts';
 import * as initial from './migrations/2026-11-25-initial.ts';
 import * as sweeperLease from './migrations/2026-12-02-sweeper-lease.ts';
 
@@ -29,12 +30,12 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
  */
 export async function openDatabase(options: { databaseUrl: string | null; dataDir: string; command: string }): Promise<Database> {
   if (options.databaseUrl) {
-    const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 10 });
+    const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 10, ...POSTGRES_LIMITS });
     // An idle connection the server closed (a restart, a failover, an admin's kill) is an 'error'
     // on the pool, which would crash the process unheard; the pool has already dropped it, and the
     // next query opens a fresh one.
     pool.on('error', () => undefined);
-    const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+    const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: droppingBrokenConnections(pool) }) });
     return { db, kind: 'postgres', close: () => db.destroy() };
   }
   mkdirSync(options.dataDir, { recursive: true });
@@ -45,6 +46,37 @@ export async function openDatabase(options: { databaseUrl: string | null; dataDi
     lock.release();
     throw error;
   }
+}
+
+/**
+ * A server that refuses or stops answering fails a request in seconds, not after the
+ * operating system's minutes: a connection is given 5 s to open, a query 10 s to answer
+ * (a migration statement longer than that would need its own pool), and TCP keep-alive
+ * notices a peer that vanished while a connection idles in the pool.
+ */
+const POSTGRES_LIMITS = { connectionTimeoutMillis: 5_000, query_timeout: 10_000, keepAlive: true } as const;
+
+/**
+ * The pool as Kysely sees it, except that a connection whose query met a connection-level
+ * failure (a read timeout, a reset) is destroyed instead of going back to the pool, where its
+ * query still in flight would block every later one; the next checkout opens a fresh one.
+ */
+function droppingBrokenConnections(pool: pg.Pool): PostgresPool {
+  return {
+    async connect() {
+      const client = await pool.connect();
+      let broken = false;
+      return {
+        query: (sql: string, parameters: readonly unknown[]) =>
+          client.query(sql, [...parameters]).catch((error: unknown) => {
+            broken ||= isDatabaseUnavailable(error);
+            throw error;
+          }),
+        release: () => client.release(broken),
+      } as unknown as PostgresPoolClient;
+    },
+    end: () => pool.end(),
+  };
 }
 
 function pgliteDatabase(pglite: PGlite, afterClose: () => void): Database {

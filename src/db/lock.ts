@@ -1,5 +1,6 @@
 import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { alive } from '../processes.ts';
 
 /**
  * PGlite takes no lock on its directory, and two processes writing one directory damage it.
@@ -19,15 +20,6 @@ interface Holder {
   host: string;
   command: string;
   since: string;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 export function acquireLock(file: string, command: string): Lock {

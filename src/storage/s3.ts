@@ -44,25 +44,74 @@ export interface StorageErrorContext {
   uploadId?: string;
 }
 
-// An unreachable store fails in seconds. A store that stops answering fails after 30 s of
-// silence (socketTimeout, idle); no cap on the whole request, which a large Complete may need.
+/**
+ * Every call to the store has a deadline over all its attempts, so a store that stops answering
+ * (a process stopped, a network that drops packets) fails the request with a clear 503 within
+ * seconds instead of holding it for a minute. Within it, a connection that cannot be made in
+ * 3 s or a socket silent for 4 s fails its attempt, so the second attempt (on a fresh
+ * connection) still fits. Assembling many parts takes the store longer: CompleteMultipartUpload
+ * has more time, and a client without the idle limit (a store may think for a while, silent).
+ */
+export const CALL_DEADLINE_MS = 8_000;
+export const completeDeadlineMs = (parts: number) => 10_000 + 20 * parts;
 const CONNECTION_TIMEOUT_MS = 3_000;
-const IDLE_TIMEOUT_MS = 30_000;
+const IDLE_TIMEOUT_MS = 4_000;
+
+/** A call that ran out of its deadline; `storageErrorFrom` turns it into 'unavailable'. */
+export class DeadlineExceeded extends Error {
+  override name = 'DeadlineExceeded';
+  constructor(readonly ms: number) {
+    super(`no answer within ${ms / 1000} s`);
+  }
+}
+
+/**
+ * Runs `run` with a signal that aborts at the deadline, and gives up then whatever `run` does
+ * (the SDK may still be between attempts): the caller gets `DeadlineExceeded` on time.
+ */
+export async function withDeadline<T>(ms: number, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => {
+      const error = new DeadlineExceeded(ms);
+      controller.abort(error);
+      reject(error);
+    }, ms);
+  });
+  const running = run(controller.signal);
+  // Once the deadline has answered, the aborted call's own rejection is nobody's to hear.
+  running.catch(() => undefined);
+  try {
+    return await Promise.race([running, expired]);
+  } catch (error) {
+    throw controller.signal.aborted ? controller.signal.reason : error;
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 export async function createS3Store(config: R2Config): Promise<S3Store> {
-  const client = new S3Client({
-    endpoint: config.endpoint,
-    region: config.region || 'auto',
-    forcePathStyle: config.forcePathStyle,
-    credentials: { accessKeyId: config.accessKeyId, secretAccessKey: config.secretAccessKey },
-    // SDK >= 3.729 otherwise adds CRC32 checksums that presigned browser uploads then fail.
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-    maxAttempts: 2,
-    requestHandler: { connectionTimeout: CONNECTION_TIMEOUT_MS, socketTimeout: IDLE_TIMEOUT_MS },
-  });
+  const clientFor = (socketTimeout: number | undefined) =>
+    new S3Client({
+      endpoint: config.endpoint,
+      region: config.region || 'auto',
+      forcePathStyle: config.forcePathStyle,
+      credentials: { accessKeyId: config.accessKeyId, secretAccessKey: config.secretAccessKey },
+      // SDK >= 3.729 otherwise adds CRC32 checksums that presigned browser uploads then fail.
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+      maxAttempts: 2,
+      requestHandler: { connectionTimeout: CONNECTION_TIMEOUT_MS, socketTimeout },
+    });
+  const client = clientFor(IDLE_TIMEOUT_MS);
+  // Only for CompleteMultipartUpload: no idle limit, its deadline alone bounds it.
+  const patientClient = clientFor(0);
   const Bucket = config.bucket;
   const base = { endpoint: config.endpoint, bucket: Bucket };
+
+  /** One request to the store, within its deadline. */
+  const send = <T>(run: (options: { abortSignal: AbortSignal }) => Promise<T>, ms = CALL_DEADLINE_MS) => withDeadline(ms, (abortSignal) => run({ abortSignal }));
 
   async function call<T>(context: Omit<StorageErrorContext, 'endpoint' | 'bucket'>, run: () => Promise<T>): Promise<T> {
     try {
@@ -93,7 +142,7 @@ export async function createS3Store(config: R2Config): Promise<S3Store> {
 
     async createMultipart(key, { contentType }) {
       const out = await call({ operation: 'CreateMultipartUpload', key }, () =>
-        client.send(new CreateMultipartUploadCommand({ Bucket, Key: key, ContentType: contentType })),
+        send((o) => client.send(new CreateMultipartUploadCommand({ Bucket, Key: key, ContentType: contentType }), o)),
       );
       if (!out.UploadId) throw new StorageError('store_error', `The store at ${config.endpoint} started a multipart upload of ${key} without an upload id.`);
       return out.UploadId;
@@ -112,7 +161,7 @@ export async function createS3Store(config: R2Config): Promise<S3Store> {
       let marker: string | undefined;
       do {
         const page = await call({ operation: 'ListParts', key, uploadId }, () =>
-          client.send(new ListPartsCommand({ Bucket, Key: key, UploadId: uploadId, PartNumberMarker: marker })),
+          send((o) => client.send(new ListPartsCommand({ Bucket, Key: key, UploadId: uploadId, PartNumberMarker: marker }), o)),
         );
         for (const part of page.Parts ?? []) {
           parts.push({ partNumber: part.PartNumber ?? 0, size: part.Size ?? 0, etag: part.ETag ?? '' });
@@ -130,13 +179,18 @@ export async function createS3Store(config: R2Config): Promise<S3Store> {
       if (problem) throw new StorageError('invalid_part', `The parts of ${key} cannot be assembled: ${problem}`);
       // The answer's ETag is not used: RGW sends it empty; `head` gives the real one.
       await call({ operation: 'CompleteMultipartUpload', key, uploadId }, () =>
-        client.send(
-          new CompleteMultipartUploadCommand({
-            Bucket,
-            Key: key,
-            UploadId: uploadId,
-            MultipartUpload: { Parts: sorted.map((p) => ({ PartNumber: p.partNumber, ETag: p.etag })) },
-          }),
+        send(
+          (o) =>
+            patientClient.send(
+              new CompleteMultipartUploadCommand({
+                Bucket,
+                Key: key,
+                UploadId: uploadId,
+                MultipartUpload: { Parts: sorted.map((p) => ({ PartNumber: p.partNumber, ETag: p.etag })) },
+              }),
+              o,
+            ),
+          completeDeadlineMs(sorted.length),
         ),
       );
     },
@@ -144,7 +198,7 @@ export async function createS3Store(config: R2Config): Promise<S3Store> {
     async abortMultipart(key, uploadId) {
       try {
         await call({ operation: 'AbortMultipartUpload', key, uploadId }, () =>
-          client.send(new AbortMultipartUploadCommand({ Bucket, Key: key, UploadId: uploadId })),
+          send((o) => client.send(new AbortMultipartUploadCommand({ Bucket, Key: key, UploadId: uploadId }), o)),
         );
       } catch (error) {
         if (!(error instanceof StorageError && error.code === 'no_such_upload')) throw error;
@@ -153,7 +207,7 @@ export async function createS3Store(config: R2Config): Promise<S3Store> {
 
     async head(key) {
       try {
-        const out = await client.send(new HeadObjectCommand({ Bucket, Key: key }));
+        const out = await send((o) => client.send(new HeadObjectCommand({ Bucket, Key: key }), o));
         return {
           size: out.ContentLength ?? 0,
           contentType: out.ContentType ?? 'application/octet-stream',
@@ -165,14 +219,14 @@ export async function createS3Store(config: R2Config): Promise<S3Store> {
         // A HEAD answer has no body, so a 403 or 404 does not say why: ask again with a GET, whose answer does.
         const status = httpStatus(error);
         if (status !== 403 && status !== 404) throw storageErrorFrom(error, context);
-        const why = await explainHeadFailure(client, context);
+        const why = await explainHeadFailure(client, context, send);
         if (status === 404 && (!why || why.code !== 'no_such_bucket')) return null;
         throw why ?? storageErrorFrom(error, context);
       }
     },
 
     async delete(key) {
-      await call({ operation: 'DeleteObject', key }, () => client.send(new DeleteObjectCommand({ Bucket, Key: key })));
+      await call({ operation: 'DeleteObject', key }, () => send((o) => client.send(new DeleteObjectCommand({ Bucket, Key: key }), o)));
     },
 
     async presignGet(key, { expiresIn, filename }) {
@@ -191,7 +245,7 @@ export async function createS3Store(config: R2Config): Promise<S3Store> {
       let uploadIdMarker: string | undefined;
       do {
         const page = await call({ operation: 'ListMultipartUploads' }, () =>
-          client.send(new ListMultipartUploadsCommand({ Bucket, KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker })),
+          send((o) => client.send(new ListMultipartUploadsCommand({ Bucket, KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker }), o)),
         );
         for (const upload of page.Uploads ?? []) {
           if (upload.Key && upload.UploadId && upload.Initiated && upload.Initiated < olderThan) {
@@ -206,15 +260,16 @@ export async function createS3Store(config: R2Config): Promise<S3Store> {
 
     async close() {
       client.destroy();
+      patientClient.destroy();
     },
 
     async checkBucket() {
-      await call({ operation: 'ListObjectsV2' }, () => client.send(new ListObjectsV2Command({ Bucket, MaxKeys: 1 })));
+      await call({ operation: 'ListObjectsV2' }, () => send((o) => client.send(new ListObjectsV2Command({ Bucket, MaxKeys: 1 }), o)));
     },
 
     async getBucketCors() {
       try {
-        const out = await client.send(new GetBucketCorsCommand({ Bucket }));
+        const out = await send((o) => client.send(new GetBucketCorsCommand({ Bucket }), o));
         return out.CORSRules?.length ? out.CORSRules : null;
       } catch (error) {
         if (errorCode(error) === 'NoSuchCORSConfiguration') return null;
@@ -223,16 +278,20 @@ export async function createS3Store(config: R2Config): Promise<S3Store> {
     },
 
     async putBucketCors(rules) {
-      await call({ operation: 'PutBucketCors' }, () => client.send(new PutBucketCorsCommand({ Bucket, CORSConfiguration: { CORSRules: rules } })));
+      await call({ operation: 'PutBucketCors' }, () => send((o) => client.send(new PutBucketCorsCommand({ Bucket, CORSConfiguration: { CORSRules: rules } }), o)));
     },
   };
   return store;
 }
 
 /** The error a one-byte GET of the key meets (its answer has a body that names the cause), or null if it works. */
-async function explainHeadFailure(client: S3Client, context: StorageErrorContext & { key: string }): Promise<StorageError | null> {
+async function explainHeadFailure(
+  client: S3Client,
+  context: StorageErrorContext & { key: string },
+  send: <T>(run: (options: { abortSignal: AbortSignal }) => Promise<T>) => Promise<T>,
+): Promise<StorageError | null> {
   try {
-    const out = await client.send(new GetObjectCommand({ Bucket: context.bucket, Key: context.key, Range: 'bytes=0-0' }));
+    const out = await send((o) => client.send(new GetObjectCommand({ Bucket: context.bucket, Key: context.key, Range: 'bytes=0-0' }), o));
     (out.Body as { destroy?: () => void } | undefined)?.destroy?.();
     return null;
   } catch (error) {
@@ -296,6 +355,12 @@ export function storageErrorFrom(error: unknown, context: StorageErrorContext): 
   const said = detail && detail !== 'UnknownError' && detail !== errorCode(error) ? `: ${detail}` : '';
   const make = (code: StorageError['code'], message: string) => new StorageError(code, message, { cause: error });
 
+  if (error instanceof DeadlineExceeded) {
+    return make(
+      'unavailable',
+      `The store at ${endpoint} did not answer within ${error.ms / 1000} s${doing}: it is down, overloaded or unreachable. Try again in a moment; check R2_ENDPOINT_URL and that this server can reach it.`,
+    );
+  }
   const net = networkCode(error);
   if (net) {
     return make('unavailable', `Cannot reach the store at ${endpoint}${doing}: ${net === 'timeout' ? 'no answer in time' : net}. Check R2_ENDPOINT_URL and that this server can reach it.`);

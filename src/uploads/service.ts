@@ -169,12 +169,17 @@ export async function signParts(ctx: AppContext, user: User, id: string, input: 
 
 /** `GET /api/v1/uploads/:id`: the ticket, with the parts the store holds now. */
 export async function describeUpload(ctx: AppContext, user: User, id: string): Promise<UploadState> {
-  const upload = await findUpload(ctx, user, id);
+  let upload = await findUpload(ctx, user, id);
+  let parts: UploadState['parts'] = [];
+  if (upload.strategy === 'multipart' && upload.state === 'pending') {
+    try {
+      parts = (await ctx.storage.listParts(upload.key, upload.multipart_id!)).map((p) => ({ part_number: p.partNumber, size: p.size, etag: p.etag }));
+    } catch (error) {
+      if (!(error instanceof StorageError && error.code === 'no_such_upload')) throw error;
+      upload = await adoptAssembled(ctx, user, upload, error);
+    }
+  }
   const pending = upload.state === 'pending';
-  const parts =
-    upload.strategy === 'multipart' && pending
-      ? (await ctx.storage.listParts(upload.key, upload.multipart_id!)).map((p) => ({ part_number: p.partNumber, size: p.size, etag: p.etag }))
-      : [];
   const resuming = resumingStore(ctx, upload.strategy);
   return {
     id: upload.id,
@@ -193,6 +198,24 @@ export async function describeUpload(ctx: AppContext, user: User, id: string): P
     resumable_put: resuming !== null,
     held_bytes: resuming && pending ? await resuming.heldBytes(upload.key) : 0,
   };
+}
+
+/**
+ * A pending multipart upload the store no longer knows: a complete that a crash (or a lost
+ * answer) cut after the store had assembled the object, before the database recorded it. When
+ * the object is there with the declared size and type, it is checked and the upload completed
+ * now; one that fails the check is deleted and the upload aborted, as at complete. Without such
+ * an object the upload is lost, and `gone` (404) says so: the client starts afresh.
+ */
+async function adoptAssembled(ctx: AppContext, user: User, upload: Upload, gone: StorageError): Promise<Upload> {
+  const object = await ctx.storage.head(upload.key);
+  if (!object || object.size !== upload.size || object.contentType.toLowerCase() !== upload.content_type) throw gone;
+  try {
+    await verifyStoredObject(ctx, upload);
+  } catch (error) {
+    if (!(error instanceof AppError && error.code === 'object_rejected')) throw error;
+  }
+  return findUpload(ctx, user, upload.id);
 }
 
 const completedAnswer = (upload: Upload): UploadCompleted => ({

@@ -179,6 +179,11 @@ export class LocalStore implements StorageDriver, ResumablePut, ServesRoutes, Lo
     return this.#multipart.abort(key, uploadId);
   }
 
+  /** Finishes or gives back the multipart completes a crash interrupted (multipart.ts); the store runs it when it opens. */
+  recoverCompletes(): Promise<{ completed: number; givenBack: number }> {
+    return this.#multipart.recoverCompletes();
+  }
+
   listIncompleteMultipart(olderThan: Date): Promise<{ key: string; uploadId: string; initiated: Date }[]> {
     return this.#multipart.listIncomplete(olderThan);
   }
@@ -212,6 +217,7 @@ export async function createLocalStore(options: LocalStoreOptions): Promise<Loca
   const layout = new Layout(path.resolve(options.root));
   await layout.prepare();
   const store = new LocalStore(layout, options.baseUrl.replace(/\/+$/, ''), signingKeyFor(options.secret), options.now ?? Date.now);
+  await store.recoverCompletes();
   await store.sweepTemp();
   return store;
 }

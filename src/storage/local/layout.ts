@@ -21,7 +21,11 @@ import { MULTIPART_LIMITS, StorageError } from '../driver.ts';
  *   .airlift/partial/<h>                the body of a single PUT signed for an exact length, as it arrives: kept when
  *                                       the client goes away, so the same URL can send the rest (`Content-Range`),
  *                                       renamed into the root once whole
- *   .airlift/tmp/                       bodies being received, objects being assembled, uploads being claimed
+ *   .airlift/completing/<id>/           a multipart upload being completed, moved here from multipart/ (so parts
+ *                                       arriving now, a second complete or an abort find nothing), with claim.json
+ *                                       (who completes it) and, once assembled, object.json (the object it commits);
+ *                                       a store opened after a crash finishes or gives back what it finds here
+ *   .airlift/tmp/                       bodies being received, objects being assembled, uploads being aborted
  *
  * The ETag is in each part version's name, so part and ETag appear in one rename or create, and
  * the highest <seq> is the last copy of the part received.
@@ -31,6 +35,7 @@ export class Layout {
   readonly uploadsDir: string;
   readonly partialDir: string;
   readonly tmpDir: string;
+  readonly completingDir: string;
 
   /** `root` must be absolute. */
   constructor(readonly root: string) {
@@ -38,11 +43,12 @@ export class Layout {
     this.uploadsDir = path.join(root, SYSTEM_DIR, 'multipart');
     this.partialDir = path.join(root, SYSTEM_DIR, 'partial');
     this.tmpDir = path.join(root, SYSTEM_DIR, 'tmp');
+    this.completingDir = path.join(root, SYSTEM_DIR, 'completing');
   }
 
   /** Creates the store's own folders. */
   async prepare(): Promise<void> {
-    for (const dir of [this.metaDir, this.uploadsDir, this.partialDir, this.tmpDir]) await mkdir(dir, { recursive: true });
+    for (const dir of [this.metaDir, this.uploadsDir, this.partialDir, this.tmpDir, this.completingDir]) await mkdir(dir, { recursive: true });
   }
 
   /** The file of `key`, checked to stay inside the root. Throws `StorageError` for a key that cannot be a file name. */
@@ -71,6 +77,11 @@ export class Layout {
 
   uploadDir(uploadId: string): string {
     return path.join(this.uploadsDir, uploadId);
+  }
+
+  /** Where a multipart upload sits while it is being completed. */
+  completingPath(uploadId: string): string {
+    return path.join(this.completingDir, uploadId);
   }
 }
 

@@ -1,9 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { MiB, servedStore, TYPE } from './testing.ts';
+import { createLocalStore } from './index.ts';
+import { multipartEtag } from './part-files.ts';
+import { MiB, SECRET, servedStore, TYPE } from './testing.ts';
 
 describe('local store multipart', { timeout: 30_000 }, () => {
   const { served, store, newKey, tempFiles, stored, putBytes, slowPut, sha, read, eventually } = servedStore();
@@ -111,6 +114,72 @@ describe('local store multipart', { timeout: 30_000 }, () => {
       expect(existsSync(uploadDir(uploadId))).toBe(false);
       expect(stored(key)).toBe(false);
       expect(await tempFiles()).toEqual([]);
+    });
+  });
+
+  /**
+   * kill -9 at each step of a complete, laid out as the crash leaves the files: a store opened
+   * afterwards finds the parts (and completes them again) or the finished object, never neither.
+   */
+  describe('after a crash in the middle of a complete', () => {
+    const dirs = () => ({ multipart: path.join(served().objects, '.airlift', 'multipart'), completing: path.join(served().objects, '.airlift', 'completing') });
+    const reopen = () => createLocalStore({ root: served().objects, baseUrl: served().baseUrl, secret: SECRET });
+    /** An upload of two parts written in place, ready to complete. */
+    async function readyUpload() {
+      const key = newKey();
+      const uploadId = await store().createMultipart(key, { contentType: TYPE, partSize: 5 * MiB });
+      const bodies = [randomBytes(5 * MiB), randomBytes(4321)];
+      const parts = [];
+      for (const [i, body] of bodies.entries()) {
+        const signed = await store().presignPart(key, uploadId, i + 1, { expiresIn: 60, contentLength: body.length });
+        const response = await putBytes(signed.url, new Uint8Array(body), {});
+        parts.push({ partNumber: i + 1, etag: response.headers.get('etag')! });
+      }
+      return { key, uploadId, parts, whole: Buffer.concat(bodies) };
+    }
+
+    it('gives the parts back when the crash came after the claim, before the object was committed (even a dead process’s claim)', async () => {
+      const { key, uploadId, parts, whole } = await readyUpload();
+      const claimed = path.join(dirs().completing, uploadId);
+      await rename(path.join(dirs().multipart, uploadId), claimed);
+      await writeFile(path.join(claimed, 'claim.json'), JSON.stringify({ pid: 2 ** 22 + 1, host: hostname() }));
+      // Assembled and about to commit: the data file cut to size, the object said, its meta written, the data not yet moved.
+      await truncate(path.join(claimed, 'data'), whole.length);
+      await writeFile(path.join(claimed, 'object.json'), JSON.stringify({ size: whole.length, etag: multipartEtag(parts.map((p) => p.etag.replaceAll('"', ''))) }));
+      expect(await store().listParts(key, uploadId).catch((error: unknown) => error)).toMatchObject({ code: 'no_such_upload' });
+
+      const restarted = await reopen();
+      expect((await restarted.listParts(key, uploadId)).map((p) => p.partNumber)).toEqual([1, 2]);
+      expect(await readdir(dirs().completing)).toEqual([]);
+      await restarted.completeMultipart(key, uploadId, parts);
+      expect(sha(await read(key))).toBe(sha(whole));
+    });
+
+    it('finishes an upload whose object was committed before the crash, and leaves the object as it is', async () => {
+      const { key, uploadId, parts, whole } = await readyUpload();
+      // The claimed folder as the crash left it right after the commit: the data moved into the root, the folder not yet removed.
+      const claimed = path.join(dirs().completing, uploadId);
+      const meta = await readFile(path.join(dirs().multipart, uploadId, 'upload.json'));
+      await store().completeMultipart(key, uploadId, parts);
+      const object = await store().head(key);
+      await mkdir(claimed);
+      await writeFile(path.join(claimed, 'upload.json'), meta);
+      await writeFile(path.join(claimed, 'object.json'), JSON.stringify({ size: object!.size, etag: object!.etag }));
+
+      const restarted = await reopen();
+      expect(await readdir(dirs().completing)).toEqual([]);
+      expect(await restarted.listParts(key, uploadId).catch((error: unknown) => error)).toMatchObject({ code: 'no_such_upload' });
+      expect(sha(await read(key))).toBe(sha(whole));
+    });
+
+    it('leaves alone an upload another live process is completing', async () => {
+      const { uploadId } = await readyUpload();
+      const claimed = path.join(dirs().completing, uploadId);
+      await rename(path.join(dirs().multipart, uploadId), claimed);
+      await writeFile(path.join(claimed, 'claim.json'), JSON.stringify({ pid: process.ppid, host: hostname() }));
+      await reopen();
+      expect(await readdir(dirs().completing)).toEqual([uploadId]);
+      await rm(claimed, { recursive: true });
     });
   });
 });

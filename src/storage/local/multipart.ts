@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readdir, rename, rm, truncate, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, truncate, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import path from 'node:path';
+import { alive } from '../../processes.ts';
 import { pipeline } from 'node:stream/promises';
 import { MULTIPART_LIMITS, StorageError, type StoredPart } from '../driver.ts';
 import { partSizeProblem } from '../part-rules.ts';
@@ -24,6 +26,29 @@ import {
 } from './part-files.ts';
 
 type ListedPart = { partNumber: number; etag: string };
+
+/** In an upload being completed: the object its commit puts at the key. */
+const OBJECT_FILE = 'object.json';
+interface CommittedObject {
+  size: number;
+  etag: string;
+}
+
+/** In an upload being completed: the process completing it. */
+const CLAIM_FILE = 'claim.json';
+interface Claim {
+  pid: number;
+  host: string;
+}
+
+async function readJson<T>(file: string): Promise<T | null> {
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as T;
+  } catch (error) {
+    if (isMissing(error) || error instanceof SyntaxError) return null;
+    throw error;
+  }
+}
 
 /**
  * The local store's multipart uploads. With a part size, each part is written in place in the
@@ -159,14 +184,17 @@ export class Multipart {
   }
 
   async #assemble(key: string, uploadId: string, upload: UploadMeta, parts: ListedPart[]): Promise<void> {
-    // Claim the upload by moving it aside: parts arriving now, a second complete or an abort find nothing.
-    const claimed = this.layout.tempPath();
+    // Claim the upload by moving it aside: parts arriving now, a second complete or an abort find
+    // nothing. Into completing/, not tmp/: a crash from here on leaves the parts or the object
+    // there for `recoverCompletes`, never neither.
+    const claimed = this.layout.completingPath(uploadId);
     try {
       await rename(this.layout.uploadDir(uploadId), claimed);
     } catch (error) {
       if (isMissing(error)) throw noSuchUpload(uploadId);
       throw error;
     }
+    await writeFile(path.join(claimed, CLAIM_FILE), JSON.stringify({ pid: process.pid, host: hostname() } satisfies Claim)).catch(() => undefined);
     let completed = false;
     const assembled = this.layout.tempPath();
     try {
@@ -184,6 +212,8 @@ export class Multipart {
       if (problem) throw new StorageError(problem.code, `The parts of ${key} cannot be assembled: ${problem.message}`);
       const size = chosen.reduce((sum, part) => sum + part.size, 0);
       const info = { contentType: upload.contentType, size, etag: multipartEtag(chosen.map((p) => p.etag)) };
+      // Said before the commit, so that after a crash the object can be told from an older one at the key.
+      await writeFile(path.join(claimed, OBJECT_FILE), JSON.stringify({ size, etag: info.etag } satisfies CommittedObject));
       // Parts 1..n all in place at their final offsets: the data file is the object already.
       const inPlace = chosen.every((part, i) => part.placed && part.partNumber === i + 1 && (i === chosen.length - 1 || part.size === upload.partSize));
       if (inPlace) {
@@ -203,8 +233,41 @@ export class Multipart {
       await rm(assembled, { force: true });
       if (completed) await removeQuietly(claimed);
       // Give a refused upload back, so the client can correct its list and try again.
-      else await rename(claimed, this.layout.uploadDir(uploadId)).catch(() => undefined);
+      else await this.#giveBack(uploadId);
     }
+  }
+
+  /** Puts an upload being completed back among the open ones, as it was. */
+  async #giveBack(uploadId: string): Promise<void> {
+    const claimed = this.layout.completingPath(uploadId);
+    for (const name of [OBJECT_FILE, CLAIM_FILE]) await rm(path.join(claimed, name), { force: true });
+    await rename(claimed, this.layout.uploadDir(uploadId)).catch(() => undefined);
+  }
+
+  /**
+   * After a crash (a kill -9, a power cut) in the middle of a complete: an upload whose object
+   * was committed is done with, and its folder goes; any other is given back with its parts, to
+   * be completed again. Run when the store opens, before it serves.
+   */
+  async recoverCompletes(): Promise<{ completed: number; givenBack: number }> {
+    const result = { completed: 0, givenBack: 0 };
+    for (const uploadId of await readdir(this.layout.completingDir)) {
+      const claimed = this.layout.completingPath(uploadId);
+      const meta = await readJson<UploadMeta>(path.join(claimed, UPLOAD_FILE));
+      // Another process on this data folder (`airlift sweep` beside the server) is completing it now.
+      const claim = await readJson<Claim>(path.join(claimed, CLAIM_FILE));
+      if (!meta || (claim && claim.host === hostname() && claim.pid !== process.pid && alive(claim.pid))) continue;
+      const object = await readJson<CommittedObject>(path.join(claimed, OBJECT_FILE));
+      const stored = object && (await this.objects.head(meta.key));
+      if (object && stored && stored.etag === object.etag && stored.size === object.size) {
+        await removeQuietly(claimed);
+        result.completed += 1;
+      } else {
+        await this.#giveBack(uploadId);
+        result.givenBack += 1;
+      }
+    }
+    return result;
   }
 
   async abort(key: string, uploadId: string): Promise<void> {
