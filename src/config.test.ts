@@ -7,6 +7,21 @@ import { loadConfig } from './config.ts';
 const dataDir = () => mkdtempSync(path.join(os.tmpdir(), 'airlift-config-'));
 
 describe('loadConfig', () => {
+  it.each([
+    [undefined, false],
+    ['', false],
+    ['false', false],
+    ['0', false],
+    ['true', true],
+    ['TRUE', true],
+    ['1', 1],
+    ['32', 32],
+    ['10.0.0.1', ['10.0.0.1']],
+    [' 10.0.0.0/8 , fd00::/8, 192.168.0.0/255.255.0.0, Loopback ', ['10.0.0.0/8', 'fd00::/8', '192.168.0.0/255.255.0.0', 'loopback']],
+  ])('reads TRUST_PROXY=%j as %j', (value, expected) => {
+    expect(loadConfig({ DATA_DIR: dataDir(), ...(value !== undefined && { TRUST_PROXY: value }) }).trustProxy).toEqual(expected);
+  });
+
   it('runs on embedded defaults, and keeps a generated secret in DATA_DIR', () => {
     const dir = dataDir();
     const config = loadConfig({ DATA_DIR: dir });
@@ -36,6 +51,10 @@ describe('loadConfig', () => {
     [{ ALLOWED_VIDEO_TYPES: 'video/mp4,mp4' }, /"mp4", which is not a MIME type/],
     [{ SECRET_KEY: 'short' }, /at least 32 characters/],
     [{ PUBLIC_BASE_URL: 'ftp://x' }, /PUBLIC_BASE_URL must be an http\(s\) URL/],
+    [{ TRUST_PROXY: 'yes' }, /TRUST_PROXY holds "yes", which is not an IP address or range/],
+    [{ TRUST_PROXY: '33' }, /TRUST_PROXY as a hop count must be 1 to 32/],
+    [{ TRUST_PROXY: '10.0.0.1, 10.0.0.0/33' }, /TRUST_PROXY holds "10.0.0.0\/33"/],
+    [{ TRUST_PROXY: '10.0.0.1,,10.0.0.2' }, /TRUST_PROXY holds ""/],
   ])('stops on %j with a message naming the variable', (env, message) => {
     expect(() => loadConfig({ DATA_DIR: dataDir(), ...env })).toThrow(message);
   });

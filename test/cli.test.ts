@@ -161,7 +161,7 @@ describe('airlift help and usage', () => {
     const { code, stdout } = await inProcess(args);
     expect(code).toBe(0);
     for (const sub of ['create', 'disable', 'enable']) expect(stdout).toMatch(new RegExp(`^  user ${sub} --email E`, 'm'));
-    expect(stdout).not.toMatch(/^  serve/m);
+    expect(stdout).not.toMatch(/^ {2}serve/m);
   });
 
   it.each(COMMANDS)('describes %j and each of its options with --help, -h and help, exit 0', async (words, options) => {
