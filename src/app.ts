@@ -5,7 +5,7 @@ import type { Duplex } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import { authPlugin } from './auth/plugin.ts';
-import type { Config } from './config.ts';
+import type { Config, TrustProxy } from './config.ts';
 import { migrate, openDatabase, type Database } from './db/index.ts';
 import type { DB } from './db/schema.ts';
 import { notFound, shuttingDown } from './errors.ts';
@@ -25,6 +25,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     config: Config;
     db: Kysely<DB>;
+    /** The time the login throttle goes by (tests move it). */
+    clock: () => Date;
   }
   interface FastifyContextConfig {
     /** Errors on this route render as an HTML page rather than JSON. */
@@ -39,6 +41,8 @@ export interface AppParts {
   storage?: StorageDriver;
   /** false for no logs; a stream to capture them (tests); else JSON lines on standard output. */
   logger?: boolean | { write(line: string): void };
+  /** The login throttle's clock; the system's by default (tests move it instead of waiting). */
+  clock?: () => Date;
 }
 
 /** The whole application, ready for `listen()` or `inject()`. */
@@ -53,7 +57,9 @@ export async function buildApp(config: Config, parts: AppParts = {}): Promise<Fa
 
   const app = Fastify({
     logger: parts.logger === false ? false : { ...loggerOptions(config.logLevel), ...(typeof parts.logger === 'object' && { stream: parts.logger }) },
-    trustProxy: true,
+    // X-Forwarded-* are believed only from the proxies TRUST_PROXY names: the client address
+    // (the login throttle's), scheme and host come from them only then.
+    trustProxy: fastifyTrustProxy(config.trustProxy),
     // Signed URLs and keys are long; Fastify's default of 100 characters is too short.
     routerOptions: { maxParamLength: 2048 },
     // Fastify's own refusals before routing (a malformed URL, a path segment past that limit).
@@ -65,6 +71,7 @@ export async function buildApp(config: Config, parts: AppParts = {}): Promise<Fa
   });
   app.decorate('config', config);
   app.decorate('db', database.db);
+  app.decorate('clock', parts.clock ?? (() => new Date()));
   app.addHook('onClose', async () => {
     if (!parts.database) await database.close();
   });
@@ -110,6 +117,16 @@ export async function buildApp(config: Config, parts: AppParts = {}): Promise<Fa
     await scope.register(pageRoutes);
   });
   return app;
+}
+
+/**
+ * TRUST_PROXY as Fastify takes it. A hop count becomes a function: Fastify 5.12 trusts no hop
+ * when given a number (it cannot check the peer), so "the N nearest hops" is spelled out as
+ * proxy-addr reads a trust function, hop 0 being the socket's peer.
+ */
+function fastifyTrustProxy(trust: TrustProxy): boolean | string[] | ((address: string, hop: number) => boolean) {
+  if (typeof trust === 'number') return (_address, hop) => hop < trust;
+  return trust;
 }
 
 /** Every error, in the one shape `toAppError` gives: the app's HTML error page on pages, else `{error: {code, message}}`. */

@@ -38,11 +38,28 @@ export function findCommand(commands: Command[], words: string[]): Command | und
 }
 
 /**
+ * The command `airlift <first> …` runs: the one with that first word, or of a group of
+ * subcommands (`user create`, `user disable`), the one the first positional argument names,
+ * else the group's first, whose argument check then says which subcommands there are.
+ */
+export function pickCommand(commands: Command[], first: string, rest: string[]): Command | undefined {
+  const group = commands.filter((c) => c.words[0] === first);
+  const sub = rest.find((arg) => !arg.startsWith('-'));
+  return group.find((c) => c.words[1] === sub) ?? group[0];
+}
+
+/** The subcommands of a group, for "it has create, disable and enable". */
+function subcommandsOf(commands: Command[], group: string): string {
+  const subs = commands.filter((c) => c.words[0] === group).map((c) => c.words[1]!);
+  return subs.length > 1 ? `${subs.slice(0, -1).join(', ')} and ${subs.at(-1)}` : subs.join('');
+}
+
+/**
  * The command's options from its arguments (what follows its first word), a request for its
  * help, or what is wrong with them in one line. Parsed leniently and checked here, so that a
  * mistake reads in the command's words rather than as a raw parseArgs error.
  */
-export function parseOptions(command: Command, args: string[]): { help: true } | { error: string } | { values: Values } {
+export function parseOptions(command: Command, args: string[], commands: Command[] = [command]): { help: true } | { error: string } | { values: Values } {
   const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = { help: { type: 'boolean', short: 'h' } };
   for (const [key, option] of Object.entries(command.options)) options[key] = { type: option.type };
   const { tokens, positionals } = parseArgs({ args, options, allowPositionals: true, strict: false, tokens: true });
@@ -51,7 +68,8 @@ export function parseOptions(command: Command, args: string[]): { help: true } |
   const [group, sub] = command.words;
   if (sub !== undefined && positionals[0] !== sub) {
     if (helpAsked && positionals.length === 0) return { help: true };
-    return { error: positionals[0] === undefined ? `airlift ${group} needs a subcommand: ${sub}.` : `airlift ${group} has no subcommand "${positionals[0]}"; it has ${sub}.` };
+    const subs = subcommandsOf(commands, group);
+    return { error: positionals[0] === undefined ? `airlift ${group} needs a subcommand: ${subs}.` : `airlift ${group} has no subcommand "${positionals[0]}"; it has ${subs}.` };
   }
   if (helpAsked) return { help: true };
   const values: Values = {};

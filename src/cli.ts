@@ -1,5 +1,5 @@
-import { createUser } from './auth/users.ts';
-import { findCommand, help, overview, parseOptions, usage, type Command } from './cli-args.ts';
+import { createUser, disableUser, enableUser } from './auth/users.ts';
+import { findCommand, help, overview, parseOptions, pickCommand, usage, type Command } from './cli-args.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import type { AppContext } from './context.ts';
 import { migrate, openDatabase, type Database } from './db/index.ts';
@@ -63,6 +63,29 @@ const COMMANDS: Command[] = [
     },
   },
   {
+    words: ['user', 'disable'],
+    summary: 'stop a user logging in, and end their sessions at once',
+    description:
+      'Disables a user: they can no longer log in (the login form answers as for a wrong password) and every session of theirs ends now, so their next request is refused. Their items stay. On the embedded database, stop the server first.',
+    options: { email: { type: 'string', value: 'E', required: true, description: 'the email address of the user to disable' } },
+    async run(values, config) {
+      const user = await withDatabase(config, 'airlift user disable', ({ db }) => disableUser(db, String(values.email)));
+      console.log(`Disabled ${user.email}; their sessions are ended.`);
+      return 0;
+    },
+  },
+  {
+    words: ['user', 'enable'],
+    summary: 'let a disabled user log in again',
+    description: 'Enables a user disabled with "airlift user disable": they can log in again. On the embedded database, stop the server first.',
+    options: { email: { type: 'string', value: 'E', required: true, description: 'the email address of the user to enable' } },
+    async run(values, config) {
+      const user = await withDatabase(config, 'airlift user enable', ({ db }) => enableUser(db, String(values.email)));
+      console.log(`Enabled ${user.email}; they can log in again.`);
+      return 0;
+    },
+  },
+  {
     words: ['storage', 'cors'],
     summary: 'apply the bucket CORS rules browser uploads need',
     description:
@@ -110,13 +133,18 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   if (first === 'help' || first === '--help' || first === '-h') {
     const asked = first === 'help' ? rest : [];
     if (asked.length === 0) return print(overview(COMMANDS), 0);
+    if (asked.length === 1 && groupOf(asked[0]!).length > 1) return print(overview(groupOf(asked[0]!)), 0);
     const command = findCommand(COMMANDS, asked);
     return command ? print(help(command), 0) : usageError(`Unknown command "${asked.join(' ')}".`, overview(COMMANDS));
   }
-  const command = COMMANDS.find((c) => c.words[0] === first);
+  const command = pickCommand(COMMANDS, first, rest);
   if (!command) return usageError(`Unknown command "${first}".`, overview(COMMANDS));
-  const parsed = parseOptions(command, rest);
-  if ('help' in parsed) return print(help(command), 0);
+  const parsed = parseOptions(command, rest, COMMANDS);
+  if ('help' in parsed) {
+    // `airlift user --help`: the group's commands, when it has several.
+    const group = groupOf(first);
+    return print(group.length > 1 && !rest.some((arg) => arg === command.words[1]) ? overview(group) : help(command), 0);
+  }
   if ('error' in parsed) return usageError(parsed.error, usage(command));
   try {
     return await command.run(parsed.values, loadConfig(env));
@@ -132,6 +160,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     throw error;
   }
 }
+
+const groupOf = (word: string) => COMMANDS.filter((c) => c.words[0] === word);
 
 function print(text: string, code: number): number {
   console.log(text);

@@ -7,6 +7,21 @@ import { loadConfig } from './config.ts';
 const dataDir = () => mkdtempSync(path.join(os.tmpdir(), 'airlift-config-'));
 
 describe('loadConfig', () => {
+  it.each([
+    [undefined, false],
+    ['', false],
+    ['false', false],
+    ['0', false],
+    ['true', true],
+    ['TRUE', true],
+    ['1', 1],
+    ['32', 32],
+    ['10.0.0.1', ['10.0.0.1']],
+    [' 10.0.0.0/8 , fd00::/8, 192.168.0.0/255.255.0.0, Loopback ', ['10.0.0.0/8', 'fd00::/8', '192.168.0.0/255.255.0.0', 'loopback']],
+  ])('reads TRUST_PROXY=%j as %j', (value, expected) => {
+    expect(loadConfig({ DATA_DIR: dataDir(), ...(value !== undefined && { TRUST_PROXY: value }) }).trustProxy).toEqual(expected);
+  });
+
   it('runs on embedded defaults, and keeps a generated secret in DATA_DIR', () => {
     const dir = dataDir();
     const config = loadConfig({ DATA_DIR: dir });
@@ -48,6 +63,10 @@ describe('loadConfig', () => {
     [{ SWEEP_INTERVAL: '-1' }, /SWEEP_INTERVAL must be a whole number of seconds, from 0 \(no periodic sweep\) to 2073600 \(24 days\); got "-1"/],
     [{ SWEEP_INTERVAL: '2073601' }, /SWEEP_INTERVAL must be .*got "2073601"/],
     [{ SWEEP_INTERVAL: '15.5' }, /SWEEP_INTERVAL must be a whole number of seconds/],
+    [{ TRUST_PROXY: 'yes' }, /TRUST_PROXY holds "yes", which is not an IP address or range/],
+    [{ TRUST_PROXY: '33' }, /TRUST_PROXY as a hop count must be 1 to 32/],
+    [{ TRUST_PROXY: '10.0.0.1, 10.0.0.0/33' }, /TRUST_PROXY holds "10.0.0.0\/33"/],
+    [{ TRUST_PROXY: '10.0.0.1,,10.0.0.2' }, /TRUST_PROXY holds ""/],
   ])('stops on %j with a message naming the variable', (env, message) => {
     expect(() => loadConfig({ DATA_DIR: dataDir(), ...env })).toThrow(message);
   });

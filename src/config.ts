@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { MediaKind } from './shared/media-kind.ts';
@@ -22,7 +23,16 @@ export interface Config {
   allowedTypes: Record<MediaKind, string[]>;
   logLevel: string;
   r2: R2Config | null;
+  /** Which proxies' X-Forwarded-* headers to believe (TRUST_PROXY). */
+  trustProxy: TrustProxy;
 }
+
+/**
+ * false: none (X-Forwarded-* ignored); true: every hop; a number: that many hops nearest the
+ * server; a list: the proxies at these addresses or ranges (CIDRs, or proxy-addr's names
+ * `loopback`, `linklocal`, `uniquelocal`).
+ */
+export type TrustProxy = boolean | number | string[];
 
 export interface R2Config {
   accessKeyId: string;
@@ -123,6 +133,37 @@ function secretKey(env: Env, dataDir: string): string {
   }
 }
 
+const TRUST_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+function trustProxy(env: Env): TrustProxy {
+  const raw = env.TRUST_PROXY?.trim() ?? '';
+  if (raw === '' || /^(false|0)$/i.test(raw)) return false;
+  if (/^true$/i.test(raw)) return true;
+  if (/^\d+$/.test(raw)) {
+    const hops = Number(raw);
+    if (hops > 32) throw new ConfigError(`TRUST_PROXY as a hop count must be 1 to 32, got ${raw}.`);
+    return hops;
+  }
+  const entries = raw.split(',').map((entry) => entry.trim());
+  const bad = entries.find((entry) => !TRUST_NAMES.has(entry.toLowerCase()) && !isAddressOrRange(entry));
+  if (bad !== undefined) {
+    throw new ConfigError(
+      `TRUST_PROXY holds "${bad}", which is not an IP address or range. Give true, false, a hop count (1 to 32) or a comma-separated list such as 10.0.0.1, 192.168.0.0/16, loopback.`,
+    );
+  }
+  return entries.map((entry) => (TRUST_NAMES.has(entry.toLowerCase()) ? entry.toLowerCase() : entry));
+}
+
+function isAddressOrRange(entry: string): boolean {
+  const [address = '', prefix, extra] = entry.split('/');
+  const version = isIP(address);
+  if (version === 0 || extra !== undefined) return false;
+  if (prefix === undefined) return true;
+  // A prefix length, or (IPv4) a netmask such as 255.255.0.0, as proxy-addr takes them.
+  if (/^\d{1,3}$/.test(prefix)) return Number(prefix) <= (version === 4 ? 32 : 128);
+  return version === 4 && isIP(prefix) === 4;
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const port = integer(env, 'PORT', 3000, 0);
   if (port > 65535) throw new ConfigError(`PORT must be at most 65535, got ${port}.`);
@@ -164,5 +205,6 @@ export function loadConfig(env: Env = process.env): Config {
     },
     logLevel: env.LOG_LEVEL?.trim() || 'info',
     r2: r2Config(env),
+    trustProxy: trustProxy(env),
   };
 }

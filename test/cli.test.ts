@@ -141,6 +141,8 @@ describe('airlift help and usage', () => {
     [['serve'], []],
     [['migrate'], []],
     [['user', 'create'], ['--email E', '--admin', '--password-stdin']],
+    [['user', 'disable'], ['--email E']],
+    [['user', 'enable'], ['--email E']],
     [['storage', 'cors'], []],
     [['doctor'], []],
     [['sweep'], []],
@@ -155,8 +157,17 @@ describe('airlift help and usage', () => {
     expect(stdout).toContain('user create --email E [--admin] --password-stdin');
   });
 
+  it.each([[['user', '--help']], [['help', 'user']]])('%j lists the user commands, exit 0', async (args) => {
+    const { code, stdout } = await inProcess(args);
+    expect(code).toBe(0);
+    for (const sub of ['create', 'disable', 'enable']) expect(stdout).toMatch(new RegExp(`^  user ${sub} --email E`, 'm'));
+    expect(stdout).not.toMatch(/^ {2}serve/m);
+  });
+
   it.each(COMMANDS)('describes %j and each of its options with --help, -h and help, exit 0', async (words, options) => {
-    for (const args of [[...words, '--help'], [...words, '-h'], ['help', ...words], [words[0]!, '--help']]) {
+    // A group's word alone with --help lists the group's commands when it has several (below).
+    const alone = COMMANDS.filter(([w]) => w[0] === words[0]).length === 1 ? [[words[0]!, '--help']] : [];
+    for (const args of [[...words, '--help'], [...words, '-h'], ['help', ...words], ...alone]) {
       const { code, stdout, stderr } = await inProcess(args);
       expect(code, args.join(' ')).toBe(0);
       expect(stderr).toBe('');
@@ -170,8 +181,8 @@ describe('airlift help and usage', () => {
 
   it.each([
     [['user', 'create', '--frob'], 'airlift user create: unknown option --frob.', 'Usage: airlift user create --email E [--admin] --password-stdin'],
-    [['user', '--email', 'a@b.co'], 'airlift user needs a subcommand: create.', 'Usage: airlift user create'],
-    [['user', 'delete'], 'airlift user has no subcommand "delete"; it has create.', 'Usage: airlift user create'],
+    [['user', '--email', 'a@b.co'], 'airlift user needs a subcommand: create, disable and enable.', 'Usage: airlift user create'],
+    [['user', 'delete'], 'airlift user has no subcommand "delete"; it has create, disable and enable.', 'Usage: airlift user create'],
     [['user', 'create', '--email'], 'airlift user create: --email needs a value.', 'Usage: airlift user create'],
     [['user', 'create', '--email', '--admin', '--password-stdin'], 'airlift user create: --email needs a value.', 'Usage: airlift user create'],
     [['user', 'create', '--password-stdin'], 'airlift user create: --email is required.', 'Usage: airlift user create'],

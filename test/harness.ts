@@ -64,6 +64,10 @@ export interface TestAppOptions {
   env?: Record<string, string>;
   /** Receives the server's JSON log lines. */
   logStream?: { write(line: string): void };
+  /** The login throttle's clock (tests move it instead of waiting). */
+  clock?: () => Date;
+  /** A PostgreSQL database another test app already uses (a second instance on it), instead of a fresh one. */
+  databaseUrl?: string;
 }
 
 let bucketCount = 0;
@@ -83,7 +87,8 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   let database: Database | undefined;
   let testBucket: string | undefined;
   try {
-    if (options.database === 'postgres') {
+    if (options.databaseUrl) env.DATABASE_URL = options.databaseUrl;
+    else if (options.database === 'postgres') {
       const postgres = await freshPostgres();
       cleanups.unshift(postgres.drop);
       env.DATABASE_URL = postgres.url;
@@ -104,7 +109,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       throw new Error('airlift storage cors failed');
     }
     database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir, command: 'test' });
-    const app = await buildApp(config, { database, logger: options.logStream ?? env.LOG_LEVEL !== 'silent' });
+    const app = await buildApp(config, { database, logger: options.logStream ?? env.LOG_LEVEL !== 'silent', clock: options.clock });
     cleanups.unshift(async () => {
       await app.close();
       await database!.close();

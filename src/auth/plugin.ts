@@ -2,42 +2,62 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { User } from '../db/schema.ts';
 import { forbidden, unauthorized } from '../errors.ts';
-import { CSRF_COOKIE, CSRF_FIELD, CSRF_HEADER, checkCsrf, isCsrfTokenSigned, newCsrfToken } from './csrf.ts';
-import { SESSION_COOKIE, sessionUser } from './sessions.ts';
+import { cookieNames, DEVICE_COOKIE_MAX_AGE, httpOnlyCookie, type CookieNames } from './cookies.ts';
+import { CSRF_COOKIE, CSRF_FIELD, CSRF_HEADER, checkCsrf, isCsrfTokenFor, isRandomToken, newCsrfToken, newPresession, presessionBinding, sessionBinding } from './csrf.ts';
+import { newDeviceCookie } from './device.ts';
+import { closeSession, openSession, SESSION_TTL_MS, sessionUser } from './sessions.ts';
 
 declare module 'fastify' {
+  interface FastifyInstance {
+    /** The names of the httpOnly cookies (`__Host-` prefixed on https). */
+    cookieNames: CookieNames;
+  }
   interface FastifyRequest {
     /** The logged-in user, or null. */
     user: User | null;
     /** The CSRF token to embed in forms (also in the `csrftoken` cookie). */
     csrfToken: string;
+    /** What this request's CSRF token must be bound to: its session, else its pre-session. */
+    csrfBinding: string;
   }
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+const CSRF_MAX_AGE = 365 * 24 * 3600;
+
+const isSecure = (app: FastifyInstance) => app.config.publicBaseUrl.startsWith('https:');
 
 /**
  * Sessions and CSRF for every route registered after it in the same scope: loads the user
- * from the session cookie, hands out a CSRF cookie, and refuses unsafe methods without the
+ * from the session cookie, gives a browser without a session a pre-session cookie, hands out
+ * a CSRF cookie bound to the one or the other, and refuses unsafe methods without the
  * matching token (403).
  */
 export const authPlugin = fp(async (app: FastifyInstance) => {
   const { config, db } = app;
-  const secure = config.publicBaseUrl.startsWith('https:');
+  const secure = isSecure(app);
+  const names = cookieNames(secure);
+  app.decorate('cookieNames', names);
   app.decorateRequest('user', null);
   app.decorateRequest('csrfToken', '');
+  app.decorateRequest('csrfBinding', '');
 
   app.addHook('onRequest', async (request, reply) => {
-    const session = request.cookies[SESSION_COOKIE];
+    const session = request.cookies[names.session];
     request.user = session ? await sessionUser(db, session) : null;
-    const cookie = request.cookies[CSRF_COOKIE];
-    if (isCsrfTokenSigned(config.secretKey, cookie)) {
-      request.csrfToken = cookie;
+    if (request.user) {
+      request.csrfBinding = sessionBinding(session!);
     } else {
-      request.csrfToken = newCsrfToken(config.secretKey);
-      // Readable by the page's script (the seed's getCSRFToken()), so not httpOnly.
-      reply.setCookie(CSRF_COOKIE, request.csrfToken, { path: '/', sameSite: 'lax', secure, httpOnly: false, maxAge: 365 * 24 * 3600 });
+      let presession = request.cookies[names.presession];
+      if (!isRandomToken(presession)) {
+        presession = newPresession();
+        reply.setCookie(names.presession, presession, httpOnlyCookie(secure));
+      }
+      request.csrfBinding = presessionBinding(presession);
     }
+    const cookie = request.cookies[CSRF_COOKIE];
+    if (isCsrfTokenFor(config.secretKey, request.csrfBinding, cookie)) request.csrfToken = cookie;
+    else issueCsrfToken(app, reply, request, request.csrfBinding);
   });
 
   // After body parsing, so the form field is readable.
@@ -45,15 +65,48 @@ export const authPlugin = fp(async (app: FastifyInstance) => {
     if (SAFE_METHODS.has(request.method)) return;
     const body = request.body as Record<string, unknown> | undefined;
     const submitted = request.headers[CSRF_HEADER] ?? (typeof body?.[CSRF_FIELD] === 'string' ? body[CSRF_FIELD] : undefined);
-    if (!checkCsrf(config.secretKey, request.cookies[CSRF_COOKIE], Array.isArray(submitted) ? submitted[0] : submitted)) {
+    if (!checkCsrf(config.secretKey, request.csrfBinding, request.cookies[CSRF_COOKIE], Array.isArray(submitted) ? submitted[0] : submitted)) {
       request.log.warn({ reason: 'csrf' }, 'request refused: missing or wrong CSRF token');
       throw forbidden('CSRF token missing or incorrect: reload the page and try again.', 'csrf_failed');
     }
   });
 });
 
-export function sessionCookieOptions(secure: boolean) {
-  return { path: '/', httpOnly: true, sameSite: 'lax' as const, secure };
+function issueCsrfToken(app: FastifyInstance, reply: FastifyReply, request: FastifyRequest, binding: string): void {
+  request.csrfBinding = binding;
+  request.csrfToken = newCsrfToken(app.config.secretKey, binding);
+  // Readable by the page's script (the seed's getCSRFToken()), so not httpOnly.
+  reply.setCookie(CSRF_COOKIE, request.csrfToken, { path: '/', sameSite: 'lax', secure: isSecure(app), httpOnly: false, maxAge: CSRF_MAX_AGE });
+}
+
+/**
+ * Logs the browser in as `userId` with a new session id (a session fixed in advance is
+ * useless): closes the session its cookie named, if any, opens a new one, sets a CSRF token
+ * bound to it (the pre-session's no longer passes) and drops the pre-session, and marks the
+ * browser as a device that has logged in to this account.
+ */
+export async function startSession(app: FastifyInstance, request: FastifyRequest, reply: FastifyReply, userId: number): Promise<void> {
+  const secure = isSecure(app);
+  const names = app.cookieNames;
+  const previous = request.cookies[names.session];
+  if (previous) await closeSession(app.db, previous);
+  const token = await openSession(app.db, userId);
+  reply.setCookie(names.session, token, { ...httpOnlyCookie(secure), maxAge: SESSION_TTL_MS / 1000 });
+  reply.clearCookie(names.presession, httpOnlyCookie(secure));
+  reply.setCookie(names.device, newDeviceCookie(app.config.secretKey, userId), { ...httpOnlyCookie(secure), maxAge: DEVICE_COOKIE_MAX_AGE });
+  issueCsrfToken(app, reply, request, sessionBinding(token));
+}
+
+/** Logs the browser out: deletes the session server-side and starts a fresh pre-session with its own CSRF token. */
+export async function endSession(app: FastifyInstance, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  const secure = isSecure(app);
+  const names = app.cookieNames;
+  const token = request.cookies[names.session];
+  if (token) await closeSession(app.db, token);
+  reply.clearCookie(names.session, httpOnlyCookie(secure));
+  const presession = newPresession();
+  reply.setCookie(names.presession, presession, httpOnlyCookie(secure));
+  issueCsrfToken(app, reply, request, presessionBinding(presession));
 }
 
 /** onRequest hook for API routes: a JSON 401 without a session, before any other check. */

@@ -2,7 +2,6 @@ import type { Kysely } from 'kysely';
 import type { DB, User } from '../db/schema.ts';
 import { randomToken, sha256 } from './tokens.ts';
 
-export const SESSION_COOKIE = 'airlift_session';
 export const SESSION_TTL_MS = 14 * 24 * 3600 * 1000;
 
 /** Opens a session and returns the cookie's token; the database keeps only its hash. */
@@ -22,6 +21,8 @@ export async function sessionUser(db: Kysely<DB>, token: string): Promise<User |
     .selectAll('users')
     .where('sessions.id', '=', sha256(token))
     .where('sessions.expires_at', '>', new Date())
+    // A disabled user's sessions are deleted with the disabling; this guards the moment between.
+    .where('users.disabled_at', 'is', null)
     .executeTakeFirst();
   return row ?? null;
 }

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import { sql } from 'kysely';
 import type { DB, User } from '../db/schema.ts';
-import { badRequest, conflict } from '../errors.ts';
+import { AppError, badRequest, conflict } from '../errors.ts';
 import { textProblem } from '../shared/api.ts';
 import { hashPassword, MIN_PASSWORD_LENGTH } from './passwords.ts';
 import { randomToken, sha256 } from './tokens.ts';
@@ -30,6 +30,36 @@ export async function createUser(db: Kysely<DB>, input: { email: string; passwor
 
 export const findUserByEmail = (db: Kysely<DB>, email: string) =>
   db.selectFrom('users').selectAll().where(sql<string>`lower(email)`, '=', email.trim().toLowerCase()).executeTakeFirst();
+
+/**
+ * Disables a user: they cannot log in any more, and their sessions are deleted in the same
+ * transaction, so every request of theirs after this one is refused. Idempotent.
+ */
+export async function disableUser(db: Kysely<DB>, email: string, now = new Date()): Promise<User> {
+  return db.transaction().execute(async (tx) => {
+    const user = await tx
+      .updateTable('users')
+      .set({ disabled_at: sql<Date>`coalesce(disabled_at, ${now})` })
+      .where(sql<string>`lower(email)`, '=', email.trim().toLowerCase())
+      .returningAll()
+      .executeTakeFirst();
+    if (!user) throw new AppError(404, 'user_not_found', `No user has the email ${email.trim()}.`);
+    await tx.deleteFrom('sessions').where('user_id', '=', user.id).execute();
+    return user;
+  });
+}
+
+/** Lets a disabled user log in again. Idempotent. */
+export async function enableUser(db: Kysely<DB>, email: string): Promise<User> {
+  const user = await db
+    .updateTable('users')
+    .set({ disabled_at: null })
+    .where(sql<string>`lower(email)`, '=', email.trim().toLowerCase())
+    .returningAll()
+    .executeTakeFirst();
+  if (!user) throw new AppError(404, 'user_not_found', `No user has the email ${email.trim()}.`);
+  return user;
+}
 
 export async function hasUsers(db: Kysely<DB>): Promise<boolean> {
   return (await db.selectFrom('users').select('id').limit(1).executeTakeFirst()) !== undefined;

@@ -7,6 +7,7 @@ import type { DB } from './schema.ts';
 import { acquireLock } from './lock.ts';
 import { isDatabaseUnavailable } from './unavailable.ts';
 import * as initial from './migrations/2026-11-25-initial.ts';
+import * as sessions from './migrations/2026-12-02-sessions.ts';
 import * as sweeperLease from './migrations/2026-12-02-sweeper-lease.ts';
 
 export interface Database {
@@ -18,6 +19,7 @@ export interface Database {
 /** Every migration, by name; names sort by date so order is obvious. */
 const MIGRATIONS: Record<string, Migration> = {
   '2026-11-25-initial': initial,
+  '2026-12-02-sessions': sessions,
   '2026-12-02-sweeper-lease': sweeperLease,
 };
 

@@ -21,6 +21,8 @@ export interface UsersTable {
   password_hash: string;
   is_admin: boolean;
   created_at: Timestamp;
+  /** Set while the account is disabled: no login, no session. */
+  disabled_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
 }
 
 export interface SessionsTable {
@@ -42,6 +44,8 @@ export interface LoginFailuresTable {
   email: string;
   ip: string;
   at: Timestamp;
+  /** The device id of the signed device cookie the attempt came with, if any. */
+  device: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 /** A named lease (src/db/lease.ts): one holder at a time across instances, until it expires. */

@@ -1,10 +1,10 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { AppError } from '../errors.ts';
 import { DUMMY_HASH, verifyPassword } from '../auth/passwords.ts';
-import { sessionCookieOptions } from '../auth/plugin.ts';
-import { closeSession, openSession, SESSION_COOKIE, SESSION_TTL_MS } from '../auth/sessions.ts';
-import { clearLoginFailures, loginRetryAfter, recordLoginFailure } from '../auth/throttle.ts';
+import { readDeviceCookie } from '../auth/device.ts';
+import { endSession, startSession } from '../auth/plugin.ts';
+import { admitLoginAttempt, loginSucceeded, type LoginAttempt } from '../auth/throttle.ts';
 import { createFirstAdmin, findUserByEmail, isSetupTokenValid } from '../auth/users.ts';
 import { validText } from '../shared/api.ts';
 import { renderLogin, renderSetup } from './pages/auth.ts';
@@ -23,18 +23,16 @@ const loginForm = z.object({
  */
 const safeNext = (next: string | undefined) => (next && /^\/(?![/\\])[\x21-\x5b\x5d-\x7e]*$/.test(next) ? next : '/');
 
+/** The login page's message while an attempt must wait, in seconds or minutes as fits. */
+function tooManyAttempts(seconds: number): string {
+  const wait = seconds < 90 ? `${seconds} second${seconds === 1 ? '' : 's'}` : `${Math.ceil(seconds / 60)} minutes`;
+  return `Too many failed attempts. Try again in ${wait}.`;
+}
+
 const html = (reply: FastifyReply, status: number, body: string) => reply.status(status).type('text/html; charset=utf-8').send(body);
 
 /** The pages of accounts: `/login`, `/logout` and the first admin's one-time `/setup/<token>`. */
 export async function authRoutes(app: FastifyInstance): Promise<void> {
-  const secure = app.config.publicBaseUrl.startsWith('https:');
-
-  async function startSession(request: FastifyRequest, reply: FastifyReply, userId: number) {
-    if (request.cookies[SESSION_COOKIE]) await closeSession(app.db, request.cookies[SESSION_COOKIE]);
-    const token = await openSession(app.db, userId);
-    reply.setCookie(SESSION_COOKIE, token, { ...sessionCookieOptions(secure), maxAge: SESSION_TTL_MS / 1000 });
-  }
-
   app.get<{ Querystring: { next?: string } }>('/login', { config: { page: true } }, async (request, reply) => {
     if (request.user) return reply.redirect(safeNext(request.query.next));
     return html(reply, 200, renderLogin(request, { next: safeNext(request.query.next) }));
@@ -43,30 +41,31 @@ export async function authRoutes(app: FastifyInstance): Promise<void> {
   app.post('/login', { config: { page: true } }, async (request, reply) => {
     const form = loginForm.parse(request.body ?? {});
     const next = safeNext(form.next);
-    const wait = await loginRetryAfter(app.db, form.email, request.ip);
-    if (wait > 0) {
-      request.log.warn({ reason: 'throttled', retryAfter: wait }, 'login refused');
-      reply.header('retry-after', String(wait));
-      return html(reply, 429, renderLogin(request, { email: form.email, next, error: `Too many failed attempts. Try again in ${Math.ceil(wait / 60)} minute(s).` }));
-    }
     const user = form.email ? await findUserByEmail(app.db, form.email) : undefined;
+    const device = readDeviceCookie(app.config.secretKey, request.cookies[app.cookieNames.device]);
+    const attempt: LoginAttempt = { email: form.email.toLowerCase(), ip: request.ip, device: user && device?.userId === user.id ? device.id : null };
+    const admitted = await admitLoginAttempt(app.db, attempt, app.clock());
+    if (admitted.failureId === null) {
+      const wait = admitted.retryAfter;
+      request.log.warn({ reason: 'throttled', rule: admitted.rule, retryAfter: wait }, 'login refused');
+      reply.header('retry-after', String(wait));
+      return html(reply, 429, renderLogin(request, { email: form.email, next, error: tooManyAttempts(wait) }));
+    }
     // Verify against a dummy hash for unknown emails, so timing does not reveal which exist.
     const valid = await verifyPassword(user?.password_hash ?? DUMMY_HASH, form.password);
-    if (!user || !valid) {
-      await recordLoginFailure(app.db, form.email, request.ip);
-      request.log.info({ reason: 'bad_credentials' }, 'login refused');
+    // A disabled account answers as a wrong password does: a stranger learns nothing of its state.
+    if (!user || !valid || user.disabled_at !== null) {
+      request.log.info({ reason: user?.disabled_at && valid ? 'disabled' : 'bad_credentials' }, 'login refused');
       return html(reply, 401, renderLogin(request, { email: form.email, next, error: 'Wrong email or password.' }));
     }
-    await clearLoginFailures(app.db, form.email);
-    await startSession(request, reply, user.id);
+    await loginSucceeded(app.db, attempt, admitted.failureId);
+    await startSession(app, request, reply, user.id);
     request.log.info({ user: user.id }, 'logged in');
     return reply.redirect(next, 303);
   });
 
   app.post('/logout', async (request, reply) => {
-    const token = request.cookies[SESSION_COOKIE];
-    if (token) await closeSession(app.db, token);
-    reply.clearCookie(SESSION_COOKIE, sessionCookieOptions(secure));
+    await endSession(app, request, reply);
     return reply.redirect('/login', 303);
   });
 
@@ -87,7 +86,7 @@ export async function authRoutes(app: FastifyInstance): Promise<void> {
     try {
       const user = await createFirstAdmin(app.db, token, form.email, form.password);
       if (!user) throw new AppError(404, 'not_found', 'This setup link is not valid any more.');
-      await startSession(request, reply, user.id);
+      await startSession(app, request, reply, user.id);
       request.log.info({ user: user.id }, 'first admin created');
       return reply.redirect('/', 303);
     } catch (error) {

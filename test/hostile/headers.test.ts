@@ -7,7 +7,9 @@
 import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { openSession } from '../../src/auth/sessions.ts';
-import { newCsrfToken } from '../../src/auth/csrf.ts';
+import { newCsrfToken, sessionBinding } from '../../src/auth/csrf.ts';
+import { openLoginForm, submitLogin } from '../login.ts';
+import { TEST_PASSWORD } from '../harness.ts';
 import { call, expectApiError, expectPageError, useHostileApp, type Fixtures, type Session } from './fixture.ts';
 
 const h = useHostileApp();
@@ -80,12 +82,18 @@ describe.each(UNSAFE)('$name', (e) => {
     if (e.page) await expectPageError(res, 403, /CSRF/);
     else await expectApiError(res, 403, 'csrf_failed', /CSRF/);
   });
-  // Another part of the issue binds the token to the session; until then a token and cookie
-  // from the attacker's own browser, planted in the victim's, pass the double-submit check.
-  it.skip('refuses a valid token and cookie issued to another session (CSRF bound to the session: another part of the issue)', async () => {
+  // The token is bound to the session: a pair from the attacker's own session, planted in the
+  // victim's browser (a sibling subdomain can set cookies), does not pass on the victim's.
+  it('refuses a valid token and cookie issued to another session', async () => {
     const res = await csrfRequest(e, { name: 'planted', token: (_s, o) => o.csrf, cookie: (_s, o) => o.csrf }, h.alice, h.bob);
-    if (e.page) await expectPageError(res, 403);
-    else await expectApiError(res, 403, 'csrf_failed');
+    if (e.page) await expectPageError(res, 403, /CSRF/);
+    else await expectApiError(res, 403, 'csrf_failed', /CSRF/);
+  });
+  it('refuses a valid token and cookie from another browser\'s GET /login', async () => {
+    const csrf = /csrftoken=([^;]+)/.exec((await fetch(`${h.t.baseUrl}/login`)).headers.get('set-cookie') ?? '')![1]!;
+    const res = await csrfRequest(e, { name: 'login page', token: () => csrf, cookie: () => csrf }, h.alice, h.bob);
+    if (e.page) await expectPageError(res, 403, /CSRF/);
+    else await expectApiError(res, 403, 'csrf_failed', /CSRF/);
   });
 });
 
@@ -138,7 +146,7 @@ describe('session cookies', () => {
   it('refuses a session replayed after logout', async () => {
     const userId = (await h.t.app.db.selectFrom('users').select('id').orderBy('id').executeTakeFirstOrThrow()).id;
     const token = await openSession(h.t.app.db, userId);
-    const csrf = newCsrfToken(h.t.config.secretKey);
+    const csrf = newCsrfToken(h.t.config.secretKey, sessionBinding(token));
     const session = { cookie: `csrftoken=${csrf}; airlift_session=${token}`, csrf, session: token };
     expect((await call(h, 'GET', '/api/v1/videos', { session })).status).toBe(200);
     expect((await call(h, 'POST', '/logout', { session, body: `csrf_token=${csrf}`, contentType: 'application/x-www-form-urlencoded' })).status).toBe(303);
@@ -199,7 +207,30 @@ describe('requests that are not well-formed HTTP', () => {
   });
 });
 
-describe('other parts of the issue', () => {
-  it.todo('ignores X-Forwarded-For unless TRUST_PROXY is set, so rotating it does not reset the login throttle (X-Forwarded-For: another part of the issue)');
-  it.todo('does not let five wrong passwords from anyone lock the owner out of an account (login lockout: another part of the issue)');
+// ---- Login throttle ------------------------------------------------------------------
+
+describe('login throttle', () => {
+  it('ignores X-Forwarded-For without TRUST_PROXY, so rotating it does not reset the throttle', async () => {
+    const email = 'nobody-xff@example.com';
+    for (let i = 0; i < 5; i++) {
+      const res = await submitLogin(h.t.baseUrl, await openLoginForm(h.t.baseUrl), email, 'wrong password!', { 'x-forwarded-for': `203.0.113.${i + 1}` });
+      expect(res.status).toBe(401);
+      await res.arrayBuffer();
+    }
+    const sixth = await submitLogin(h.t.baseUrl, await openLoginForm(h.t.baseUrl), email, 'wrong password!', { 'x-forwarded-for': '198.51.100.77' });
+    expect(Number(sixth.headers.get('retry-after'))).toBeGreaterThan(0);
+    await expectPageError(sixth, 429, /Too many failed attempts/);
+  });
+
+  it('does not let five wrong passwords from anyone lock the owner out: their browser logs in at once', async () => {
+    const { email } = await h.t.app.db.selectFrom('users').select('email').orderBy('id').executeTakeFirstOrThrow();
+    for (let i = 0; i < 6; i++) (await submitLogin(h.t.baseUrl, await openLoginForm(h.t.baseUrl), email, 'wrong password!')).body?.cancel();
+    const stranger = await submitLogin(h.t.baseUrl, await openLoginForm(h.t.baseUrl), email, TEST_PASSWORD);
+    expect(stranger.status).toBe(429);
+    await stranger.arrayBuffer();
+    // Alice's browser logged in to her account before: it carries her device cookie.
+    const owner = await submitLogin(h.t.baseUrl, await openLoginForm(h.t.baseUrl, h.alice.device), email, TEST_PASSWORD);
+    expect(owner.status).toBe(303);
+    expect(owner.headers.get('set-cookie')).toMatch(/airlift_session=[^;]/);
+  });
 });
