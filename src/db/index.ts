@@ -6,6 +6,7 @@ import pg from 'pg';
 import type { DB } from './schema.ts';
 import { acquireLock } from './lock.ts';
 import * as initial from './migrations/2026-11-25-initial.ts';
+import * as storedObjects from './migrations/2026-12-02-stored-objects.ts';
 
 export interface Database {
   db: Kysely<DB>;
@@ -16,6 +17,7 @@ export interface Database {
 /** Every migration, by name; names sort by date so order is obvious. */
 const MIGRATIONS: Record<string, Migration> = {
   '2026-11-25-initial': initial,
+  '2026-12-02-stored-objects': storedObjects,
 };
 
 // bigint columns hold byte sizes, far below 2^53: read them as numbers, as PGlite does.

@@ -66,6 +66,12 @@ export interface UploadsTable {
   completed_at: Date | null;
   /** The record that uses this upload's object, once one does: an object is used once. */
   used_by: string | null;
+  /** The object's ETag when the upload was completed: a different one later means the object was replaced. */
+  etag: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The upload's URL could replace its object (the seed's URL on S3, which cannot carry If-None-Match). */
+  replaceable: ColumnType<boolean, boolean | undefined, boolean>;
+  /** Cancelled or deleted: until then an old URL could still create the key on S3, so the sweeper deletes it after. */
+  void_until: ColumnType<Date | null, Date | null | undefined, Date | null>;
 }
 
 export interface VideosTable {

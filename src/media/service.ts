@@ -3,7 +3,7 @@ import type { AppContext } from '../context.ts';
 import type { DB, Upload, User } from '../db/schema.ts';
 import { AppError, badRequest, conflict, forbidden, notFound } from '../errors.ts';
 import { textProblem, type EditMediaBody, type Page } from '../shared/api.ts';
-import { findUpload } from '../uploads/service.ts';
+import { checkUnchanged, findUpload, voidUntil } from '../uploads/service.ts';
 import { ITEM_TYPES, type ItemType, type NewItem, type OwnedFile } from './item-types.ts';
 import { mediaUrl } from './urls.ts';
 
@@ -16,6 +16,7 @@ async function usableUpload(ctx: AppContext, user: User, id: string, file: Owned
   if (upload.kind !== file.kind) throw badRequest(`${file.field}: this upload is a ${upload.kind}, not a ${file.kind}.`, 'wrong_kind');
   if (upload.state !== 'completed') throw conflict(`${file.field}: the upload is not complete yet; complete it first.`, 'upload_not_completed');
   if (upload.used_by) throw conflict(`${file.field}: this upload is already used by ${upload.used_by}.`, 'upload_in_use');
+  await checkUnchanged(ctx, upload);
   return upload;
 }
 
@@ -127,7 +128,7 @@ export async function deleteItem(ctx: AppContext, type: ItemType<unknown, unknow
     const key = row[file.column];
     if (key) await ctx.storage.delete(key);
   }
-  await ctx.db.updateTable('uploads').set({ state: 'aborted' }).where('used_by', '=', usedBy(type, row.id)).execute();
+  await ctx.db.updateTable('uploads').set({ state: 'aborted', void_until: voidUntil(ctx) }).where('used_by', '=', usedBy(type, row.id)).execute();
 }
 
 /** What the generic code reads of any row: its id, its owner, and the keys of its files. */

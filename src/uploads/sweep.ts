@@ -3,6 +3,7 @@ import { deleteExpiredSessions } from '../auth/sessions.ts';
 import { deleteOldLoginFailures } from '../auth/throttle.ts';
 import type { AppContext } from '../context.ts';
 import { discardUpload } from './service.ts';
+import { deleteVoidedKeys } from './voided-keys.ts';
 
 export interface SweepResult {
   expiredTickets: number;
@@ -39,6 +40,7 @@ export async function sweep(ctx: AppContext, now = new Date()): Promise<SweepRes
     }
     const expiredSessions = await deleteExpiredSessions(tx, now);
     await deleteOldLoginFailures(tx, now);
+    await deleteVoidedKeys({ ...ctx, db: tx }, now);
     return { expiredTickets: expired.length, orphanMultipart: orphans, expiredSessions };
   });
 }

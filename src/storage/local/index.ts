@@ -1,8 +1,9 @@
-import { readdir, stat, type FileHandle } from 'node:fs/promises';
+import { mkdir, readdir, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { FastifyPluginAsync } from 'fastify';
 import {
   MULTIPART_LIMITS,
+  READ_START_MAX,
   StorageError,
   type ObjectInfo,
   type PartOptions,
@@ -14,7 +15,7 @@ import {
   type StoredPart,
 } from '../driver.ts';
 import type { BodyTarget } from './body.ts';
-import { HeldPuts } from './held-puts.ts';
+import { HeldPuts, type PutTarget } from './held-puts.ts';
 import { Layout, removeQuietly } from './layout.ts';
 import { Multipart } from './multipart.ts';
 import { Objects } from './objects.ts';
@@ -79,6 +80,8 @@ export class LocalStore implements StorageDriver, ResumablePut, ServesRoutes, Lo
       // Without a bound the store still holds a single PUT to S3's own limit.
       maxLength: options.maxLength ?? (options.contentLength === undefined ? MULTIPART_LIMITS.maxSinglePut : undefined),
       contentMd5: options.contentMd5,
+      // The condition is in the signed URL: a browser sends it with no header of its own.
+      createOnly: options.ifNoneMatch ? 1 : undefined,
     });
     const headers: Record<string, string> = { 'Content-Type': options.contentType };
     if (options.contentMd5) headers['Content-MD5'] = options.contentMd5;
@@ -138,8 +141,15 @@ export class LocalStore implements StorageDriver, ResumablePut, ServesRoutes, Lo
     return this.#objects.open(key);
   }
 
+  readStart(key: string, bytes: number): Promise<Buffer | null> {
+    return this.#objects.readStart(key, Math.max(0, Math.min(bytes, READ_START_MAX)));
+  }
+
+  /** Deletes the object and voids its key: no URL handed out for it can write it again (a tombstone, see layout.ts). */
   async delete(key: string): Promise<void> {
     this.#layout.objectPath(key);
+    await mkdir(this.#layout.voidDir, { recursive: true });
+    await writeFile(this.#layout.voidPath(key), '');
     // A PUT body still arriving stops (keeping its bytes) before they are removed.
     await this.#puts.drop(key);
     await this.#objects.delete(key);
@@ -149,7 +159,7 @@ export class LocalStore implements StorageDriver, ResumablePut, ServesRoutes, Lo
     return this.#puts.heldBytes(key);
   }
 
-  beginPut(key: string, contentType: string, options: { length?: number; from?: number } = {}): Promise<BodyTarget> {
+  beginPut(key: string, contentType: string, options: PutTarget = {}): Promise<BodyTarget> {
     return this.#puts.beginPut(key, contentType, options);
   }
 
@@ -196,6 +206,8 @@ export class LocalStore implements StorageDriver, ResumablePut, ServesRoutes, Lo
     for (const [dir, ageMs] of [
       [this.#layout.tmpDir, STALE_TEMP_MS],
       [this.#layout.partialDir, MAX_EXPIRES * 1000],
+      // Once every URL of a deleted key has expired, its tombstone has nothing left to refuse.
+      [this.#layout.voidDir, MAX_EXPIRES * 1000],
     ] as const) {
       const cutoff = this.#now() - ageMs;
       for (const name of await readdir(dir)) {

@@ -21,6 +21,7 @@ import { MULTIPART_LIMITS, StorageError } from '../driver.ts';
  *   .airlift/partial/<h>                the body of a single PUT signed for an exact length, as it arrives: kept when
  *                                       the client goes away, so the same URL can send the rest (`Content-Range`),
  *                                       renamed into the root once whole
+ *   .airlift/void/<h>                   the key was deleted: no URL may write it again (kept as long as a URL lives)
  *   .airlift/tmp/                       bodies being received, objects being assembled, uploads being claimed
  *
  * The ETag is in each part version's name, so part and ETag appear in one rename or create, and
@@ -31,6 +32,7 @@ export class Layout {
   readonly uploadsDir: string;
   readonly partialDir: string;
   readonly tmpDir: string;
+  readonly voidDir: string;
 
   /** `root` must be absolute. */
   constructor(readonly root: string) {
@@ -38,11 +40,12 @@ export class Layout {
     this.uploadsDir = path.join(root, SYSTEM_DIR, 'multipart');
     this.partialDir = path.join(root, SYSTEM_DIR, 'partial');
     this.tmpDir = path.join(root, SYSTEM_DIR, 'tmp');
+    this.voidDir = path.join(root, SYSTEM_DIR, 'void');
   }
 
   /** Creates the store's own folders. */
   async prepare(): Promise<void> {
-    for (const dir of [this.metaDir, this.uploadsDir, this.partialDir, this.tmpDir]) await mkdir(dir, { recursive: true });
+    for (const dir of [this.metaDir, this.uploadsDir, this.partialDir, this.tmpDir, this.voidDir]) await mkdir(dir, { recursive: true });
   }
 
   /** The file of `key`, checked to stay inside the root. Throws `StorageError` for a key that cannot be a file name. */
@@ -67,6 +70,11 @@ export class Layout {
   /** The held body of a single PUT of `key`. */
   partialPath(key: string): string {
     return path.join(this.partialDir, keyHash(key));
+  }
+
+  /** The tombstone of a deleted `key`. */
+  voidPath(key: string): string {
+    return path.join(this.voidDir, keyHash(key));
   }
 
   uploadDir(uploadId: string): string {

@@ -4,6 +4,7 @@ import { AppError, badRequest, forbidden, tooLarge } from '../../errors.ts';
 import { attachment } from '../content-disposition.ts';
 import type { ObjectInfo } from '../driver.ts';
 import type { BodyTarget } from './body.ts';
+import type { PutTarget } from './held-puts.ts';
 import { BodyHasher, etagOf } from './hasher.ts';
 import { IO_CHUNK, keyProblem } from './layout.ts';
 import { noUploadMessage } from './part-files.ts';
@@ -18,7 +19,7 @@ export interface LocalStoreEndpoint {
   /** Whole seconds until a grant expires (for Cache-Control). */
   secondsLeft(grant: Grant): number;
   beginPart(key: string, uploadId: string, partNumber: number, length: number | undefined): Promise<BodyTarget>;
-  beginPut(key: string, contentType: string, options: { length?: number; from?: number }): Promise<BodyTarget>;
+  beginPut(key: string, contentType: string, options: PutTarget): Promise<BodyTarget>;
   openObject(key: string): Promise<{ handle: FileHandle; info: ObjectInfo } | null>;
 }
 
@@ -63,7 +64,7 @@ async function putObject(store: LocalStoreEndpoint, hasher: BodyHasher, request:
   const into =
     uploadId !== undefined
       ? await store.beginPart(key, uploadId, partNumber!, grant.length ?? declared)
-      : await store.beginPut(key, grant.contentType!, { length: grant.length, from });
+      : await store.beginPut(key, grant.contentType!, { length: grant.length, from, createOnly: grant.createOnly === 1 });
   limit = Math.min(limit, into.limit);
   let keep = false;
   try {
