@@ -31,6 +31,8 @@ export interface LocalStoreOptions {
   secret: string;
   /** The clock, in milliseconds (tests move it). */
   now?: () => number;
+  /** The media types its GETs show inline (the configuration's allowed types); markup never is. */
+  inlineTypes?: readonly string[];
 }
 
 const MD5_BASE64 = /^[A-Za-z0-9+/]{22}==$/;
@@ -54,9 +56,11 @@ export class LocalStore implements StorageDriver, ResumablePut, ServesRoutes, Lo
   readonly #baseUrl: string;
   readonly #signingKey: Buffer;
   readonly #now: () => number;
+  readonly inlineTypes?: readonly string[];
 
   /** Use `createLocalStore`, which prepares the directories. */
-  constructor(layout: Layout, baseUrl: string, signingKey: Buffer, now: () => number) {
+  constructor(layout: Layout, baseUrl: string, signingKey: Buffer, now: () => number, inlineTypes?: readonly string[]) {
+    this.inlineTypes = inlineTypes;
     this.#layout = layout;
     this.#baseUrl = baseUrl;
     this.#signingKey = signingKey;
@@ -223,7 +227,7 @@ export async function createLocalStore(options: LocalStoreOptions): Promise<Loca
   if (!options.secret) throw new StorageError('store_error', 'The local store needs a secret to sign its URLs.');
   const layout = new Layout(path.resolve(options.root));
   await layout.prepare();
-  const store = new LocalStore(layout, options.baseUrl.replace(/\/+$/, ''), signingKeyFor(options.secret), options.now ?? Date.now);
+  const store = new LocalStore(layout, options.baseUrl.replace(/\/+$/, ''), signingKeyFor(options.secret), options.now ?? Date.now, options.inlineTypes);
   await store.sweepTemp();
   return store;
 }
