@@ -157,3 +157,9 @@ export async function canRead(ctx: AppContext, user: User, key: string): Promise
   ]);
   return found.some(Boolean);
 }
+
+/** Refuses to serve `key` (409 `object_replaced`) when it is a replaceable upload's object that changed since its check. */
+export async function checkServedObject(ctx: AppContext, key: string): Promise<void> {
+  const upload = await ctx.db.selectFrom('uploads').selectAll().where('key', '=', key).where('replaceable', '=', true).where('state', '=', 'completed').executeTakeFirst();
+  if (upload) await checkUnchanged(ctx, upload);
+}

@@ -389,6 +389,19 @@ describe('the S3 test server', () => {
       await expectNothingStored(h, presigned.file_key);
       await h.mark();
     });
+
+    it('does not serve a saved seed object that its URL replaced afterwards (409 object_replaced)', async () => {
+      const res = await call(h, 'GET', '/api/generate-presigned-url/?filename=later.mp4&type=video');
+      const presigned = (await res.json()) as SeedPresigned;
+      const headers = { 'content-type': presigned.content_type };
+      expect((await put(presigned.presigned_url, media('video/mp4', 3000), headers)).status).toBe(200);
+      const save = await call(h, 'POST', '/api/save-video-metadata/', { json: { title: 'Later', description: '', file_key: presigned.file_key, public_url: presigned.public_url } });
+      expect(save.status).toBe(200);
+      expect((await call(h, 'GET', `/media/${presigned.file_key}`)).status).toBe(302);
+      expect((await put(presigned.presigned_url, media('video/mp4', 3000), headers)).status).toBe(200);
+      await h.mark();
+      await expectApiError(await call(h, 'GET', `/media/${presigned.file_key}`), 409, 'object_replaced', /Upload the file again/);
+    });
   });
 
   describe('a part URL', () => {
