@@ -23,7 +23,7 @@ import { CHROMIUM_FLAGS } from '../test/chromium.ts';
 import { execFile, fork, spawn, type ChildProcess } from 'node:child_process';
 import { randomFillSync, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync, readFileSync, statSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -45,6 +45,7 @@ import { chromiumRole, cpuBetween, cpuModel, findChromiumBrowser, peaks, process
 import { renderReport, summarise, type BenchResults, type Measurement, type ScenarioInfo } from './report.ts';
 import { withTimeout } from './timeout.ts';
 import { keepSection } from './api/section.ts';
+import { mediaOpening } from '../test/media-bytes.ts';
 
 const run = promisify(execFile);
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -88,6 +89,18 @@ const log = (...parts: unknown[]) => console.log(`[${new Date().toISOString().sl
 
 // ---- test files -----------------------------------------------------------------------------
 
+/** Whether `file` begins with `opening` (a file kept from before the content check does not). */
+async function startsWith(file: string, opening: Buffer): Promise<boolean> {
+  const handle = await open(file, 'r');
+  try {
+    const head = Buffer.alloc(opening.length);
+    await handle.read(head, 0, head.length, 0);
+    return head.equals(opening);
+  } finally {
+    await handle.close();
+  }
+}
+
 interface BenchFile {
   sizeMiB: number;
   size: number;
@@ -95,17 +108,22 @@ interface BenchFile {
   name: string;
 }
 
-/** Random bytes, written once and kept between runs of the benchmark; read once so they sit in the page cache. */
+/** An MP4's opening, then random bytes (the content check at complete wants a real MP4), written once and kept between runs; read once so they sit in the page cache. */
 async function benchFile(sizeMiB: number): Promise<BenchFile> {
   await mkdir(settings.dir, { recursive: true });
   const name = `bench-${sizeMiB}MiB.mp4`;
   const file = path.join(settings.dir, name);
   const size = sizeMiB * MiB;
-  if (!existsSync(file) || statSync(file).size !== size) {
-    log(`writing ${size} random bytes to ${file}`);
+  const opening = mediaOpening('video/mp4');
+  if (!existsSync(file) || statSync(file).size !== size || !(await startsWith(file, opening))) {
+    log(`writing ${size} bytes (an MP4 opening, then random) to ${file}`);
     const chunk = Buffer.alloc(16 * MiB);
     await pipeline(async function* () {
-      for (let written = 0; written < size; written += chunk.length) yield randomFillSync(chunk).subarray(0, Math.min(chunk.length, size - written));
+      for (let written = 0; written < size; written += chunk.length) {
+        randomFillSync(chunk);
+        if (written === 0) opening.copy(chunk);
+        yield chunk.subarray(0, Math.min(chunk.length, size - written));
+      }
     }, createWriteStream(file));
   }
   await pipeline(createReadStream(file, { highWaterMark: 4 * MiB }), async function (source) {

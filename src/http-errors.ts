@@ -43,6 +43,8 @@ const STORAGE_STATUS: Partial<Record<StorageErrorCode, number>> = {
   invalid_part: 400,
   entity_too_small: 400,
   offset_mismatch: 409,
+  precondition_failed: 412,
+  url_voided: 403,
   unavailable: 503,
 };
 

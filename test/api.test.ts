@@ -3,14 +3,16 @@
  * media API, and every refusal a user can meet. Run on the embedded defaults (PGlite and the
  * local store) and on PostgreSQL with the S3 driver against the real S3 test server.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SeedPresigned, UploadCreated, UploadState, VideoItem } from '../src/shared/api.ts';
 import { startTestApp, type Session, type TestApp } from './harness.ts';
+import { mediaBytes } from './media-bytes.ts';
 
 const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
 /** Random bytes typed as fetch accepts them. */
-const random = (size: number) => new Uint8Array(randomBytes(size));
+/** `size` bytes that open as a file of `contentType` (the content check at complete refuses others). */
+const random = (size: number, contentType = 'video/mp4') => new Uint8Array(mediaBytes(contentType, size));
 
 describe.each([
   { storage: 'local', database: 'pglite' },
@@ -75,7 +77,7 @@ describe.each([
     });
 
     it('saves a photo the same way', async () => {
-      const bytes = random(300_000);
+      const bytes = random(300_000, 'image/jpeg');
       const presigned = await presign(alice, 'portrait.JPG', 'photo');
       expect(presigned.file_key).toMatch(/^photos\/[0-9a-f-]{36}\.jpg$/);
       expect((await put(presigned.presigned_url, bytes, 'image/jpeg')).status).toBe(200);
@@ -133,7 +135,7 @@ describe.each([
       const missing = await presign(alice, 'never-sent.mp4');
       await expectError(await t.request('POST', '/api/save-video-metadata/', { session: alice, json: { title: 't', file_key: missing.file_key } }), 409, /not reached the storage/);
       const photo = await presign(alice, 'p.png', 'photo');
-      await put(photo.presigned_url, random(100), 'image/png');
+      await put(photo.presigned_url, random(100, 'image/png'), 'image/png');
       await expectError(await t.request('POST', '/api/save-video-metadata/', { session: alice, json: { title: 't', file_key: photo.file_key } }), 400, /photo upload, not a video/);
       expect(await rowCount('videos')).toBe(before);
     });
@@ -176,8 +178,8 @@ describe.each([
     it('creates a video with its cover from completed uploads, lists and pages newest first', async () => {
       const older = await uploadFile(alice, 'video', 'older.mp4', 'video/mp4', random(1000));
       expect((await t.request('POST', '/api/v1/videos', { session: alice, json: { title: 'Older', upload_id: older.id } })).status).toBe(201);
-      const video = random(2 * 1024 * 1024);
-      const cover = random(50_000);
+      const video = random(2 * 1024 * 1024, 'video/webm');
+      const cover = random(50_000, 'image/png');
       const v = await uploadFile(alice, 'video', 'trip.webm', 'video/webm', video);
       const c = await uploadFile(alice, 'cover', 'trip.png', 'image/png', cover);
       expect(c.key).toMatch(/^films\//);
@@ -293,7 +295,7 @@ describe.each([
     });
 
     it('edits and deletes a record with its objects; only the owner or an admin may', async () => {
-      const bytes = random(20_000);
+      const bytes = random(20_000, 'image/webp');
       const up = await uploadFile(alice, 'photo', 'x.webp', 'image/webp', bytes);
       const created = (await (await t.request('POST', '/api/v1/photos', { session: alice, json: { title: 'Old', upload_id: up.id } })).json()) as { id: number };
       expect((await t.request('PATCH', `/api/v1/photos/${created.id}`, { session: bob, json: { title: 'Hack' } })).status).toBe(403);

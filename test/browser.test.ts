@@ -3,7 +3,7 @@
  * S3 driver (the real S3 test server, on another origin, so the browser pays real CORS):
  * the seed's own page script unchanged, then the forms with a real video, cover and photo.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +11,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, type Browser } from './chromium.ts';
 import { startTestApp, TEST_PASSWORD, type TestApp } from './harness.ts';
+import { mediaBytes, mediaOpening } from './media-bytes.ts';
 
 const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
 const SEED_SCRIPT = fileURLToPath(new URL('./fixtures/seed-upload.js', import.meta.url));
@@ -67,6 +68,7 @@ describe.each(['local', 's3'] as const)('browser on %s storage', (storage) => {
       ${seed}
       const bytes = new Uint8Array(5 * 1024 * 1024);
       for (let i = 0; i < bytes.length; i += 65536) crypto.getRandomValues(bytes.subarray(i, i + 65536));
+      bytes.set([${[...mediaOpening('video/mp4')].join(',')}], 0); // opens as an MP4, as the content check at save wants
       const file = new File([bytes], 'seed clip.mp4', { type: 'video/mp4' });
       document.getElementById('uploadProgress').classList.remove('hidden');
       uploadVideoToR2(file);
@@ -102,8 +104,8 @@ describe.each(['local', 's3'] as const)('browser on %s storage', (storage) => {
       })).split(',')[1]!,
       'base64',
     );
-    // 20 MiB: random bytes, so nothing can compress them on the way.
-    const video = randomBytes(20 * MiB);
+    // 20 MiB: an MP4's opening, then random bytes, so nothing can compress them on the way.
+    const video = mediaBytes('video/mp4', 20 * MiB);
     const before = readBytes();
 
     await page.fill('input[name=title]', 'Launch day');

@@ -26,7 +26,7 @@ describe.each(['pglite', 'postgres'] as const)('database on %s', (engine) => {
       cleanups.push(() => rm(dir, { recursive: true, force: true }));
       database = await openDatabase({ databaseUrl: null, dataDir: dir, command: 'test' });
     }
-    expect(await migrate(database.db)).toEqual(['2026-11-25-initial', '2026-12-02-sessions', '2026-12-02-sweeper-lease']);
+    expect(await migrate(database.db)).toEqual(['2026-11-25-initial', '2026-12-02-sessions', '2026-12-02-stored-objects', '2026-12-02-sweeper-lease']);
   });
   afterAll(async () => {
     await database?.close();

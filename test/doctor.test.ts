@@ -10,7 +10,7 @@ import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { main } from '../src/cli.ts';
 import { clockVerdict } from '../src/ops/doctor.ts';
-import { createS3Store, type CORSRule } from '../src/storage/s3.ts';
+import { corsRulesFor, createS3Store, type CORSRule } from '../src/storage/s3.ts';
 import { freePort, freshPostgres, startTestApp } from './harness.ts';
 import { createBucket, deleteBucket } from './s3-server.ts';
 
@@ -124,6 +124,16 @@ describe('airlift storage cors and doctor on an S3 bucket', () => {
     } finally {
       await postgres.drop();
     }
+  });
+
+  it('names rules from before the create-only condition, which lack If-None-Match', async () => {
+    const old = corsRulesFor(ORIGIN).map((rule) => ({ ...rule, AllowedHeaders: ['content-type', 'content-md5', 'range'] }));
+    const bucket = await freshBucket(old);
+    const before = await airlift(['doctor'], s3Env(bucket));
+    expect(line(before.lines, 'CORS')).toMatch(/^✗ .*if-none-match/);
+    expect((await airlift(['storage', 'cors'], s3Env(bucket))).code).toBe(0);
+    const after = await airlift(['doctor'], s3Env(bucket));
+    expect(line(after.lines, 'CORS')).toMatch(/^✓ .*If-None-Match/);
   });
 
   it('names a wrong secret and an unknown key id, and skips what depends on them', async () => {

@@ -1,8 +1,8 @@
 /** The server's logs: each upload event with its reason, and never a secret. */
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { SeedPresigned } from '../src/shared/api.ts';
 import { startTestApp, TEST_PASSWORD, type TestApp } from './harness.ts';
+import { mediaBytes } from './media-bytes.ts';
 
 const lines: string[] = [];
 let t: TestApp;
@@ -14,7 +14,7 @@ afterAll(() => t?.close());
 it('logs each request and upload event as JSON, with no signature, cookie, token or password', async () => {
   const session = await t.login();
   const presigned = (await (await t.request('GET', '/api/generate-presigned-url/?filename=a.mp4&type=video', { session })).json()) as SeedPresigned;
-  await fetch(presigned.presigned_url, { method: 'PUT', headers: { 'content-type': 'video/mp4' }, body: new Uint8Array(randomBytes(2000)) });
+  await fetch(presigned.presigned_url, { method: 'PUT', headers: { 'content-type': 'video/mp4' }, body: new Uint8Array(mediaBytes('video/mp4', 2000)) });
   await t.request('POST', '/api/save-video-metadata/', { session, json: { title: 'Logged', file_key: presigned.file_key } });
   await t.request('GET', '/api/generate-presigned-url/?filename=a.exe&type=video', { session });
 

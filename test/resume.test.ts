@@ -62,7 +62,7 @@ let sourceSha256: string;
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'airlift-resume-'));
   source = path.join(dir, 'source.bin');
-  sourceSha256 = await writeRandomFile(source, FILE_SIZE);
+  sourceSha256 = await writeRandomFile(source, FILE_SIZE, 'video/mp4');
 });
 
 afterAll(async () => {

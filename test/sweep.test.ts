@@ -87,6 +87,23 @@ describe.each(['local', 's3'] as const)('sweep on %s storage', (storage) => {
     await expect(t.app.storage.listParts(orphanKey, orphanId)).rejects.toThrow();
   });
 
+  it('deletes again, once its last URL has expired, the key an aborted upload’s URL wrote afterwards', async () => {
+    const upload = await create(1000);
+    expect((await t.request('DELETE', `/api/v1/uploads/${upload.id}`, { session })).status).toBe(204);
+    const row = await t.app.db.selectFrom('uploads').select('void_until').where('id', '=', upload.id).executeTakeFirstOrThrow();
+    expect(row.void_until!.getTime()).toBeGreaterThan(Date.now() + (t.config.uploadUrlExpires - 60) * 1000);
+    // The old URL after the abort: the local store refuses it; S3 has no object under the key, so If-None-Match lets it create one.
+    const late = await fetch(upload.url!, { method: 'PUT', headers: upload.headers, body: new Uint8Array(mediaBytes('video/mp4', 1000)) });
+    expect(late.status).toBe(storage === 'local' ? 403 : 200);
+    // Before the URL's expiry the sweep leaves the key (the URL could write it again); after, it deletes it.
+    await sweep(t.app);
+    expect((await t.app.storage.head(upload.key)) !== null).toBe(storage === 's3');
+    await sweep(t.app, new Date(row.void_until!.getTime() + 1000));
+    expect(await t.app.storage.head(upload.key)).toBeNull();
+    const after = await t.app.db.selectFrom('uploads').select(['state', 'void_until']).where('id', '=', upload.id).executeTakeFirstOrThrow();
+    expect(after).toEqual({ state: 'aborted', void_until: null });
+  });
+
   it('deletes expired sessions and keeps live ones', async () => {
     const user = await t.app.db.selectFrom('users').select('id').executeTakeFirstOrThrow();
     const expired = `expired-${crypto.randomUUID()}`;

@@ -36,6 +36,13 @@ describe('ContinuedPutSender', () => {
     expect(sender.parts[0]).toMatchObject({ done: true, sent: 10 });
   });
 
+  it('takes a 412 (the object is there: an earlier PUT’s answer was lost) as stored', async () => {
+    const { sender, log } = continued(10, (_, index) => (index === 0 ? new NetworkError('cut') : { status: 412, etag: null, error: { code: 'precondition_failed', message: 'already stored' } }), { heldBytes: () => 0 });
+    await expect(sender.send(signal)).resolves.toEqual([]);
+    expect(log.puts).toHaveLength(2);
+    expect(sender.parts[0]).toMatchObject({ done: true, sent: 10 });
+  });
+
   it('after a cut, asks the bytes the store kept and sends only the rest, with Content-Range', async () => {
     const { sender, log } = continued(10, (_, index) => (index === 0 ? new NetworkError('cut') : ok()), { heldBytes: () => 6 });
     await sender.send(signal);

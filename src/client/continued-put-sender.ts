@@ -8,7 +8,7 @@
 import type { SignedPart } from '../shared/api.ts';
 import type { PartRange } from '../shared/plan.ts';
 import { SplitIntoParts, StoreRefused } from './errors.ts';
-import { partStored, putPart, signerFor, splitsIntoParts } from './part-put.ts';
+import { partStored, putPart, signerFor, splitsIntoParts, storedBefore } from './part-put.ts';
 import type { PartSigner } from './part-signer.ts';
 import { judge, type Verdict } from './retry.ts';
 import type { CompletedPart, SendContext, Sender, SentPart } from './sender.ts';
@@ -67,6 +67,7 @@ export class ContinuedPutSender implements Sender {
         try {
           await putPart(ctx, part, url, sent, from, signal);
         } catch (error) {
+          if (storedBefore(error)) return;
           // The store kept what arrived, to be asked before the next attempt.
           this.#heldUnknown = true;
           if (splitsIntoParts(error, size, false)) throw new SplitIntoParts('The whole-file PUT failed: going on in parts.', { cause: error });

@@ -39,7 +39,7 @@ describe.each([
   beforeAll(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'airlift-forms-'));
     video = path.join(dir, 'rooftop.mp4');
-    videoSha256 = await writeRandomFile(video, VIDEO_SIZE);
+    videoSha256 = await writeRandomFile(video, VIDEO_SIZE, 'video/mp4');
 
     t = await startTestApp(setup);
     const email = 'forms@example.com';

@@ -73,3 +73,10 @@ export function splitsIntoParts(error: unknown, size: number, restarts: boolean)
   if (error instanceof StoreRefused && error.result.status === 413) return true;
   return restarts && judge(error).action === 'retry';
 }
+
+/**
+ * The store refused a whole-file PUT because an object is there already (412, its create-only
+ * condition): an earlier attempt stored it and its answer was lost. The upload goes on to
+ * complete, which checks the object against the ticket.
+ */
+export const storedBefore = (error: unknown): boolean => error instanceof StoreRefused && error.result.status === 412;

@@ -51,6 +51,19 @@ describe('PartsSender', () => {
     expect(log.puts.map((put) => new URL(put.url).searchParams.get('v'))).toEqual(['1', '2']);
   });
 
+  it('takes a 412 to a whole-file PUT retried after a lost answer as stored, and goes on to complete', async () => {
+    // The first PUT stored the file but its answer was lost; the create-only retry is refused: already there.
+    const { sender, log } = single(100, (_, index) => (index === 0 ? new NetworkError('reset') : { status: 412, etag: null }));
+    await expect(sender.send(signal)).resolves.toEqual([]);
+    expect(log.puts).toHaveLength(2);
+    expect(sender.parts[0]).toMatchObject({ done: true, sent: 100 });
+  });
+
+  it('does not take a 412 to a part as stored', async () => {
+    const { sender } = multipart(10, 10, () => ({ status: 412, etag: null }));
+    await expect(sender.send(signal)).rejects.toBeInstanceOf(UploadFailed);
+  });
+
   it('fails, saying what to fix, when the store hides the ETag of a part', async () => {
     const { sender } = multipart(10, 10, () => ok(null));
     const failure = await sender.send(signal).catch((error: unknown) => error);

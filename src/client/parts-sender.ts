@@ -7,7 +7,7 @@
 import type { SignedPart, UploadState } from '../shared/api.ts';
 import type { PartRange } from '../shared/plan.ts';
 import { SplitIntoParts, UploadFailed } from './errors.ts';
-import { partStored, putPart, signerFor, splitsIntoParts } from './part-put.ts';
+import { partStored, putPart, signerFor, splitsIntoParts, storedBefore } from './part-put.ts';
 import { storedEtags } from './part-plan.ts';
 import { allOrNothing } from './part-queue.ts';
 import type { PartSigner } from './part-signer.ts';
@@ -70,6 +70,7 @@ export class PartsSender implements Sender {
           if (!result.etag && this.#multipart) throw new UploadFailed(MISSING_ETAG, false);
           return result.etag;
         } catch (error) {
+          if (!this.#multipart && storedBefore(error)) return '';
           part.sent = 0;
           ctx.onProgress();
           if (!this.#multipart && splitsIntoParts(error, ctx.blob.size, true)) throw new SplitIntoParts('The whole-file PUT failed: going on in parts.', { cause: error });

@@ -8,6 +8,7 @@ import { acquireLock } from './lock.ts';
 import { isDatabaseUnavailable } from './unavailable.ts';
 import * as initial from './migrations/2026-11-25-initial.ts';
 import * as sessions from './migrations/2026-12-02-sessions.ts';
+import * as storedObjects from './migrations/2026-12-02-stored-objects.ts';
 import * as sweeperLease from './migrations/2026-12-02-sweeper-lease.ts';
 
 export interface Database {
@@ -20,6 +21,7 @@ export interface Database {
 const MIGRATIONS: Record<string, Migration> = {
   '2026-11-25-initial': initial,
   '2026-12-02-sessions': sessions,
+  '2026-12-02-stored-objects': storedObjects,
   '2026-12-02-sweeper-lease': sweeperLease,
 };
 

@@ -80,6 +80,12 @@ export interface UploadsTable {
   used_by: string | null;
   /** Set while the upload's objects are being removed (the sweeper finishes a removal cut short); null otherwise. */
   cleanup_since: Date | null;
+  /** The object's ETag when the upload was completed: a different one later means the object was replaced. */
+  etag: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The upload's URL could replace its object (the seed's URL on S3, which cannot carry If-None-Match). */
+  replaceable: ColumnType<boolean, boolean | undefined, boolean>;
+  /** Cancelled or deleted: until then an old URL could still create the key on S3, so the sweeper deletes it after. */
+  void_until: ColumnType<Date | null, Date | null | undefined, Date | null>;
 }
 
 export interface VideosTable {

@@ -4,7 +4,7 @@ import { currentUser, requireUser } from '../auth/plugin.ts';
 import { notFound } from '../errors.ts';
 import { editMediaBody } from '../shared/api.ts';
 import { PHOTOS, VIDEOS, type ItemType } from './item-types.ts';
-import { canRead, createItem, deleteItem, editItem, getRow, listItems } from './service.ts';
+import { canRead, checkServedObject, createItem, deleteItem, editItem, getRow, listItems } from './service.ts';
 
 type IdParams = { Params: { id: string } };
 
@@ -26,6 +26,8 @@ export async function mediaRoutes(app: FastifyInstance): Promise<void> {
   app.get<{ Params: { '*': string } }>('/media/*', async (request, reply) => {
     const key = request.params['*'];
     if (!(await canRead(app, currentUser(request), key))) throw notFound('No such file.');
+    // The seed's URL on S3 could replace the object after its check: that object is not served as the upload's.
+    await checkServedObject(app, key);
     const url = await app.storage.presignGet(key, { expiresIn: READ_URL_EXPIRES });
     // Private: the redirect holds a signed URL that must not be cached for other users.
     return reply.header('cache-control', 'private, max-age=300').redirect(url, 302);

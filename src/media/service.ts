@@ -4,7 +4,7 @@ import type { DB, Upload, User } from '../db/schema.ts';
 import { AppError, badRequest, conflict, forbidden, notFound } from '../errors.ts';
 import { textProblem, type EditMediaBody, type Page } from '../shared/api.ts';
 import { markForCleanup, removeMarked } from '../uploads/cleanup.ts';
-import { findUpload, goneProblem } from '../uploads/service.ts';
+import { checkUnchanged, findUpload, goneProblem, voidUntil } from '../uploads/service.ts';
 import { ITEM_TYPES, type ItemType, type NewItem, type OwnedFile } from './item-types.ts';
 import { mediaUrl } from './urls.ts';
 
@@ -18,6 +18,7 @@ async function usableUpload(ctx: AppContext, user: User, id: string, file: Owned
   if (upload.state === 'aborted') throw goneProblem(upload, `${file.field}: this upload`);
   if (upload.state !== 'completed') throw conflict(`${file.field}: the upload is not complete yet; complete it first.`, 'upload_not_completed');
   if (upload.used_by) throw conflict(`${file.field}: this upload is already used by ${upload.used_by}.`, 'upload_in_use');
+  await checkUnchanged(ctx, upload);
   return upload;
 }
 
@@ -140,6 +141,8 @@ export async function deleteItem(ctx: AppContext, type: ItemType<unknown, unknow
   const at = new Date();
   const marked = await ctx.db.transaction().execute(async (tx) => {
     await tx.deleteFrom(type.plural).where('id', '=', row.id).execute();
+    // Until the last URL signed for them expires, an old URL could write the keys again on S3: the sweeper deletes them after.
+    await tx.updateTable('uploads').set({ void_until: voidUntil(ctx) }).where('used_by', '=', usedBy(type, row.id)).execute();
     return markForCleanup(tx, uploadsUsedBy(usedBy(type, row.id)), at);
   });
   // A key with no upload behind it (a record older than upload tickets) is deleted straight away.
@@ -177,4 +180,10 @@ export async function canRead(ctx: AppContext, user: User, key: string): Promise
     ctx.db.selectFrom('uploads').select('id').where('key', '=', key).where('owner_id', '=', user.id).where('state', '=', 'completed').executeTakeFirst(),
   ]);
   return found.some(Boolean);
+}
+
+/** Refuses to serve `key` (409 `object_replaced`) when it is a replaceable upload's object that changed since its check. */
+export async function checkServedObject(ctx: AppContext, key: string): Promise<void> {
+  const upload = await ctx.db.selectFrom('uploads').selectAll().where('key', '=', key).where('replaceable', '=', true).where('state', '=', 'completed').executeTakeFirst();
+  if (upload) await checkUnchanged(ctx, upload);
 }

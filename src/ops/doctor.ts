@@ -155,7 +155,7 @@ async function cors(store: S3Store, origin: string): Promise<Verdict> {
     probe.search = '';
     const answer = await http(probe.href, {
       method: 'OPTIONS',
-      headers: { Origin: origin, 'Access-Control-Request-Method': 'PUT', 'Access-Control-Request-Headers': 'content-type' },
+      headers: { Origin: origin, 'Access-Control-Request-Method': 'PUT', 'Access-Control-Request-Headers': 'content-type, if-none-match' },
     });
     await answer.arrayBuffer();
     const allowed = answer.headers.get('access-control-allow-origin');
@@ -165,7 +165,7 @@ async function cors(store: S3Store, origin: string): Promise<Verdict> {
         `the rules allow ${origin}, but the store refused a browser's preflight from it (HTTP ${answer.status}). R2 takes about 30 seconds to apply new rules: wait, then run doctor again.`,
       );
     }
-    return pass(check, `browsers on ${origin} may PUT, GET and HEAD and read the ETag header; the store allowed a preflight from it.`);
+    return pass(check, `browsers on ${origin} may PUT, GET and HEAD (with the If-None-Match a whole-file upload carries) and read the ETag header; the store allowed a preflight from it.`);
   } catch (error) {
     return fail(check, errorText(error));
   }

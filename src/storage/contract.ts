@@ -143,6 +143,59 @@ export function storageContract(name: string, setup: () => Promise<ContractStore
       });
     });
 
+    describe('create-only PUT (ifNoneMatch)', () => {
+      it('creates the object, then refuses with 412 to replace it, and the first bytes stay', async () => {
+        const key = newKey();
+        const body = randomBytes(3000);
+        const signed = await driver().presignPut(key, { contentType: TYPE, expiresIn: 300, contentLength: body.length, ifNoneMatch: true });
+        const first = await put(signed, body);
+        expect(first.status).toBe(200);
+        await first.arrayBuffer();
+        const again = await put(signed, randomBytes(3000));
+        expect(again.status).toBe(412);
+        await again.arrayBuffer();
+        expect(sha256(await bytesOf(await get(key)))).toBe(sha256(body));
+      });
+
+      it('refuses to replace an object another PUT stored', async () => {
+        const key = newKey();
+        const body = randomBytes(100);
+        expect((await put(await driver().presignPut(key, { contentType: TYPE, expiresIn: 300 }), body)).status).toBe(200);
+        const refused = await put(await driver().presignPut(key, { contentType: TYPE, expiresIn: 300, ifNoneMatch: true }), randomBytes(100));
+        expect(refused.status).toBe(412);
+        await refused.arrayBuffer();
+        expect(sha256(await bytesOf(await get(key)))).toBe(sha256(body));
+      });
+
+      it('gives the headers the PUT must carry, and a request without them stores nothing', async () => {
+        const key = newKey();
+        const signed = await driver().presignPut(key, { contentType: TYPE, expiresIn: 300, ifNoneMatch: true });
+        const extra = Object.keys(signed.headers).filter((name) => name.toLowerCase() !== 'content-type');
+        if (extra.length === 0) return; // the condition is in the URL itself (the local store)
+        expect(extra.map((name) => name.toLowerCase())).toContain('if-none-match');
+        const bare = await fetch(signed.url, { method: 'PUT', headers: { 'Content-Type': TYPE }, body: randomBytes(100) });
+        expect(bare.ok).toBe(false);
+        await bare.arrayBuffer();
+        expect(await driver().head(key)).toBeNull();
+      });
+    });
+
+    describe('readStart', () => {
+      it('reads the first bytes of an object, all of a short one, and null for a missing one', async () => {
+        const key = newKey();
+        const body = randomBytes(200_000);
+        expect((await put(await driver().presignPut(key, { contentType: TYPE, expiresIn: 300 }), body)).status).toBe(200);
+        expect(Buffer.from((await driver().readStart(key, 1000))!).equals(body.subarray(0, 1000))).toBe(true);
+        // Never more than 64 KiB: the app reads an opening, not the file.
+        expect((await driver().readStart(key, 10 * MiB))!.length).toBe(64 * 1024);
+        const short = newKey();
+        const little = randomBytes(10);
+        expect((await put(await driver().presignPut(short, { contentType: TYPE, expiresIn: 300 }), little)).status).toBe(200);
+        expect(Buffer.from((await driver().readStart(short, 1000))!).equals(little)).toBe(true);
+        expect(await driver().readStart(newKey(), 1000)).toBeNull();
+      });
+    });
+
     describe('refused PUTs store nothing', () => {
       const refused = async (key: string, response: Response) => {
         expect(response.ok).toBe(false);
@@ -263,6 +316,28 @@ export function storageContract(name: string, setup: () => Promise<ContractStore
         const pending = await driver().listIncompleteMultipart(new Date(Date.now() + 3600_000));
         expect(pending.map((u) => u.uploadId)).not.toContain(uploadId);
         await driver().abortMultipart(key, uploadId);
+      });
+
+      it('refuses part URLs once the upload is completed or aborted, and the object stays as assembled', async () => {
+        const key = newKey();
+        const uploadId = await startUpload(key);
+        const body = randomBytes(1000);
+        const late = await driver().presignPart(key, uploadId, 1, { expiresIn: 300, contentLength: body.length });
+        await driver().completeMultipart(key, uploadId, [await putPart(key, uploadId, 1, body)]);
+        const replay = await put(late, randomBytes(1000));
+        expect(replay.ok).toBe(false);
+        await replay.arrayBuffer();
+        expect(sha256(await bytesOf(await get(key)))).toBe(sha256(body));
+
+        const aborted = newKey();
+        const abortedId = await startUpload(aborted);
+        const url = await driver().presignPart(aborted, abortedId, 1, { expiresIn: 300, contentLength: 1000 });
+        await driver().abortMultipart(aborted, abortedId);
+        const after = await put(url, randomBytes(1000));
+        expect(after.ok).toBe(false);
+        await after.arrayBuffer();
+        expect(await driver().head(aborted)).toBeNull();
+        expect((await storageError(driver().listParts(aborted, abortedId))).code).toBe('no_such_upload');
       });
 
       it('says no_such_upload for an upload it never started', async () => {

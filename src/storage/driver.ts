@@ -18,7 +18,10 @@ export interface StorageDriver {
   /**
    * A URL the browser PUTs the whole object to. The signature binds the key, the content
    * type and, when given, the exact length (`contentLength`) or an upper bound (`maxLength`,
-   * enforced by the local store; S3 can only check it afterwards with `head`).
+   * enforced by the local store; S3 can only check it afterwards with `head`). With `ifNoneMatch`
+   * the PUT only creates: the store refuses it (412) when an object is stored under the key, so
+   * the URL cannot replace the object once its upload is complete. S3 and R2 need the request to
+   * carry `If-None-Match: *` for that (it is then in `headers`); the local store binds it in the URL.
    */
   presignPut(key: string, options: PutOptions): Promise<SignedRequest>;
 
@@ -44,7 +47,17 @@ export interface StorageDriver {
   /** The stored object's size and type, or `null` when there is no such object. */
   head(key: string): Promise<ObjectInfo | null>;
 
-  /** Deletes the object, and what cut-short PUTs of it left. Idempotent: a missing object is not an error. */
+  /**
+   * The first `bytes` (at most `READ_START_MAX`) of the object, fewer when it is shorter, or
+   * `null` when there is no such object: what the content check at complete reads (a ranged GET).
+   */
+  readStart(key: string, bytes: number): Promise<Buffer | null>;
+
+  /**
+   * Deletes the object, and what cut-short PUTs of it left. Idempotent: a missing object is not
+   * an error. The local store also voids the key for the URLs it signed (they can no longer
+   * write it); on S3 an old URL can still create it, which the app's sweeper deletes again.
+   */
   delete(key: string): Promise<void>;
 
   /** A short-lived URL that reads the object with GET (Range supported). */
@@ -104,7 +117,12 @@ export interface PutOptions {
   maxLength?: number;
   /** base64 MD5 of the body, which the store then verifies. */
   contentMd5?: string;
+  /** Create only: refused (412) when an object is already stored under the key. */
+  ifNoneMatch?: boolean;
 }
+
+/** The most bytes `readStart` reads: enough to recognise any media type, and the app still carries no file. */
+export const READ_START_MAX = 64 * 1024;
 
 export interface PartOptions {
   expiresIn: number;
@@ -139,6 +157,8 @@ export type StorageErrorCode =
   | 'invalid_part'
   | 'entity_too_small'
   | 'offset_mismatch'
+  | 'precondition_failed'
+  | 'url_voided'
   | 'access_denied'
   | 'invalid_credentials'
   | 'signature_mismatch'

@@ -374,7 +374,7 @@ describe('checkCors', () => {
     expect(checkCors(corsRulesFor(ORIGIN), ORIGIN)).toEqual([]);
     expect(checkCors([{ ...rule, AllowedOrigins: ['*'], AllowedHeaders: ['*'] }], ORIGIN)).toEqual([]);
     expect(checkCors([{ ...rule, AllowedOrigins: ['https://*.example.com'] }], 'https://media.example.com')).toEqual([]);
-    expect(checkCors([{ ...rule, AllowedHeaders: ['Content-Type', 'Content-MD5'], ExposeHeaders: ['etag'] }], ORIGIN)).toEqual([]);
+    expect(checkCors([{ ...rule, AllowedHeaders: ['Content-Type', 'Content-MD5', 'If-None-Match'], ExposeHeaders: ['etag'] }], ORIGIN)).toEqual([]);
   });
 
   it('reports no rules at all', () => {
@@ -396,6 +396,8 @@ describe('checkCors', () => {
   it('reports a missing method or header', () => {
     expect(checkCors([{ ...rule, AllowedMethods: ['GET', 'HEAD'] }], ORIGIN)).toEqual([expect.stringContaining('PUT')]);
     expect(checkCors([{ ...rule, AllowedHeaders: ['content-type'] }], ORIGIN)).toEqual([expect.stringContaining('content-md5')]);
+    // A rule from before the create-only condition: whole-file PUTs would fail their preflight.
+    expect(checkCors([{ ...rule, AllowedHeaders: ['content-type', 'content-md5', 'range'] }], ORIGIN)).toEqual([expect.stringContaining('if-none-match')]);
     expect(checkCors([{ ...rule, AllowedMethods: ['PUT'] }], ORIGIN)).toEqual([expect.stringContaining('GET'), expect.stringContaining('HEAD')]);
   });
 

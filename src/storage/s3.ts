@@ -18,7 +18,7 @@ import {
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { R2Config } from '../config.ts';
 import { attachment } from './content-disposition.ts';
-import { StorageError, type StorageDriver, type StoredPart } from './driver.ts';
+import { READ_START_MAX, StorageError, type StorageDriver, type StoredPart } from './driver.ts';
 import { partSizeProblem } from './part-rules.ts';
 
 export type { CORSRule };
@@ -129,13 +129,18 @@ export async function createS3Store(config: R2Config): Promise<S3Store> {
     // No 'resumable-put': a PUT is all or nothing on S3 and R2, what a cut PUT sent is gone.
     extensions: [],
 
-    async presignPut(key, { contentType, expiresIn, contentLength, contentMd5 }) {
-      // No ACL, tagging or SSE headers: R2 implements none of them.
-      const command = new PutObjectCommand({ Bucket, Key: key, ContentType: contentType, ContentLength: contentLength, ContentMD5: contentMd5 });
-      const signableHeaders = new Set(contentMd5 ? ['content-type', 'content-md5'] : ['content-type']);
+    async presignPut(key, { contentType, expiresIn, contentLength, contentMd5, ifNoneMatch }) {
+      // No ACL, tagging or SSE headers: R2 implements none of them. `If-None-Match: *` stays a
+      // header (the presigner hoists only x-amz-* into the query) and is signed, so the request
+      // must carry it: the same URL without it is refused, and with it the store answers 412
+      // once an object exists under the key.
+      const IfNoneMatch = ifNoneMatch ? '*' : undefined;
+      const command = new PutObjectCommand({ Bucket, Key: key, ContentType: contentType, ContentLength: contentLength, ContentMD5: contentMd5, IfNoneMatch });
+      const signableHeaders = new Set(['content-type', ...(contentMd5 ? ['content-md5'] : []), ...(IfNoneMatch ? ['if-none-match'] : [])]);
       const url = await call({ operation: 'PutObject (presign)', key }, () => getSignedUrl(client, command, { expiresIn, signableHeaders }));
       const headers: Record<string, string> = { 'Content-Type': contentType };
       if (contentMd5) headers['Content-MD5'] = contentMd5;
+      if (IfNoneMatch) headers['If-None-Match'] = IfNoneMatch;
       // Content-Length is signed too, but browsers set it from the body themselves.
       return { url, method: 'PUT', headers, expiresAt: expiry(expiresIn) };
     },
@@ -222,6 +227,20 @@ export async function createS3Store(config: R2Config): Promise<S3Store> {
         const why = await explainHeadFailure(client, context, send);
         if (status === 404 && (!why || why.code !== 'no_such_bucket')) return null;
         throw why ?? storageErrorFrom(error, context);
+      }
+    },
+
+    async readStart(key, bytes) {
+      const length = Math.max(1, Math.min(bytes, READ_START_MAX));
+      try {
+        const out = await client.send(new GetObjectCommand({ Bucket, Key: key, Range: `bytes=0-${length - 1}` }));
+        const body = out.Body ? Buffer.from(await out.Body.transformToByteArray()) : Buffer.alloc(0);
+        return body.subarray(0, length);
+      } catch (error) {
+        if (errorCode(error) === 'NoSuchKey') return null;
+        // An empty object has no byte 0: its ranged GET is unsatisfiable.
+        if (errorCode(error) === 'InvalidRange' || httpStatus(error) === 416) return Buffer.alloc(0);
+        throw storageErrorFrom(error, { ...base, operation: 'GetObject (first bytes)', key });
       }
     },
 
@@ -400,7 +419,8 @@ export function storageErrorFrom(error: unknown, context: StorageErrorContext): 
 // --- CORS: the rules browser uploads need, and a check of existing rules (pure) ---
 
 const METHODS = ['PUT', 'GET', 'HEAD'] as const;
-const UPLOAD_HEADERS = ['content-type', 'content-md5'];
+// If-None-Match: the create-only condition a whole-file PUT carries (a URL cannot replace a completed upload's object).
+const UPLOAD_HEADERS = ['content-type', 'content-md5', 'if-none-match'];
 
 /** The CORS rules a browser upload from `origin` needs: PUT/GET/HEAD, the signed headers, `ETag` exposed. */
 export function corsRulesFor(origin: string): CORSRule[] {

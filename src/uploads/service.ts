@@ -6,7 +6,8 @@ import { AppError, badRequest, conflict, notFound, tooLarge, unsupportedType } f
 import { formatSize } from '../shared/format.ts';
 import type { CompleteUploadBody, CreateUploadBody, SignedPart, SignedPut, SignPartsBody, UploadCompleted, UploadCreated, UploadState } from '../shared/api.ts';
 import { partRange } from '../shared/plan.ts';
-import { hasExtension, MULTIPART_LIMITS, StorageError, type SignedRequest } from '../storage/driver.ts';
+import { hasExtension, MULTIPART_LIMITS, READ_START_MAX, StorageError, type SignedRequest } from '../storage/driver.ts';
+import { contentProblem } from './content-check.ts';
 import { cleanFilename, extensionOf, newKey, planFor, planParts, planRequestedParts, TYPE_BY_EXTENSION, typeForFilename } from './rules.ts';
 
 /**
@@ -75,7 +76,7 @@ export async function createUpload(ctx: AppContext, user: User, input: CreateUpl
     resumable_put: resumingStore(ctx, plan.strategy) !== null,
   };
   if (plan.strategy === 'single') {
-    const put = await ctx.storage.presignPut(key, { contentType, contentLength: input.size, expiresIn: ctx.config.uploadUrlExpires });
+    const put = await ctx.storage.presignPut(key, { contentType, contentLength: input.size, expiresIn: ctx.config.uploadUrlExpires, ifNoneMatch: true });
     created.url = put.url;
     created.headers = put.headers;
   }
@@ -103,10 +104,19 @@ export async function createUnsizedUpload(ctx: AppContext, user: User, kind: Med
   checkType(ctx, kind, contentType);
   const key = newKey(kind, filename);
   const maxLength = Math.min(ctx.config.maxSize[kind], MULTIPART_LIMITS.maxSinglePut);
-  const put = await ctx.storage.presignPut(key, { contentType, maxLength, expiresIn: ctx.config.uploadUrlExpires });
-  const upload = await openTicket(ctx, { id: randomUUID(), owner_id: user.id, kind, key, filename, content_type: contentType, size: null, strategy: 'single' });
+  const sign = (ifNoneMatch: boolean) => ctx.storage.presignPut(key, { contentType, maxLength, expiresIn: ctx.config.uploadUrlExpires, ifNoneMatch });
+  let put = await sign(true);
+  // The seed's script PUTs with its Content-Type alone: a condition that needs a header of its
+  // own (S3's If-None-Match) cannot go, so its URL could replace the object, and the object's
+  // ETag, recorded at complete, is compared wherever the upload's object is used.
+  const replaceable = !seedCanSend(put);
+  if (replaceable) put = await sign(false);
+  const upload = await openTicket(ctx, { id: randomUUID(), owner_id: user.id, kind, key, filename, content_type: contentType, size: null, strategy: 'single', replaceable });
   return { upload, put: signedPut(put) };
 }
+
+/** Whether the seed's script can make this request: it sends no header but Content-Type. */
+const seedCanSend = (request: SignedRequest) => Object.keys(request.headers).every((name) => name.toLowerCase() === 'content-type');
 
 /** The caller's own upload, or 404: another user's upload does not exist for them. */
 export async function findUpload(ctx: AppContext, user: User, id: string): Promise<Upload> {
@@ -149,6 +159,7 @@ export async function signParts(ctx: AppContext, user: User, id: string, input: 
       expiresIn: ctx.config.uploadUrlExpires,
       ...(upload.size === null ? { maxLength: Math.min(ctx.config.maxSize[upload.kind], MULTIPART_LIMITS.maxSinglePut) } : { contentLength: upload.size }),
       contentMd5: input.content_md5?.['1'],
+      ifNoneMatch: !upload.replaceable,
     });
     return { parts: [{ part_number: 1, ...signedPut(request) }] };
   }
@@ -286,14 +297,20 @@ export async function verifyStoredObject(ctx: AppContext, upload: Upload): Promi
   else if (object.size === 0) problem = 'The stored file is empty.';
   else if (object.contentType.toLowerCase() !== upload.content_type) problem = `The stored file has type ${object.contentType}, not ${upload.content_type}.`;
   if (problem) {
-    await ctx.storage.delete(upload.key);
-    await ctx.db.updateTable('uploads').set({ state: 'aborted' }).where('id', '=', upload.id).execute();
+    await discardUpload(ctx, upload);
     throw new AppError(object.size > ctx.config.maxSize[upload.kind] ? 413 : 400, 'object_rejected', problem + ' It was deleted; upload the file again.');
+  }
+  // The first bytes must open as the declared type: a renamed file or random bytes is not the media it claims.
+  const start = await ctx.storage.readStart(upload.key, READ_START_MAX);
+  const mismatch = start && (await contentProblem(start, upload.content_type));
+  if (mismatch) {
+    await discardUpload(ctx, upload);
+    throw new AppError(415, 'content_mismatch', `${mismatch} It was deleted; upload a real ${upload.content_type} file.`);
   }
   // Never revives a ticket aborted meanwhile (cancelled, or swept): what it stored goes too.
   const completed = await ctx.db
     .updateTable('uploads')
-    .set({ state: 'completed', completed_at: new Date(), size: object.size })
+    .set({ state: 'completed', completed_at: new Date(), size: object.size, etag: object.etag })
     .where('id', '=', upload.id)
     .where('state', '!=', 'aborted')
     .returningAll()
@@ -316,5 +333,26 @@ export async function abortUpload(ctx: AppContext, user: User, id: string): Prom
 export async function discardUpload(ctx: AppContext, upload: Upload): Promise<void> {
   if (upload.multipart_id && upload.state === 'pending') await ctx.storage.abortMultipart(upload.key, upload.multipart_id);
   await ctx.storage.delete(upload.key);
-  await ctx.db.updateTable('uploads').set({ state: 'aborted' }).where('id', '=', upload.id).execute();
+  await ctx.db.updateTable('uploads').set({ state: 'aborted', void_until: voidUntil(ctx) }).where('id', '=', upload.id).execute();
+}
+
+/**
+ * Until when a URL of an upload cancelled or deleted now could still create its key: every URL
+ * is signed for `UPLOAD_URL_EXPIRES`, so the last one ever signed expires by then. The local
+ * store refuses such PUTs itself; on S3 the sweeper deletes the key again once this has passed.
+ */
+export const voidUntil = (ctx: AppContext, now = new Date()) => new Date(now.getTime() + ctx.config.uploadUrlExpires * 1000);
+
+/**
+ * Refuses an upload whose object is no longer the one it stored (409 `object_replaced`): only a
+ * `replaceable` upload's URL (the seed's on S3) could have changed it, so only those are asked.
+ */
+export async function checkUnchanged(ctx: AppContext, upload: Upload): Promise<void> {
+  if (!upload.replaceable || upload.state !== 'completed') return;
+  const object = await ctx.storage.head(upload.key);
+  if (object && object.etag === upload.etag) return;
+  const what = object ? 'was replaced after its upload was complete' : 'is no longer in the storage';
+  // An unused upload is withdrawn whole; a saved item's file stays for its owner to see, and is not served.
+  if (!upload.used_by) await discardUpload(ctx, upload);
+  throw conflict(`The file ${what}, so it is not the one that was checked. ${upload.used_by ? 'Upload the file again in a new item.' : 'It was withdrawn; upload the file again.'}`, 'object_replaced');
 }

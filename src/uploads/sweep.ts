@@ -6,6 +6,7 @@ import type { AppContext } from '../context.ts';
 import { withLease, type LeaseOptions } from '../db/lease.ts';
 import type { DB } from '../db/schema.ts';
 import { CLEANUP_GRACE_MS, markForCleanup, removeMarked } from './cleanup.ts';
+import { deleteVoidedKeys } from './voided-keys.ts';
 
 export interface SweepResult {
   /** Tickets never completed, past their expiry and the life of the last URL they could sign. */
@@ -20,6 +21,8 @@ export interface SweepResult {
   failedCleanups: number;
   expiredSessions: number;
   expiredSetupTokens: number;
+  /** Keys of cancelled or deleted uploads deleted again once their last URL expired (on S3 an old URL could have written them). */
+  voidedKeys: number;
   /** True when the sweep stopped before the end: it lost its lease, or was asked to stop. */
   stoppedEarly: boolean;
 }
@@ -64,6 +67,7 @@ export async function sweep(ctx: AppContext, now = new Date(), options: LeaseOpt
         orphanMultipart: await abortOrphanMultipart(run, ago(now, urlLifeMs)),
         expiredSessions: await deleteExpiredSessions(ctx.db, now),
         expiredSetupTokens: await deleteExpiredSetupTokens(ctx.db, now),
+        voidedKeys: run.held() ? await deleteVoidedKeys(ctx, now) : 0,
       };
       await deleteOldLoginFailures(ctx.db, now);
       return { ...steps, failedCleanups: run.failed, stoppedEarly: !lease.held() };

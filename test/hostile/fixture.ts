@@ -13,6 +13,7 @@ import { sql } from 'kysely';
 import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest';
 import type { SeedPresigned, UploadCreated } from '../../src/shared/api.ts';
 import { startTestApp, type Session, type TestApp, type TestAppOptions } from '../harness.ts';
+import { mediaBytes } from '../media-bytes.ts';
 
 export type { Session, TestApp };
 
@@ -230,7 +231,8 @@ async function storeContents(t: TestApp): Promise<{ keys: string[]; multipart: s
 
 // ---- Fixtures ------------------------------------------------------------------------
 
-const bytes = (size: number) => new Uint8Array(size).fill(7);
+/** Bodies that open as their declared type (the content check at complete refuses others). */
+const bytes = (contentType: string, size: number) => new Uint8Array(mediaBytes(contentType, size));
 
 async function ok<T>(res: Response, status = 200): Promise<T> {
   const text = await res.text();
@@ -241,7 +243,7 @@ async function ok<T>(res: Response, status = 200): Promise<T> {
 /** A completed upload of `kind`, its bytes stored. */
 export async function completedUpload(h: Hostile, session: Session, kind: string, filename: string, contentType: string, size = 1000): Promise<{ id: string; key: string }> {
   const created = await ok<UploadCreated>(await call(h, 'POST', '/api/v1/uploads', { session, json: { filename, size, content_type: contentType, kind } }), 201);
-  await ok(await fetch(created.url!, { method: 'PUT', headers: created.headers, body: bytes(size) }));
+  await ok(await fetch(created.url!, { method: 'PUT', headers: created.headers, body: bytes(contentType, size) }));
   await ok(await call(h, 'POST', `/api/v1/uploads/${created.id}/complete`, { session, json: { parts: [] } }));
   return { id: created.id, key: created.key };
 }
@@ -249,7 +251,7 @@ export async function completedUpload(h: Hostile, session: Session, kind: string
 /** A seed ticket whose object is stored. */
 export async function seedTicket(h: Hostile, session: Session, filename: string, type: 'video' | 'photo'): Promise<SeedPresigned> {
   const presigned = await ok<SeedPresigned>(await call(h, 'GET', `/api/generate-presigned-url/?filename=${encodeURIComponent(filename)}&type=${type}`, { session }));
-  await ok(await fetch(presigned.presigned_url, { method: 'PUT', headers: { 'content-type': presigned.content_type }, body: bytes(500) }));
+  await ok(await fetch(presigned.presigned_url, { method: 'PUT', headers: { 'content-type': presigned.content_type }, body: bytes(presigned.content_type, 500) }));
   return presigned;
 }
 

@@ -6,13 +6,26 @@
  * its own XML; what matters there is the status and that nothing is stored), plus the app's
  * own calls to the store with hostile input. Nothing is written and no object is stored.
  */
+import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import type { UploadCreated } from '../../src/shared/api.ts';
+import type { SeedPresigned, UploadCreated } from '../../src/shared/api.ts';
+import { verifyStoredObject } from '../../src/uploads/service.ts';
+import { mediaBytes } from '../media-bytes.ts';
 import { call, expectApiError, sendVerbatim, useHostileApp, type Hostile } from './fixture.ts';
 
 const MiB = 1024 * 1024;
 const bytes = (size: number) => new Uint8Array(size).fill(1);
+/** A body that opens as a real file of `contentType`. */
+const media = (contentType: string, size: number) => new Uint8Array(mediaBytes(contentType, size));
+const html = (size: number) => new Uint8Array(Buffer.from('<!doctype html><html><body><script>window.ran = true</script></body></html>'.padEnd(size, ' ')));
+const svg = (size: number) => new Uint8Array(Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"><script>window.ran = true</script></svg>'.padEnd(size, ' ')));
+
+/** Checks a seed ticket's stored object as a save does (records its ETag), without saving. */
+async function completeSeed(h: Hostile, fileKey: string): Promise<void> {
+  const upload = await h.t.app.db.selectFrom('uploads').selectAll().where('key', '=', fileKey).executeTakeFirstOrThrow();
+  await verifyStoredObject(h.t.app, upload);
+}
 
 /** A fresh ticket of Alice's; the case's snapshot is taken after it. */
 async function ticket(h: Hostile, options: { size?: number; part_size?: number; contentType?: string; filename?: string } = {}): Promise<UploadCreated> {
@@ -154,15 +167,74 @@ describe('the local store', () => {
       await expectApiError(await put(upload.url!.replace(/\/store\/[^?]+/, '/store/videos/%zz.mp4'), bytes(2000), upload.headers), 400);
     });
 
-    it.skip('refuses the URL once the upload is complete (URLs still writing after completion: another part of the issue)', async () => {
+    it('refuses the URL once the upload is complete (412), and the object keeps its bytes', async () => {
       const upload = await ticket(h);
-      expect((await put(upload.url!, bytes(2000), upload.headers)).status).toBe(200);
+      const body = media('video/mp4', 2000);
+      expect((await put(upload.url!, body, upload.headers)).status).toBe(200);
       expect((await call(h, 'POST', `/api/v1/uploads/${upload.id}/complete`, { json: { parts: [] } })).status).toBe(200);
       await h.mark();
-      const replay = await put(upload.url!, new Uint8Array(2000).fill(9), upload.headers);
-      expect(replay.status).toBe(403);
+      await expectApiError(await put(upload.url!, media('video/mp4', 2000), upload.headers), 412, 'precondition_failed', /already stored/);
+      expect(Buffer.from((await h.t.app.storage.readStart(upload.key, 4000))!).equals(body)).toBe(true);
     });
-    it.todo('refuses bytes whose content does not match the declared type (content sniffing: another part of the issue)');
+
+    it('refuses the URL of a saved photo, which keeps its bytes under its record', async () => {
+      const upload = await ticket(h, { contentType: 'image/png', filename: 'p.png' });
+      const body = media('image/png', 2000);
+      expect((await put(upload.url!, body, upload.headers)).status).toBe(200);
+      expect((await call(h, 'POST', `/api/v1/uploads/${upload.id}/complete`, { json: { parts: [] } })).status).toBe(200);
+      expect((await call(h, 'POST', '/api/v1/photos', { json: { title: 'Kept', upload_id: upload.id } })).status).toBe(201);
+      await h.mark();
+      await expectApiError(await put(upload.url!, media('image/png', 2000), upload.headers), 412, 'precondition_failed');
+      expect(Buffer.from((await h.t.app.storage.readStart(upload.key, 4000))!).equals(body)).toBe(true);
+    });
+
+    it('refuses the URL of an aborted upload (403 url_voided), and stores nothing', async () => {
+      const upload = await ticket(h);
+      expect((await call(h, 'DELETE', `/api/v1/uploads/${upload.id}`)).status).toBe(204);
+      await h.mark();
+      await expectApiError(await put(upload.url!, media('video/mp4', 2000), upload.headers), 403, 'url_voided', /cancelled or its file deleted/);
+      await expectNothingStored(h, upload.key);
+    });
+
+    it.each([
+      ['a PNG declared as an MP4 video', 'video/mp4', 'clip.mp4', () => media('image/png', 2000), /not an MP4 video \(they look like a PNG image\)/],
+      ['random bytes declared as an MP4 video', 'video/mp4', 'clip.mp4', () => new Uint8Array(randomBytes(2000)), /not an MP4 video \(no known file format/],
+      ['an HTML page declared as a PNG photo', 'image/png', 'p.png', () => html(2000), /not a PNG image/],
+      ['an SVG with script declared as a JPEG photo', 'image/jpeg', 'p.jpg', () => svg(2000), /not a JPEG image/],
+      ['a JPEG declared as a PNG photo', 'image/png', 'p.png', () => media('image/jpeg', 2000), /not a PNG image \(they look like a JPEG image\)/],
+    ])('refuses at complete %s (415), deleting the object and aborting the ticket', async (_name, contentType, filename, body, message) => {
+      const upload = await ticket(h, { contentType, filename });
+      expect((await put(upload.url!, body(), upload.headers)).status).toBe(200);
+      await expectApiError(await call(h, 'POST', `/api/v1/uploads/${upload.id}/complete`, { json: { parts: [] } }), 415, 'content_mismatch', message);
+      await expectNothingStored(h, upload.key);
+      const state = (await (await call(h, 'GET', `/api/v1/uploads/${upload.id}`)).json()) as { state: string };
+      expect(state.state).toBe('aborted');
+      await expectApiError(await call(h, 'POST', contentType.startsWith('image/') ? '/api/v1/photos' : '/api/v1/videos', { json: { title: 'x', upload_id: upload.id } }), 409, 'upload_not_completed');
+      await h.mark(); // the ticket's abort is the one change
+    });
+
+    it('refuses at the seed save a file whose contents are not its type (415), leaving no record and no object', async () => {
+      const res = await call(h, 'GET', '/api/generate-presigned-url/?filename=fake.mp4&type=video');
+      const presigned = (await res.json()) as SeedPresigned;
+      await h.mark();
+      expect((await put(presigned.presigned_url, media('image/png', 3000), { 'content-type': presigned.content_type })).status).toBe(200);
+      const save = await call(h, 'POST', '/api/save-video-metadata/', { json: { title: 'Fake', description: '', file_key: presigned.file_key, public_url: presigned.public_url } });
+      await expectApiError(save, 415, 'content_mismatch', /not an MP4 video/);
+      await expectNothingStored(h, presigned.file_key);
+      await h.mark();
+    });
+
+    it('refuses a second write with the seed’s URL once its object is saved', async () => {
+      const res = await call(h, 'GET', '/api/generate-presigned-url/?filename=once.mp4&type=video');
+      const presigned = (await res.json()) as SeedPresigned;
+      const body = media('video/mp4', 3000);
+      expect((await put(presigned.presigned_url, body, { 'content-type': presigned.content_type })).status).toBe(200);
+      const save = await call(h, 'POST', '/api/save-video-metadata/', { json: { title: 'Once', description: '', file_key: presigned.file_key, public_url: presigned.public_url } });
+      expect(save.status).toBe(200);
+      await h.mark();
+      await expectApiError(await put(presigned.presigned_url, media('video/mp4', 3000), { 'content-type': presigned.content_type }), 412, 'precondition_failed');
+      expect(Buffer.from((await h.t.app.storage.readStart(presigned.file_key, 4000))!).equals(body)).toBe(true);
+    });
   });
 
   describe('PUT of a part URL', () => {
@@ -282,12 +354,53 @@ describe('the S3 test server', () => {
       await expectNothingStored(h, upload.key);
     });
 
-    it.skip('refuses the URL once the upload is complete (URLs still writing after completion: another part of the issue)', async () => {
+    it('refuses the URL once the upload is complete (412: it carries If-None-Match), and the object keeps its bytes', async () => {
       const upload = await ticket(h);
-      expect((await put(upload.url!, bytes(2000), upload.headers)).status).toBe(200);
+      expect(upload.headers).toMatchObject({ 'If-None-Match': '*' });
+      const body = media('video/mp4', 2000);
+      expect((await put(upload.url!, body, upload.headers)).status).toBe(200);
       expect((await call(h, 'POST', `/api/v1/uploads/${upload.id}/complete`, { json: { parts: [] } })).status).toBe(200);
       await h.mark();
-      expect((await put(upload.url!, new Uint8Array(2000).fill(9), upload.headers)).status).toBe(403);
+      await expectBucketRefusal(await put(upload.url!, media('video/mp4', 2000), upload.headers), 412);
+      // Without the condition the signature does not hold.
+      await expectBucketRefusal(await put(upload.url!, media('video/mp4', 2000), { 'Content-Type': 'video/mp4' }), 403);
+      expect(Buffer.from((await h.t.app.storage.readStart(upload.key, 4000))!).equals(body)).toBe(true);
+    });
+
+    it('refuses at complete a PNG declared as an MP4 video (415), deleting it', async () => {
+      const upload = await ticket(h);
+      expect((await put(upload.url!, media('image/png', 2000), upload.headers)).status).toBe(200);
+      await expectApiError(await call(h, 'POST', `/api/v1/uploads/${upload.id}/complete`, { json: { parts: [] } }), 415, 'content_mismatch', /look like a PNG image/);
+      await expectNothingStored(h, upload.key);
+      await h.mark();
+    });
+
+    it('gives the seed a URL without the condition, and refuses to save an object replaced after its check (409 object_replaced)', async () => {
+      const res = await call(h, 'GET', '/api/generate-presigned-url/?filename=twice.mp4&type=video');
+      const presigned = (await res.json()) as SeedPresigned;
+      expect(Object.keys(presigned.headers ?? {}).map((name) => name.toLowerCase())).toEqual(['content-type']);
+      const headers = { 'content-type': presigned.content_type };
+      expect((await put(presigned.presigned_url, media('video/mp4', 3000), headers)).status).toBe(200);
+      // The upload is checked (its ETag kept), then the same URL replaces the object before the save.
+      await completeSeed(h, presigned.file_key);
+      expect((await put(presigned.presigned_url, media('video/mp4', 3000), headers)).status).toBe(200);
+      const save = await call(h, 'POST', '/api/save-video-metadata/', { json: { title: 'Twice', description: '', file_key: presigned.file_key, public_url: presigned.public_url } });
+      await expectApiError(save, 409, 'object_replaced', /replaced after its upload was complete/);
+      await expectNothingStored(h, presigned.file_key);
+      await h.mark();
+    });
+
+    it('does not serve a saved seed object that its URL replaced afterwards (409 object_replaced)', async () => {
+      const res = await call(h, 'GET', '/api/generate-presigned-url/?filename=later.mp4&type=video');
+      const presigned = (await res.json()) as SeedPresigned;
+      const headers = { 'content-type': presigned.content_type };
+      expect((await put(presigned.presigned_url, media('video/mp4', 3000), headers)).status).toBe(200);
+      const save = await call(h, 'POST', '/api/save-video-metadata/', { json: { title: 'Later', description: '', file_key: presigned.file_key, public_url: presigned.public_url } });
+      expect(save.status).toBe(200);
+      expect((await call(h, 'GET', `/media/${presigned.file_key}`)).status).toBe(302);
+      expect((await put(presigned.presigned_url, media('video/mp4', 3000), headers)).status).toBe(200);
+      await h.mark();
+      await expectApiError(await call(h, 'GET', `/media/${presigned.file_key}`), 409, 'object_replaced', /Upload the file again/);
     });
   });
 

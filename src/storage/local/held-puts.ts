@@ -4,6 +4,13 @@ import { ownFile, Writer, type BodyTarget } from './body.ts';
 import { isMissing, unlinkIfThere, type Layout } from './layout.ts';
 import type { Objects } from './objects.ts';
 
+/** Where a single PUT's body goes: its exact length, the byte it continues from, and whether it may only create the object. */
+export interface PutTarget {
+  length?: number;
+  from?: number;
+  createOnly?: boolean;
+}
+
 /**
  * Single PUTs, and the bodies the store holds of those cut short ('resumable-put'): a PUT signed
  * for an exact length is written into `.airlift/partial/<h>` as it arrives, so what arrived
@@ -35,9 +42,12 @@ export class HeldPuts {
    * later PUT continues it. One body per key: a newer PUT stops the older and waits for its
    * file to close. Throws `offset_mismatch` when `from` is past the bytes held (a gap).
    */
-  async beginPut(key: string, contentType: string, { length, from = 0 }: { length?: number; from?: number } = {}): Promise<BodyTarget> {
+  async beginPut(key: string, contentType: string, { length, from = 0, createOnly = false }: PutTarget = {}): Promise<BodyTarget> {
     this.layout.objectPath(key);
-    if (length === undefined) return ownFile(this.layout.tempPath(), (file, etag, size) => this.objects.commit(key, file, { contentType, size, etag: `"${etag}"` }));
+    // Refused before a byte is written (and again at commit, for a PUT that was under way).
+    await this.objects.refuseVoided(key);
+    if (createOnly) await this.objects.refuseExisting(key);
+    if (length === undefined) return ownFile(this.layout.tempPath(), (file, etag, size) => this.objects.commit(key, file, { contentType, size, etag: `"${etag}"` }, createOnly));
     const previous = this.#writers.get(key);
     const writer = new Writer();
     // Registered before any await, so a third PUT waits for this one, not for the first.
@@ -73,7 +83,7 @@ export class HeldPuts {
       signal: writer.controller.signal,
       resumable: true,
       commit: async (etag, size) => {
-        await this.objects.commit(key, file, { contentType, size, etag: `"${etag}"` });
+        await this.objects.commit(key, file, { contentType, size, etag: `"${etag}"` }, createOnly);
         committed = true;
       },
       release,

@@ -1,8 +1,9 @@
-import { readdir, stat, type FileHandle } from 'node:fs/promises';
+import { mkdir, readdir, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { FastifyPluginAsync } from 'fastify';
 import {
   MULTIPART_LIMITS,
+  READ_START_MAX,
   StorageError,
   type ObjectInfo,
   type PartOptions,
@@ -14,7 +15,7 @@ import {
   type StoredPart,
 } from '../driver.ts';
 import type { BodyTarget } from './body.ts';
-import { HeldPuts } from './held-puts.ts';
+import { HeldPuts, type PutTarget } from './held-puts.ts';
 import { Layout, removeQuietly } from './layout.ts';
 import { Multipart } from './multipart.ts';
 import { Objects } from './objects.ts';
@@ -30,6 +31,8 @@ export interface LocalStoreOptions {
   secret: string;
   /** The clock, in milliseconds (tests move it). */
   now?: () => number;
+  /** The media types its GETs show inline (the configuration's allowed types); markup never is. */
+  inlineTypes?: readonly string[];
 }
 
 const MD5_BASE64 = /^[A-Za-z0-9+/]{22}==$/;
@@ -53,9 +56,11 @@ export class LocalStore implements StorageDriver, ResumablePut, ServesRoutes, Lo
   readonly #baseUrl: string;
   readonly #signingKey: Buffer;
   readonly #now: () => number;
+  readonly inlineTypes?: readonly string[];
 
   /** Use `createLocalStore`, which prepares the directories. */
-  constructor(layout: Layout, baseUrl: string, signingKey: Buffer, now: () => number) {
+  constructor(layout: Layout, baseUrl: string, signingKey: Buffer, now: () => number, inlineTypes?: readonly string[]) {
+    this.inlineTypes = inlineTypes;
     this.#layout = layout;
     this.#baseUrl = baseUrl;
     this.#signingKey = signingKey;
@@ -79,6 +84,8 @@ export class LocalStore implements StorageDriver, ResumablePut, ServesRoutes, Lo
       // Without a bound the store still holds a single PUT to S3's own limit.
       maxLength: options.maxLength ?? (options.contentLength === undefined ? MULTIPART_LIMITS.maxSinglePut : undefined),
       contentMd5: options.contentMd5,
+      // The condition is in the signed URL: a browser sends it with no header of its own.
+      createOnly: options.ifNoneMatch ? 1 : undefined,
     });
     const headers: Record<string, string> = { 'Content-Type': options.contentType };
     if (options.contentMd5) headers['Content-MD5'] = options.contentMd5;
@@ -138,8 +145,15 @@ export class LocalStore implements StorageDriver, ResumablePut, ServesRoutes, Lo
     return this.#objects.open(key);
   }
 
+  readStart(key: string, bytes: number): Promise<Buffer | null> {
+    return this.#objects.readStart(key, Math.max(0, Math.min(bytes, READ_START_MAX)));
+  }
+
+  /** Deletes the object and voids its key: no URL handed out for it can write it again (a tombstone, see layout.ts). */
   async delete(key: string): Promise<void> {
     this.#layout.objectPath(key);
+    await mkdir(this.#layout.voidDir, { recursive: true });
+    await writeFile(this.#layout.voidPath(key), '');
     // A PUT body still arriving stops (keeping its bytes) before they are removed.
     await this.#puts.drop(key);
     await this.#objects.delete(key);
@@ -149,7 +163,7 @@ export class LocalStore implements StorageDriver, ResumablePut, ServesRoutes, Lo
     return this.#puts.heldBytes(key);
   }
 
-  beginPut(key: string, contentType: string, options: { length?: number; from?: number } = {}): Promise<BodyTarget> {
+  beginPut(key: string, contentType: string, options: PutTarget = {}): Promise<BodyTarget> {
     return this.#puts.beginPut(key, contentType, options);
   }
 
@@ -201,6 +215,8 @@ export class LocalStore implements StorageDriver, ResumablePut, ServesRoutes, Lo
     for (const [dir, ageMs] of [
       [this.#layout.tmpDir, STALE_TEMP_MS],
       [this.#layout.partialDir, MAX_EXPIRES * 1000],
+      // Once every URL of a deleted key has expired, its tombstone has nothing left to refuse.
+      [this.#layout.voidDir, MAX_EXPIRES * 1000],
     ] as const) {
       const cutoff = this.#now() - ageMs;
       for (const name of await readdir(dir)) {
@@ -216,7 +232,7 @@ export async function createLocalStore(options: LocalStoreOptions): Promise<Loca
   if (!options.secret) throw new StorageError('store_error', 'The local store needs a secret to sign its URLs.');
   const layout = new Layout(path.resolve(options.root));
   await layout.prepare();
-  const store = new LocalStore(layout, options.baseUrl.replace(/\/+$/, ''), signingKeyFor(options.secret), options.now ?? Date.now);
+  const store = new LocalStore(layout, options.baseUrl.replace(/\/+$/, ''), signingKeyFor(options.secret), options.now ?? Date.now, options.inlineTypes);
   await store.recoverCompletes();
   await store.sweepTemp();
   return store;

@@ -25,6 +25,7 @@ import { MULTIPART_LIMITS, StorageError } from '../driver.ts';
  *                                       arriving now, a second complete or an abort find nothing), with claim.json
  *                                       (who completes it) and, once assembled, object.json (the object it commits);
  *                                       a store opened after a crash finishes or gives back what it finds here
+ *   .airlift/void/<h>                   the key was deleted: no URL may write it again (kept as long as a URL lives)
  *   .airlift/tmp/                       bodies being received, objects being assembled, uploads being aborted
  *
  * The ETag is in each part version's name, so part and ETag appear in one rename or create, and
@@ -36,6 +37,7 @@ export class Layout {
   readonly partialDir: string;
   readonly tmpDir: string;
   readonly completingDir: string;
+  readonly voidDir: string;
 
   /** `root` must be absolute. */
   constructor(readonly root: string) {
@@ -44,11 +46,12 @@ export class Layout {
     this.partialDir = path.join(root, SYSTEM_DIR, 'partial');
     this.tmpDir = path.join(root, SYSTEM_DIR, 'tmp');
     this.completingDir = path.join(root, SYSTEM_DIR, 'completing');
+    this.voidDir = path.join(root, SYSTEM_DIR, 'void');
   }
 
   /** Creates the store's own folders. */
   async prepare(): Promise<void> {
-    for (const dir of [this.metaDir, this.uploadsDir, this.partialDir, this.tmpDir, this.completingDir]) await mkdir(dir, { recursive: true });
+    for (const dir of [this.metaDir, this.uploadsDir, this.partialDir, this.tmpDir, this.completingDir, this.voidDir]) await mkdir(dir, { recursive: true });
   }
 
   /** The file of `key`, checked to stay inside the root. Throws `StorageError` for a key that cannot be a file name. */
@@ -73,6 +76,11 @@ export class Layout {
   /** The held body of a single PUT of `key`. */
   partialPath(key: string): string {
     return path.join(this.partialDir, keyHash(key));
+  }
+
+  /** The tombstone of a deleted `key`. */
+  voidPath(key: string): string {
+    return path.join(this.voidDir, keyHash(key));
   }
 
   uploadDir(uploadId: string): string {

@@ -1,7 +1,7 @@
 import type { BigIntStats } from 'node:fs';
-import { mkdir, open, readFile, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
+import { link, mkdir, open, readFile, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import type { ObjectInfo } from '../driver.ts';
+import { StorageError, type ObjectInfo } from '../driver.ts';
 import { isMissing, unlinkIfThere, type Layout } from './layout.ts';
 
 /**
@@ -19,8 +19,10 @@ export class Objects {
    * Moves a fully received file into place as `key`. The metadata goes first, then the data
    * file is renamed: the object appears whole, and a reader matches the two by inode.
    */
-  async commit(key: string, file: string, info: { contentType: string; size: number; etag: string }): Promise<void> {
+  async commit(key: string, file: string, info: { contentType: string; size: number; etag: string }, createOnly = false): Promise<void> {
     const target = this.layout.objectPath(key);
+    await this.refuseVoided(key);
+    if (createOnly) await this.refuseExisting(key);
     const { ino } = await stat(file, { bigint: true });
     const meta: ObjectMeta = { key, ...info, lastModified: new Date(this.now()).toISOString(), ino: ino.toString() };
     const metaFile = this.layout.metaPath(key);
@@ -33,7 +35,44 @@ export class Objects {
       await rm(metaTemp, { force: true });
     }
     await mkdir(path.dirname(target), { recursive: true });
-    await rename(file, target);
+    if (!createOnly) return rename(file, target);
+    // Create only: link fails if another PUT placed the object meanwhile; the meta file, matched by inode, then describes nothing.
+    try {
+      await link(file, target);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw objectExists();
+      throw error;
+    }
+    await rm(file, { force: true });
+  }
+
+  /** Throws `precondition_failed` when an object is stored under `key` (a create-only PUT). */
+  async refuseExisting(key: string): Promise<void> {
+    if (await this.head(key)) throw objectExists();
+  }
+
+  /** Throws `url_voided` when `key` was deleted: no URL signed for it may write it again. */
+  async refuseVoided(key: string): Promise<void> {
+    try {
+      await stat(this.layout.voidPath(key));
+    } catch (error) {
+      if (isMissing(error)) return;
+      throw error;
+    }
+    throw new StorageError('url_voided', 'The upload of this object was cancelled or its file deleted: this URL can no longer write it. Start a new upload.');
+  }
+
+  /** The first `bytes` of the object, or null when there is none. */
+  async readStart(key: string, bytes: number): Promise<Buffer | null> {
+    const opened = await this.open(key);
+    if (!opened) return null;
+    try {
+      const buffer = Buffer.alloc(Math.min(bytes, opened.info.size));
+      const { bytesRead } = await opened.handle.read(buffer, 0, buffer.length, 0);
+      return buffer.subarray(0, bytesRead);
+    } finally {
+      await opened.handle.close();
+    }
   }
 
   async head(key: string): Promise<ObjectInfo | null> {
@@ -103,3 +142,6 @@ interface ObjectMeta {
   /** The data file's inode: a meta file that does not match it describes another version of the object. */
   ino: string;
 }
+
+const objectExists = () =>
+  new StorageError('precondition_failed', 'An object is already stored under this key, and this URL may only create it: the upload is complete, so its file cannot be replaced.');

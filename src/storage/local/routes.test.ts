@@ -139,6 +139,40 @@ describe('local store endpoints (/store/*)', { timeout: 30_000 }, () => {
     });
   });
 
+  describe('create-only URLs and deleted keys', () => {
+    it('refuses a second PUT of a create-only URL with 412 precondition_failed, keeping the first bytes', async () => {
+      const key = newKey();
+      const body = randomBytes(1000);
+      const signed = await store().presignPut(key, { contentType: TYPE, expiresIn: 60, contentLength: 1000, ifNoneMatch: true });
+      expect(new URL(signed.url).searchParams.get('create')).toBe('1');
+      expect((await putBytes(signed.url, body)).status).toBe(200);
+      const again = await putBytes(signed.url, randomBytes(1000));
+      expect(again.status).toBe(412);
+      const error = await errorOf(again);
+      expect(error.code).toBe('precondition_failed');
+      expect(error.message).toMatch(/already stored/);
+      expect(Buffer.from((await store().readStart(key, 2000))!).equals(body)).toBe(true);
+      // The flag is signed: a URL stripped of it does not verify.
+      const stripped = new URL(signed.url);
+      stripped.searchParams.delete('create');
+      expect((await putBytes(stripped.toString(), randomBytes(1000))).status).toBe(403);
+    });
+
+    it('refuses any PUT of a deleted key with 403 url_voided, and stores nothing', async () => {
+      const key = newKey();
+      const signed = await store().presignPut(key, { contentType: TYPE, expiresIn: 60, contentLength: 1000 });
+      const unsized = await store().presignPut(key, { contentType: TYPE, expiresIn: 60 });
+      await store().delete(key);
+      for (const url of [signed.url, unsized.url]) {
+        const response = await putBytes(url, randomBytes(1000));
+        expect(response.status).toBe(403);
+        expect((await errorOf(response)).code).toBe('url_voided');
+      }
+      expect(stored(key)).toBe(false);
+      expect(await store().head(key)).toBeNull();
+    });
+  });
+
   describe('reads', () => {
     const body = randomBytes(100);
     let key: string;
@@ -192,6 +226,25 @@ describe('local store endpoints (/store/*)', { timeout: 30_000 }, () => {
       await response.arrayBuffer();
       const tampered = named.replace('filename=', 'filename=evil');
       expect((await fetch(tampered)).status).toBe(403);
+    });
+
+    it.each([
+      ['a media type', 'video/mp4', 'video/mp4', 'inline'],
+      ['HTML', 'text/html', 'application/octet-stream', 'attachment'],
+      ['SVG', 'image/svg+xml', 'application/octet-stream', 'attachment'],
+      ['XML', 'application/xml', 'application/octet-stream', 'attachment'],
+      ['XHTML', 'application/xhtml+xml', 'application/octet-stream', 'attachment'],
+      ['anything else', 'application/pdf', 'application/octet-stream', 'attachment'],
+    ])('serves %s from the app’s origin as %s, sandboxed, never sniffed', async (_name, storedType, servedType, disposition) => {
+      const stored = newKey();
+      await stash(stored, Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'), storedType);
+      const response = await fetch(await store().presignGet(stored, { expiresIn: 60 }));
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-type')).toBe(servedType);
+      expect(response.headers.get('content-disposition')).toMatch(new RegExp(`^${disposition}`));
+      expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(response.headers.get('content-security-policy')).toBe("sandbox; default-src 'none'");
+      await response.arrayBuffer();
     });
 
     it('serves an empty object', async () => {

@@ -1,15 +1,16 @@
 import type { FileHandle } from 'node:fs/promises';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, badRequest, forbidden, tooLarge } from '../../errors.ts';
-import { attachment } from '../content-disposition.ts';
 import type { ObjectInfo } from '../driver.ts';
 import type { BodyTarget } from './body.ts';
+import type { PutTarget } from './held-puts.ts';
 import { BodyHasher, etagOf } from './hasher.ts';
 import { IO_CHUNK, keyProblem } from './layout.ts';
 import { noUploadMessage } from './part-files.ts';
 import { continuedFrom, parseRange } from './ranges.ts';
 import { BodyTooLarge, hashFile, receive, type Received } from './receive.ts';
 import { renderRefusal } from './refusals.ts';
+import { servedHeaders } from './served-type.ts';
 import type { Grant, UrlCheck } from './signing.ts';
 
 /** What the endpoints need of the store: checking a URL, and where a body goes or an object comes from. */
@@ -18,8 +19,10 @@ export interface LocalStoreEndpoint {
   /** Whole seconds until a grant expires (for Cache-Control). */
   secondsLeft(grant: Grant): number;
   beginPart(key: string, uploadId: string, partNumber: number, length: number | undefined): Promise<BodyTarget>;
-  beginPut(key: string, contentType: string, options: { length?: number; from?: number }): Promise<BodyTarget>;
+  beginPut(key: string, contentType: string, options: PutTarget): Promise<BodyTarget>;
   openObject(key: string): Promise<{ handle: FileHandle; info: ObjectInfo } | null>;
+  /** The types its GETs show inline (the configured media types); any other media type is a download. Undefined: every media type but markup. */
+  readonly inlineTypes?: readonly string[];
 }
 
 /**
@@ -63,7 +66,7 @@ async function putObject(store: LocalStoreEndpoint, hasher: BodyHasher, request:
   const into =
     uploadId !== undefined
       ? await store.beginPart(key, uploadId, partNumber!, grant.length ?? declared)
-      : await store.beginPut(key, grant.contentType!, { length: grant.length, from });
+      : await store.beginPut(key, grant.contentType!, { length: grant.length, from, createOnly: grant.createOnly === 1 });
   limit = Math.min(limit, into.limit);
   let keep = false;
   try {
@@ -120,16 +123,14 @@ async function getObject(store: LocalStoreEndpoint, request: FastifyRequest, rep
     const end = range?.end ?? info.size - 1;
     reply
       .code(range ? 206 : 200)
-      .header('content-type', info.contentType)
+      .headers(servedHeaders(key, info.contentType, { filename: grant.filename, inlineTypes: store.inlineTypes }))
       .header('content-length', String(end - start + 1))
       .header('etag', info.etag)
       .header('last-modified', info.lastModified.toUTCString())
       .header('accept-ranges', 'bytes')
       .header('cache-control', `private, max-age=${store.secondsLeft(grant)}`)
-      .header('x-content-type-options', 'nosniff')
       .header('access-control-expose-headers', 'ETag, Content-Range, Content-Length, Accept-Ranges');
     if (range) reply.header('content-range', `bytes ${start}-${end}/${info.size}`);
-    if (grant.filename) reply.header('content-disposition', attachment(grant.filename));
     if (request.method === 'HEAD' || end < start) return reply.send();
     const stream = handle.createReadStream({ start, end, highWaterMark: IO_CHUNK });
     streaming = true; // the stream closes the handle

@@ -21,6 +21,8 @@ export interface Grant {
   partNumber?: number;
   contentMd5?: string;
   filename?: string;
+  /** 1: the PUT may only create the object (refused when one is stored under the key). */
+  createOnly?: number;
 }
 
 export type UrlCheck =
@@ -47,6 +49,13 @@ const PARAMS: [GrantField, string, 'number' | 'string'][] = [
   ['filename', 'filename', 'string'],
 ];
 
+/**
+ * Fields added since the first format: signed only when present, named, after the others,
+ * so every URL handed out before they existed still verifies.
+ */
+const LATER_PARAMS: [GrantField, string, 'number' | 'string'][] = [['createOnly', 'create', 'number']];
+const ALL_PARAMS = [...PARAMS, ...LATER_PARAMS];
+
 /** The store's signing key: one of its own, so a local-store signature can never double as a session or CSRF token. */
 export const signingKeyFor = (secret: string): Buffer => createHmac('sha256', secret).update(SIGNATURE_VERSION).digest();
 
@@ -56,7 +65,7 @@ export function newGrant(method: Grant['method'], key: string, expiresIn: number
     throw new StorageError('store_error', `expiresIn must be a whole number of seconds from 1 to ${MAX_EXPIRES}, got ${expiresIn}.`);
   }
   const grant: Grant = { method, key, expires: Math.floor(nowMs / 1000) + expiresIn };
-  for (const [field] of PARAMS) {
+  for (const [field] of ALL_PARAMS) {
     const value = fields[field];
     if (value !== undefined) (grant as unknown as Record<string, unknown>)[field] = value;
   }
@@ -64,14 +73,15 @@ export function newGrant(method: Grant['method'], key: string, expiresIn: number
 }
 
 function sign(signingKey: Buffer, grant: Grant): string {
-  const canonical = JSON.stringify([SIGNATURE_VERSION, grant.method, grant.key, ...PARAMS.map(([field]) => grant[field] ?? null)]);
+  const later = LATER_PARAMS.filter(([field]) => grant[field] !== undefined).map(([field, param]) => [param, grant[field]]);
+  const canonical = JSON.stringify([SIGNATURE_VERSION, grant.method, grant.key, ...PARAMS.map(([field]) => grant[field] ?? null), ...later]);
   return createHmac('sha256', signingKey).update(canonical).digest('base64url');
 }
 
 /** The signed URL of `grant` under `baseUrl` (no trailing slash). */
 export function signedUrl(signingKey: Buffer, baseUrl: string, grant: Grant): string {
   const query = new URLSearchParams();
-  for (const [field, param] of PARAMS) {
+  for (const [field, param] of ALL_PARAMS) {
     const value = grant[field];
     if (value !== undefined) query.set(param, String(value));
   }
@@ -82,7 +92,7 @@ export function signedUrl(signingKey: Buffer, baseUrl: string, grant: Grant): st
 /** Checks a request's URL against its signature, at `nowMs`. HEAD requests use GET URLs. */
 export function verifyUrl(signingKey: Buffer, nowMs: number, method: Grant['method'], key: string, query: URLSearchParams): UrlCheck {
   const grant: Grant = { method, key, expires: 0 };
-  for (const [field, param, type] of PARAMS) {
+  for (const [field, param, type] of ALL_PARAMS) {
     const raw = query.get(param);
     if (raw === null) continue;
     if (type === 'number') {
