@@ -10,6 +10,7 @@ import { toAppError } from '../src/http-errors.ts';
 import { storageErrorFrom } from '../src/storage/s3.ts';
 import { TcpProxy } from './cut-proxy.ts';
 import { freePort, startTestApp, type Session, type TestApp } from './harness.ts';
+import { mediaBytes } from './media-bytes.ts';
 
 const s3 = inject('s3');
 const MiB = 1024 ** 2;
@@ -109,7 +110,7 @@ describe('storage errors reach the API user as their own clear message', () => {
 
   it('an expired URL: the store refuses the PUT, and save or complete then says what happened', async () => {
     const { app, session } = await s3App({ UPLOAD_URL_EXPIRES: '1' });
-    const body = new Uint8Array(randomBytes(1000));
+    const body = new Uint8Array(mediaBytes('image/jpeg', 1000));
     const created = await app.request('POST', '/api/v1/uploads', { session, json: { filename: 'p.jpg', size: body.length, content_type: 'image/jpeg', kind: 'photo' } });
     expect(created.status).toBe(201);
     const upload = (await created.json()) as { id: string; url: string; headers: Record<string, string> };
