@@ -208,7 +208,7 @@ describe.each(['pglite', 'postgres'] as const)('what the sweep removes, on %s', 
     const hourAgo = new Date(Date.now() - 3600 * 1000);
     const inAnHour = new Date(Date.now() + 3600 * 1000);
     await t.app.db.insertInto('sessions').values([{ id: 'gone', user_id: user.id, expires_at: hourAgo }, { id: 'kept', user_id: user.id, expires_at: inAnHour }]).execute();
-    await t.app.db.insertInto('login_failures').values([{ email: 'old@example.com', ip: '192.0.2.1', at: hourAgo }, { email: 'new@example.com', ip: '192.0.2.1', at: new Date() }]).execute();
+    await t.app.db.insertInto('login_failures').values([{ email: 'old@example.com', ip: '192.0.2.1', at: twoDaysAgo }, { email: 'new@example.com', ip: '192.0.2.1', at: new Date() }]).execute();
     await t.app.db.insertInto('setup_tokens').values([{ token_hash: 'gone', expires_at: hourAgo }, { token_hash: 'kept', expires_at: inAnHour }]).execute();
 
     const result = await sweep(t.app);

@@ -17,7 +17,7 @@ describe('storagePlugin', () => {
 
   const appWith = async (options: { storage?: StorageDriver }) => {
     const app = Fastify();
-    const config = { dataDir: dir, publicBaseUrl: 'http://localhost:3000', secretKey: 'a secret for the plugin test' } as Config;
+    const config = { dataDir: dir, publicBaseUrl: 'http://localhost:3000', secretKey: 'a secret for the plugin test', allowedTypes: { video: ['video/mp4'], photo: ['image/jpeg'], cover: ['image/jpeg'] } } as unknown as Config;
     app.decorate('config', config);
     await app.register(storagePlugin, options);
     await app.ready();

@@ -61,8 +61,8 @@ export function airlift(args: string[], env: Record<string, string>, stdin = '')
   });
 }
 
-/** Retries that outlast a restart of the server (a few seconds), as the page's defaults do, only shorter. */
-export const RESTART_RETRY = { retries: 12, baseDelayMs: 200, maxDelayMs: 1500 };
+/** Retries that outlast a restart of the server (seconds; tens on a busy machine), as the page's defaults do, only shorter. */
+export const RESTART_RETRY = { retries: 24, baseDelayMs: 200, maxDelayMs: 3000 };
 
 export function uploaderFor(baseUrl: string, session: Session, resumeStore: ResumeStore, options: { transport?: Transport; partSize?: number } = {}): Uploader {
   const api = new ApiClient({ baseUrl, headers: () => ({ Cookie: session.cookie, 'X-CSRFToken': session.csrf }) });

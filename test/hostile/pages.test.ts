@@ -7,6 +7,7 @@
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_PASSWORD } from '../harness.ts';
+import { openLoginForm } from '../login.ts';
 import { call, expectApiError, expectPageError, useHostileApp } from './fixture.ts';
 
 const h = useHostileApp();
@@ -22,8 +23,8 @@ afterEach(async () => {
 const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
 const postForm = (path: string, body: string, cookie = h.alice.cookie) =>
   call(h, 'POST', path, { session: null, body, contentType: 'application/x-www-form-urlencoded', headers: { cookie } });
-/** A browser that has loaded /login: its csrftoken cookie, no session. */
-const freshBrowser = () => ({ cookie: `csrftoken=${h.alice.csrf}`, csrf: h.alice.csrf });
+/** A browser that has loaded /login: its pre-session and csrftoken cookies, no session. */
+const freshBrowser = () => openLoginForm(h.t.baseUrl);
 
 // ---- Where login sends the user next -----------------------------------------------------
 
@@ -69,7 +70,7 @@ describe('GET /login?next=', () => {
 
 describe('POST /login with next', () => {
   it.each(NEXTS)('redirects to / for %s', async (_name, encoded) => {
-    const browser = freshBrowser();
+    const browser = await freshBrowser();
     const res = await postForm('/login', `${form({ email, password: TEST_PASSWORD, csrf_token: browser.csrf })}&next=${encoded}`, browser.cookie);
     expect(res.status).toBe(303);
     expect(res.headers.get('location')).toBe('/');
@@ -98,14 +99,14 @@ const LOGIN_FIELDS: [name: string, status: number, fields: () => string][] = [
 
 describe('POST /login', () => {
   it.each(LOGIN_FIELDS)('refuses %s with a %i page, and opens no session', async (_name, status, fields) => {
-    const browser = freshBrowser();
+    const browser = await freshBrowser();
     const body = [fields(), `csrf_token=${encodeURIComponent(browser.csrf)}`].filter(Boolean).join('&');
     const res = await postForm('/login', body, browser.cookie);
     expect(res.headers.get('set-cookie') ?? '').not.toMatch(/airlift_session=[^;]/);
     await expectPageError(res, status);
   });
   it('refuses a body that is not a form with a 400 page', async () => {
-    const browser = freshBrowser();
+    const browser = await freshBrowser();
     const res = await call(h, 'POST', '/login', { session: null, body: `csrf_token=${browser.csrf}`, contentType: 'text/plain', headers: { cookie: browser.cookie, 'x-csrftoken': browser.csrf } });
     await expectPageError(res, 400);
   });
@@ -126,7 +127,7 @@ describe('/setup/:token', () => {
     ['an email of 10,000 characters', 400, 'AAAA', form({ email: 'a'.repeat(10_000), password: TEST_PASSWORD })],
     ['a password of 10,000 characters', 400, 'AAAA', form({ email: 'boss@example.com', password: 'x'.repeat(10_000) })],
   ] as const)('POST with %s answers a %i page, and creates no user', async (_name, status, token, fields) => {
-    const browser = freshBrowser();
+    const browser = await freshBrowser();
     await expectPageError(await postForm(`/setup/${token}`, `${fields}&csrf_token=${encodeURIComponent(browser.csrf)}`, browser.cookie), status);
   });
 });

@@ -209,7 +209,7 @@ describe('the local store', () => {
       await expectNothingStored(h, upload.key);
       const state = (await (await call(h, 'GET', `/api/v1/uploads/${upload.id}`)).json()) as { state: string };
       expect(state.state).toBe('aborted');
-      await expectApiError(await call(h, 'POST', contentType.startsWith('image/') ? '/api/v1/photos' : '/api/v1/videos', { json: { title: 'x', upload_id: upload.id } }), 409, 'upload_not_completed');
+      await expectApiError(await call(h, 'POST', contentType.startsWith('image/') ? '/api/v1/photos' : '/api/v1/videos', { json: { title: 'x', upload_id: upload.id } }), 409, 'upload_aborted');
       await h.mark(); // the ticket's abort is the one change
     });
 
