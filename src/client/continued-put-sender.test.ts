@@ -62,6 +62,18 @@ describe('ContinuedPutSender', () => {
     expect(log.puts.map((put) => rangeOf(put.headers))).toEqual(['bytes 3-9/10']);
   });
 
+  it('sends the last byte again when the store holds every byte but no object (a crash before it committed)', async () => {
+    const { sender, log } = continued(10, (_, index) => (index === 0 ? new NetworkError('cut') : ok()), { heldBytes: () => 10 });
+    await sender.send(signal);
+    expect(log.puts.map((put) => [put.body.size, rangeOf(put.headers)])).toEqual([
+      [10, undefined],
+      [1, 'bytes 9-9/10'],
+    ]);
+    const adopted = continued(10, () => ok(), { held: 10 });
+    await adopted.sender.send(signal);
+    expect(adopted.log.puts.map((put) => [put.body.size, rangeOf(put.headers)])).toEqual([[1, 'bytes 9-9/10']]);
+  });
+
   it('asks again at once when the store holds other bytes than it said', async () => {
     const held = [4, 7];
     const { sender, log } = continued(10, (_, index) => [new NetworkError('cut'), offsetMismatch, ok()][index]!, { heldBytes: () => held.shift()! });

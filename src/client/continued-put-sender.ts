@@ -62,7 +62,9 @@ export class ContinuedPutSender implements Sender {
     await ctx.request(
       async () => {
         const { url, headers } = await signer.urlFor(part.number, signal);
-        const from = await this.#heldFrom(signal);
+        // The store may hold every byte yet not the object (a crash before it committed): the
+        // last byte goes again, since a PUT continued from inside the held bytes is taken.
+        const from = Math.min(await this.#heldFrom(signal), size - 1);
         const sent = from > 0 ? { ...headers, 'Content-Range': `bytes ${from}-${size - 1}/${size}` } : headers;
         try {
           await putPart(ctx, part, url, sent, from, signal);
