@@ -10,6 +10,7 @@
  * can cut at the moment a given request arrives.
  */
 import { createServer, connect, type Server, type Socket } from 'node:net';
+import { seeded } from './seeded.ts';
 
 /** One request seen on its way to the server. */
 export interface ProxiedRequest {
@@ -281,17 +282,6 @@ export class TcpProxy {
   }
 }
 
-/** mulberry32: a small seeded generator of numbers in [0, 1). */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const HEAD_END = Buffer.from('\r\n\r\n');
 const MAX_HEAD = 64 * 1024;

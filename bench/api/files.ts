@@ -10,6 +10,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { once } from 'node:events';
 import path from 'node:path';
 import { MiB, type ApiBenchSettings } from './settings.ts';
+import { seeded } from '../../test/seeded.ts';
 
 export interface UploadJob {
   index: number;
@@ -31,17 +32,6 @@ const PHOTO_MAX = 40 * 1e6;
 /** In turn: the server's plan (one PUT up to 256 MiB), 8 MiB parts, 16 MiB parts. */
 const PART_SIZES = [undefined, 8 * MiB, 16 * MiB];
 
-/** A small seeded generator (mulberry32): the same seed gives the same plan on every machine. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Every fifth upload is a photo; videos and photos alike take the three plans in turn. */
 export function planJobs(settings: Pick<ApiBenchSettings, 'uploads' | 'seed' | 'minBytes' | 'maxBytes'>): UploadJob[] {
