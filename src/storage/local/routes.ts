@@ -86,9 +86,10 @@ async function putObject(store: LocalStoreEndpoint, hasher: BodyHasher, request:
       throw error;
     }
     if (length !== undefined && received.size !== length) {
-      // The client went away, or a newer PUT took over: what arrived stays for a continuation.
+      // The client went away, or the store stopped the body (a newer PUT took over): what
+      // arrived stays for a continuation. A stopped body's answer says why, not "send it whole".
       keep = into.resumable;
-      throw shortBody(received.size, length);
+      throw shortBody(received.size, length, into.signal.aborted ? into.signal.reason : undefined);
     }
     const md5 = received.digests.md5?.toString('base64');
     for (const expected of promisedMd5) {
@@ -181,8 +182,13 @@ function checkContentType(sent: string | undefined, signed: string): void {
 }
 
 const tooLargeFor = (limit: number) => tooLarge(`The body is larger than the ${limit} bytes this URL allows.`);
-const shortBody = (size: number, length: number) =>
-  badRequest(`The body is ${size} bytes but this URL was signed for exactly ${length}: send the whole file.`, 'incomplete_body');
+const shortBody = (size: number, length: number, stoppedBy?: unknown) =>
+  badRequest(
+    stoppedBy instanceof Error
+      ? `The store stopped this body after ${size} of the ${length} bytes this URL was signed for: ${stoppedBy.message}`
+      : `The body is ${size} bytes but this URL was signed for exactly ${length}: send the whole file.`,
+    'incomplete_body',
+  );
 const missing = (code: string, message: string) => new AppError(404, code, message);
 
 function header(request: FastifyRequest, name: string): string | undefined {
