@@ -27,8 +27,8 @@ module.exports = {
     layer('nothing-imports-the-top', 'app.ts, server.ts and cli.ts assemble the rest; nothing below imports them.', `^src/(?!(app|server|cli)\\.ts$)`, TOP),
     layer(
       'basics-stay-basic',
-      'config, errors, log, the app context and the HTTP error mapping sit under every layer.',
-      '^src/(config|errors|log|context|http-errors)\\.ts$',
+      'config, errors, log, metrics, the app context and the HTTP error mapping sit under every layer.',
+      '^src/(config|errors|log|metrics|context|http-errors)\\.ts$',
       '^src/(auth|uploads|media|seed|web|ops)/',
     ),
     layer('db-at-the-bottom', 'db/ knows the schema and migrations, nothing above.', '^src/db/', '^src/((storage|auth|uploads|media|seed|web|ops)/|(context|http-errors)\\.ts$)'),
