@@ -7,7 +7,7 @@
  * may import what they test, from any layer.
  */
 const TESTS = '\\.test\\.ts$';
-const TOP = '^src/(app|server|cli)\\.ts$';
+const TOP = '^src/(app|server|cli|cli-args|cli-context|cli-integrations)\\.ts$';
 
 /** A rule: modules matching `from` (tests aside) must not import modules matching `to`. */
 const layer = (name, comment, from, to) => ({ name, comment, severity: 'error', from: { path: from, pathNot: TESTS }, to: { path: to } });
@@ -24,7 +24,7 @@ module.exports = {
     layer('shared-imports-nothing', 'shared/ is imported by the server and the browser: it imports nothing of the app.', '^src/shared/', '^src/(?!shared/)'),
     layer('client-stays-in-the-browser', 'client/ is bundled for the browser: it imports only client/ and shared/.', '^src/client/', '^src/(?!client/|shared/)'),
     layer('server-never-imports-client', 'The server bundles client/ for the browser (web/assets.ts) but never imports it.', '^src/(?!client/)', '^src/client/'),
-    layer('nothing-imports-the-top', 'app.ts, server.ts and cli.ts assemble the rest; nothing below imports them.', `^src/(?!(app|server|cli)\\.ts$)`, TOP),
+    layer('nothing-imports-the-top', 'app.ts, server.ts and cli*.ts assemble the rest; nothing below imports them.', `^src/(?!(app|server|cli|cli-args|cli-context|cli-integrations)\\.ts$)`, TOP),
     layer(
       'basics-stay-basic',
       'config, errors, log, metrics, the app context and the HTTP error mapping sit under every layer.',

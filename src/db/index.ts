@@ -10,6 +10,7 @@ import * as initial from './migrations/2026-11-25-initial.ts';
 import * as sessions from './migrations/2026-12-02-sessions.ts';
 import * as storedObjects from './migrations/2026-12-02-stored-objects.ts';
 import * as sweeperLease from './migrations/2026-12-02-sweeper-lease.ts';
+import * as tokensWebhooks from './migrations/2026-12-03-tokens-webhooks.ts';
 
 export interface Database {
   db: Kysely<DB>;
@@ -23,6 +24,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-12-02-sessions': sessions,
   '2026-12-02-stored-objects': storedObjects,
   '2026-12-02-sweeper-lease': sweeperLease,
+  '2026-12-03-tokens-webhooks': tokensWebhooks,
 };
 
 // bigint columns hold byte sizes, far below 2^53: read them as numbers, as PGlite does.
