@@ -35,6 +35,7 @@ module.exports = {
     layer('storage-below-the-services', 'storage/ is the driver contract and its drivers: no service, route or page.', '^src/storage/', '^src/(db|auth|uploads|media|seed|web|ops)/'),
     layer('auth-below-the-services', 'auth/ is the plugin and services of accounts; its pages are in web/.', '^src/auth/', '^src/(uploads|media|seed|web|ops)/'),
     layer('uploads-below-media', 'uploads/ is the tickets; media and the seed build on it.', '^src/uploads/', '^src/(media|seed|web|ops)/'),
+    layer('webhooks-below-media', 'webhooks/ is the outbox and its delivery: media writes to it in its transactions; it knows no service above.', '^src/webhooks/', '^src/(auth|uploads|media|seed|web|ops)/'),
     layer('media-below-seed-and-web', 'media/ is the records; the seed and the pages build on it.', '^src/media/', '^src/(seed|web|ops)/'),
     layer('seed-below-web', 'seed/ adapts the seed API to uploads and media.', '^src/seed/', '^src/(web|ops)/'),
     layer('web-uses-services', 'web/ renders pages from the services; the seed adapter and the operator tools are not among them.', '^src/web/', '^src/(seed|ops)/'),

@@ -1,9 +1,11 @@
-/** The CLI's commands for other systems: API tokens (and, below, webhooks). */
+/** The CLI's commands for other systems: API tokens and webhook endpoints. */
 import { createApiToken, listApiTokens, revokeApiToken } from './auth/api-tokens.ts';
 import { findUserByEmail } from './auth/users.ts';
 import type { Command } from './cli-args.ts';
 import { withDatabase } from './cli-context.ts';
 import { AppError } from './errors.ts';
+import { addEndpoint, listEndpoints, removeEndpoint } from './webhooks/endpoints.ts';
+import { WEBHOOK_EVENTS } from './webhooks/events.ts';
 
 const SERVER_STOPPED = 'On the embedded database, stop the server first.';
 
@@ -76,6 +78,52 @@ export const INTEGRATION_COMMANDS: Command[] = [
       const id = idArgument(values.id, 'token');
       const row = await withDatabase(config, 'airlift token revoke', ({ db }) => revokeApiToken(db, id));
       console.log(`Revoked API token ${row.id} "${row.name}".`);
+      return 0;
+    },
+  },
+  {
+    words: ['webhook', 'add'],
+    summary: 'send events to a URL, signed; prints the whsec_ secret',
+    description:
+      `Adds a webhook endpoint: every change to a video or photo (or only the events given) is POSTed to URL as {type, timestamp, data}, signed as the Standard Webhooks specification says, and retried with growing waits for more than 24 hours until it is answered 2xx. Prints the whsec_ secret the receiver verifies signatures with. A URL that resolves to a loopback, private or link-local address is refused unless WEBHOOK_ALLOW_PRIVATE_TARGETS=true. ${SERVER_STOPPED}`,
+    argument: { key: 'url', value: 'URL', description: 'where to POST the events (https://…)' },
+    options: { events: { type: 'string', value: 'LIST', description: `comma-separated, among ${WEBHOOK_EVENTS.join(', ')}; all when absent` } },
+    async run(values, config) {
+      const endpoint = await withDatabase(config, 'airlift webhook add', ({ db }) =>
+        addEndpoint(db, config, { url: String(values.url), events: values.events === undefined ? undefined : String(values.events) }),
+      );
+      console.log(
+        `Added webhook ${endpoint.id} to ${endpoint.url} for ${endpoint.events?.join(', ') ?? 'every event'}. Its signing secret (the receiver verifies with it):\n\n  ${endpoint.secret}\n`,
+      );
+      return 0;
+    },
+  },
+  {
+    words: ['webhook', 'list'],
+    summary: 'list webhook endpoints, their events and how their deliveries stand',
+    description: `Lists the webhook endpoints: id, URL, events, deliveries pending, delivered and given up, and since when an endpoint has been failing. ${SERVER_STOPPED}`,
+    options: {},
+    async run(_values, config) {
+      const endpoints = await withDatabase(config, 'airlift webhook list', ({ db }) => listEndpoints(db));
+      if (endpoints.length === 0) {
+        console.log('No webhook endpoints.');
+        return 0;
+      }
+      const rows = endpoints.map((e) => [String(e.id), e.url, e.events?.join(',') ?? 'all', String(e.pending), String(e.delivered), String(e.given_up), e.failing_since ? shownDate(e.failing_since) : '-']);
+      console.log(table(['ID', 'URL', 'EVENTS', 'PENDING', 'DELIVERED', 'GIVEN UP', 'FAILING SINCE'], rows));
+      return 0;
+    },
+  },
+  {
+    words: ['webhook', 'remove'],
+    summary: 'stop sending to a webhook endpoint',
+    description: `Removes the webhook endpoint with this id (see "airlift webhook list"), with its deliveries not yet made and its log. ${SERVER_STOPPED}`,
+    argument: { key: 'id', value: 'ID', description: 'the id "airlift webhook list" shows' },
+    options: {},
+    async run(values, config) {
+      const id = idArgument(values.id, 'webhook');
+      const endpoint = await withDatabase(config, 'airlift webhook remove', ({ db }) => removeEndpoint(db, id));
+      console.log(`Removed webhook ${endpoint.id} (${endpoint.url}).`);
       return 0;
     },
   },

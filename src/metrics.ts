@@ -3,7 +3,7 @@
  * `GET /metrics` (ops/probe-routes.ts) renders the registry. One registry per process, as Prometheus
  * scrapes per instance; the process's own figures (memory, event loop) come with it.
  */
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 export const registry = new Registry();
 collectDefaultMetrics({ register: registry, prefix: 'airlift_process_' });
@@ -42,6 +42,21 @@ export const completeDuration = new Histogram({
 export const sweeps = counter('airlift_sweeps_total', 'Sweeps run by this process, by outcome (done, stopped_early, skipped: another instance held the lease, failed).', ['outcome']);
 
 export const sweptItems = counter('airlift_swept_total', 'What the sweeps removed, by what it was.', ['what']);
+
+export const webhookDeliveries = counter('airlift_webhook_deliveries_total', 'Webhook delivery attempts, by outcome (delivered; failed: to be retried; given_up).', ['outcome']);
+
+export const webhookLag = new Histogram({
+  name: 'airlift_webhook_delivery_lag_seconds',
+  help: 'From the change to its webhook answered 2xx.',
+  buckets: [0.1, 0.5, 1, 5, 30, 120, 600, 3600, 6 * 3600, 24 * 3600],
+  registers: [registry],
+});
+
+export const webhookPending = new Gauge({
+  name: 'airlift_webhook_deliveries_pending',
+  help: 'Webhook deliveries neither answered 2xx nor given up yet (all instances), as this instance last counted them.',
+  registers: [registry],
+});
 
 /** The seconds since `started` (a `performance.now()` reading). */
 export const secondsSince = (started: number) => (performance.now() - started) / 1000;
