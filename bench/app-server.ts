@@ -27,7 +27,7 @@ const config = loadConfig(process.env);
 const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, command: 'bench app-server' });
 // Logs as `airlift serve` writes them (JSON lines at the configured level); the runner sends them to /dev/null.
 const app = await buildApp(config, { database });
-await createUser(app.db, { email, password, isAdmin: false });
+await createUser(app.db, { email, password, role: 'editor' });
 await app.listen({ port: config.port, host: config.host });
 
 process.on('message', (message: AppRequest) => {

@@ -43,7 +43,7 @@ async function main(): Promise<void> {
   const app = await buildApp(config, { logger: false });
   try {
     await app.listen({ port, host: '127.0.0.1' });
-    await createUser(app.db, { email: 'bench@example.com', password: 'correct horse battery staple', isAdmin: false });
+    await createUser(app.db, { email: 'bench@example.com', password: 'correct horse battery staple', role: 'editor' });
     const session = await loginAs(baseUrl, 'bench@example.com', 'correct horse battery staple');
     const headers = { cookie: session.cookie, 'x-csrftoken': session.csrf };
     const body = new Uint8Array(mediaBytes('video/mp4', 1000));

@@ -22,6 +22,7 @@ import { renderErrorPage } from './web/pages/error.ts';
 import { authRoutes } from './web/auth-routes.ts';
 import { pageRoutes } from './web/routes.ts';
 import { assetRoutes } from './web/assets.ts';
+import { i18nPlugin } from './web/i18n-plugin.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -103,6 +104,9 @@ export async function buildApp(config: Config, parts: AppParts = {}): Promise<Fa
     return sendError(notFound(`No route for ${request.method} ${shown}.`), request, reply, wantsPage(request));
   });
 
+  await app.register(cookie);
+  // Before the store's routes too: a browser's 404 page speaks the reader's language.
+  await app.register(i18nPlugin);
   await app.register(helmet, { contentSecurityPolicy: { directives: contentSecurityPolicy(config) }, crossOriginEmbedderPolicy: false });
   try {
     // `app.storage`, and the store's own endpoints if it has them (authorised by their signatures alone).
@@ -116,7 +120,6 @@ export async function buildApp(config: Config, parts: AppParts = {}): Promise<Fa
 
   // Everything below needs sessions and CSRF; the store's routes above are authorised by their signature alone.
   await app.register(async (scope) => {
-    await scope.register(cookie);
     await scope.register(formbody);
     await scope.register(authPlugin);
     await scope.register(authRoutes);

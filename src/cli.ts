@@ -57,8 +57,8 @@ const COMMANDS: Command[] = [
     },
     async run(values, config) {
       const password = await readStdin();
-      const user = await withDatabase(config, 'airlift user create', ({ db }) => createUser(db, { email: String(values.email), password, isAdmin: values.admin === true }));
-      console.log(`Created ${user.is_admin ? 'admin' : 'user'} ${user.email}.`);
+      const user = await withDatabase(config, 'airlift user create', ({ db }) => createUser(db, { email: String(values.email), password, role: values.admin === true ? 'admin' : 'editor' }));
+      console.log(`Created ${user.role} ${user.email}.`);
       return 0;
     },
   },

@@ -36,7 +36,7 @@ describe('first admin', () => {
     expect(created.status).toBe(303);
     expect(created.headers.get('set-cookie')).toMatch(/airlift_session=[^;]+;.*HttpOnly.*SameSite=Lax/i);
     const admin = await t.app.db.selectFrom('users').selectAll().where('email', '=', 'boss@example.com').executeTakeFirstOrThrow();
-    expect(admin.is_admin).toBe(true);
+    expect(admin.role).toBe('admin');
     // The link is spent; the page tells how to make an account instead, with a command that works.
     const spent = await fetch(`${t.baseUrl}/setup/${token}`);
     expect(spent.status).toBe(404);
@@ -49,7 +49,7 @@ describe('first admin', () => {
 
 describe('login and logout', () => {
   beforeAll(async () => {
-    await createUser(t.app.db, { email: 'editor@example.com', password: TEST_PASSWORD, isAdmin: false });
+    await createUser(t.app.db, { email: 'editor@example.com', password: TEST_PASSWORD, role: 'editor' });
   });
 
   it('sends pages to the login form and back after logging in', async () => {
@@ -76,7 +76,7 @@ describe('login and logout', () => {
   });
 
   it('slows down repeated failures: 429 after five, even with the right password', async () => {
-    await createUser(t.app.db, { email: 'target@example.com', password: TEST_PASSWORD, isAdmin: false });
+    await createUser(t.app.db, { email: 'target@example.com', password: TEST_PASSWORD, role: 'editor' });
     const form = await loginForm();
     for (let i = 0; i < 5; i++) {
       const wrong = await postForm('/login', { email: 'target@example.com', password: 'wrong password!', csrf_token: form.csrf }, form);

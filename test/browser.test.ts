@@ -35,7 +35,7 @@ describe.each(['local', 's3'] as const)('browser on %s storage', (storage) => {
     });
     readBytes = () => serverBytesRead + [...sockets].reduce((sum, s) => sum + s.bytesRead, 0);
     email = `staff-${storage}@example.com`;
-    await t.app.db.insertInto('users').values({ email, password_hash: await (await import('../src/auth/passwords.ts')).hashPassword(TEST_PASSWORD), is_admin: false }).execute();
+    await t.app.db.insertInto('users').values({ email, password_hash: await (await import('../src/auth/passwords.ts')).hashPassword(TEST_PASSWORD), role: 'editor' }).execute();
     browser = await launchChromium();
     page = await browser.context.newPage();
     await page.goto(`${t.baseUrl}/`);

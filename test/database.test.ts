@@ -9,7 +9,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUser, findUserByEmail } from '../src/auth/users.ts';
 import { closeSession, openSession, sessionUser } from '../src/auth/sessions.ts';
-import { migrate, openDatabase, type Database } from '../src/db/index.ts';
+import { MIGRATION_NAMES, migrate, openDatabase, type Database } from '../src/db/index.ts';
 import { freshPostgres } from './harness.ts';
 
 describe.each(['pglite', 'postgres'] as const)('database on %s', (engine) => {
@@ -26,7 +26,8 @@ describe.each(['pglite', 'postgres'] as const)('database on %s', (engine) => {
       cleanups.push(() => rm(dir, { recursive: true, force: true }));
       database = await openDatabase({ databaseUrl: null, dataDir: dir, command: 'test' });
     }
-    expect(await migrate(database.db)).toEqual(['2026-11-25-initial', '2026-12-02-sessions', '2026-12-02-stored-objects', '2026-12-02-sweeper-lease']);
+    expect(MIGRATION_NAMES).toContain('2026-12-03-roles');
+    expect(await migrate(database.db)).toEqual(MIGRATION_NAMES);
   });
   afterAll(async () => {
     await database?.close();
@@ -38,14 +39,14 @@ describe.each(['pglite', 'postgres'] as const)('database on %s', (engine) => {
   });
 
   it('stores users with unique, case-insensitive emails and argon2id hashes', async () => {
-    const user = await createUser(database.db, { email: 'Editor@Example.com', password: 'a long enough password', isAdmin: false });
+    const user = await createUser(database.db, { email: 'Editor@Example.com', password: 'a long enough password', role: 'editor' });
     expect(user.password_hash).toMatch(/^\$argon2id\$/);
     expect((await findUserByEmail(database.db, 'editor@example.COM'))?.id).toBe(user.id);
-    await expect(createUser(database.db, { email: 'editor@example.com', password: 'another password', isAdmin: false })).rejects.toThrow(/already exists/);
+    await expect(createUser(database.db, { email: 'editor@example.com', password: 'another password', role: 'editor' })).rejects.toThrow(/already exists/);
   });
 
   it('keeps sessions by hash and forgets them on logout', async () => {
-    const user = await createUser(database.db, { email: 'session@example.com', password: 'a long enough password', isAdmin: false });
+    const user = await createUser(database.db, { email: 'session@example.com', password: 'a long enough password', role: 'editor' });
     const token = await openSession(database.db, user.id);
     const stored = await database.db.selectFrom('sessions').select('id').where('user_id', '=', user.id).executeTakeFirstOrThrow();
     expect(stored.id).not.toBe(token);
@@ -55,7 +56,7 @@ describe.each(['pglite', 'postgres'] as const)('database on %s', (engine) => {
   });
 
   it('stores upload tickets with sizes beyond 2^32 and rejects bad kinds and states', async () => {
-    const user = await createUser(database.db, { email: 'tickets@example.com', password: 'a long enough password', isAdmin: false });
+    const user = await createUser(database.db, { email: 'tickets@example.com', password: 'a long enough password', role: 'editor' });
     const size = 20 * 1024 ** 3;
     await database.db
       .insertInto('uploads')
@@ -71,7 +72,7 @@ describe.each(['pglite', 'postgres'] as const)('database on %s', (engine) => {
   });
 
   it('rolls a failed transaction back whole', async () => {
-    const user = await createUser(database.db, { email: 'tx@example.com', password: 'a long enough password', isAdmin: false });
+    const user = await createUser(database.db, { email: 'tx@example.com', password: 'a long enough password', role: 'editor' });
     await expect(
       database.db.transaction().execute(async (tx) => {
         await tx.insertInto('photos').values({ owner_id: user.id, title: 'kept?', file_key: 'photos/a.jpg', size: 1, content_type: 'image/jpeg' }).execute();
@@ -82,7 +83,7 @@ describe.each(['pglite', 'postgres'] as const)('database on %s', (engine) => {
   });
 
   it('keeps the seed’s columns for videos and photos', async () => {
-    const user = await createUser(database.db, { email: 'seed@example.com', password: 'a long enough password', isAdmin: false });
+    const user = await createUser(database.db, { email: 'seed@example.com', password: 'a long enough password', role: 'editor' });
     const video = await database.db
       .insertInto('videos')
       .values({ owner_id: user.id, title: 'T', description: null, cover_film: 'films/c.jpg', video: null, video_url: '/media/videos/v.mp4', file_key: 'videos/v.mp4', size: 5, content_type: 'video/mp4' })

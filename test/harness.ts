@@ -136,7 +136,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       dataDir,
       request,
       async login(email = `user${++users}-${Math.random().toString(36).slice(2, 6)}@example.com`, { admin = false } = {}) {
-        await createUser(app.db, { email, password: TEST_PASSWORD, isAdmin: admin });
+        await createUser(app.db, { email, password: TEST_PASSWORD, role: admin ? 'admin' : 'editor' });
         return loginAs(baseUrl, email, TEST_PASSWORD);
       },
       async close() {

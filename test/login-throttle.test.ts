@@ -33,7 +33,7 @@ describe.each(['pglite', 'postgres'] as const)('login throttle on %s', (database
 
   const account = async (name: string) => {
     const email = `${name}-${database}@example.com`;
-    await createUser(t.app.db, { email, password: TEST_PASSWORD, isAdmin: false });
+    await createUser(t.app.db, { email, password: TEST_PASSWORD, role: 'editor' });
     return email;
   };
 

@@ -19,7 +19,7 @@ afterAll(() => t?.close());
 
 const newAccount = async () => {
   const email = `s-${Math.random().toString(36).slice(2, 8)}@example.com`;
-  await createUser(t.app.db, { email, password: TEST_PASSWORD, isAdmin: false });
+  await createUser(t.app.db, { email, password: TEST_PASSWORD, role: 'editor' });
   return email;
 };
 
@@ -150,7 +150,7 @@ describe('on https', () => {
       expect(lines.find((l) => l.startsWith('csrftoken='))).toMatch(/Secure/);
       expect(lines.join('\n')).not.toMatch(/Domain=/i);
       const email = 'https@example.com';
-      await createUser(https.app.db, { email, password: TEST_PASSWORD, isAdmin: false });
+      await createUser(https.app.db, { email, password: TEST_PASSWORD, role: 'editor' });
       const session = await loginAs(https.baseUrl, email, TEST_PASSWORD);
       expect(session.cookie).toMatch(/(^|; )__Host-airlift_session=/);
       expect(session.device).toMatch(/^__Host-airlift_device=/);

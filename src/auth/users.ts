@@ -3,6 +3,7 @@ import { sql } from 'kysely';
 import type { DB, User } from '../db/schema.ts';
 import { AppError, badRequest, conflict } from '../errors.ts';
 import { textProblem } from '../shared/api.ts';
+import type { Role } from '../shared/roles.ts';
 import { hashPassword, MIN_PASSWORD_LENGTH } from './passwords.ts';
 import { randomToken, sha256 } from './tokens.ts';
 
@@ -16,14 +17,14 @@ export function checkNewAccount(email: string, password: string): void {
   if (password.length > 1024) throw badRequest('The password is longer than 1024 characters.', 'invalid_password');
 }
 
-export async function createUser(db: Kysely<DB>, input: { email: string; password: string; isAdmin: boolean }): Promise<User> {
+export async function createUser(db: Kysely<DB>, input: { email: string; password: string; role: Role }): Promise<User> {
   const email = input.email.trim();
   checkNewAccount(email, input.password);
   const existing = await findUserByEmail(db, email);
   if (existing) throw conflict(`A user with the email ${email} already exists.`, 'email_taken');
   return db
     .insertInto('users')
-    .values({ email, password_hash: await hashPassword(input.password), is_admin: input.isAdmin })
+    .values({ email, password_hash: await hashPassword(input.password), role: input.role })
     .returningAll()
     .executeTakeFirstOrThrow();
 }
@@ -94,7 +95,7 @@ export async function isSetupTokenValid(db: Kysely<DB>, token: string): Promise<
 /** Creates the first admin with a setup token, consuming every setup token. */
 export async function createFirstAdmin(db: Kysely<DB>, token: string, email: string, password: string): Promise<User | null> {
   if (!(await isSetupTokenValid(db, token))) return null;
-  const user = await createUser(db, { email, password, isAdmin: true });
+  const user = await createUser(db, { email, password, role: 'admin' });
   await db.deleteFrom('setup_tokens').execute();
   return user;
 }

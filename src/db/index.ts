@@ -10,6 +10,7 @@ import * as initial from './migrations/2026-11-25-initial.ts';
 import * as sessions from './migrations/2026-12-02-sessions.ts';
 import * as storedObjects from './migrations/2026-12-02-stored-objects.ts';
 import * as sweeperLease from './migrations/2026-12-02-sweeper-lease.ts';
+import * as roles from './migrations/2026-12-03-roles.ts';
 import * as tokensWebhooks from './migrations/2026-12-03-tokens-webhooks.ts';
 
 export interface Database {
@@ -24,8 +25,11 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-12-02-sessions': sessions,
   '2026-12-02-stored-objects': storedObjects,
   '2026-12-02-sweeper-lease': sweeperLease,
+  '2026-12-03-roles': roles,
   '2026-12-03-tokens-webhooks': tokensWebhooks,
 };
+/** The migrations' names, in the order they run. */
+export const MIGRATION_NAMES = Object.keys(MIGRATIONS).sort();
 
 // bigint columns hold byte sizes, far below 2^53: read them as numbers, as PGlite does.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));

@@ -1,5 +1,6 @@
 import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
 import type { MediaKind } from '../shared/media-kind.ts';
+import type { Role } from '../shared/roles.ts';
 
 /** The database as the application sees it today. Migrations do not import this (they are frozen in time). */
 export interface DB {
@@ -24,7 +25,8 @@ export interface UsersTable {
   id: Generated<number>;
   email: string;
   password_hash: string;
-  is_admin: boolean;
+  /** `admin` manages everything and the users; `editor` uploads and edits their own items. */
+  role: ColumnType<Role, Role | undefined, Role>;
   created_at: Timestamp;
   /** Set while the account is disabled: no login, no session. */
   disabled_at: ColumnType<Date | null, Date | null | undefined, Date | null>;

@@ -8,6 +8,7 @@ import { checkUnchanged, findUpload, goneProblem, voidUntil } from '../uploads/s
 import { recordChange } from '../webhooks/outbox.ts';
 import { ITEM_TYPES, type ItemType, type NewItem, type OwnedFile } from './item-types.ts';
 import { mediaUrl } from './urls.ts';
+import { canEdit } from '../shared/roles.ts';
 
 /** A completed upload of the caller's, of the right kind, that no record uses yet. */
 async function usableUpload(ctx: AppContext, user: User, id: string, file: OwnedFile): Promise<Upload> {
@@ -114,7 +115,6 @@ export async function getRow<Row>(ctx: AppContext, type: ItemType<Row, unknown>,
 }
 
 /** The library is shared by the staff; only the item's owner or an admin may change it. */
-export const canEdit = (user: User, item: { owner_id: number }) => item.owner_id === user.id || user.is_admin;
 
 function requireEditor(user: User, item: { owner_id: number }): void {
   if (!canEdit(user, item)) throw forbidden('Only the person who uploaded this item, or an admin, may change it.');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatPercent, formatSize, formatSpeed, formatTimeRemaining, formatTransferred } from './format.ts';
+import { formatDate, formatPercent, formatSize, formatSpeed, formatTimeRemaining, formatTransferred } from './format.ts';
 
 const MB = 1024 * 1024;
 
@@ -50,4 +50,21 @@ describe('format', () => {
     [1024 * MB, '1.00 GB'],
     [4.27 * 1024 * MB, '4.27 GB'],
   ])('size %i → %s', (bytes, text) => expect(formatSize(bytes)).toBe(text));
+});
+
+describe('format in French', () => {
+  it.each([
+    [() => formatTransferred(88.8 * MB, 286.1 * MB, 'fr'), '88,80 / 286,10 Mo'],
+    [() => formatSpeed(12.5 * MB, 'fr'), '12,5 Mo/s'],
+    [() => formatSpeed(null, 'fr'), '0,0 Mo/s'],
+    [() => formatSize(4.27 * 1024 * MB, 'fr'), '4,27 Go'],
+    [() => formatSize(1234.5 * MB, 'fr'), '1,21 Go'],
+    [() => formatSize(820 * MB, 'fr'), '820,00 Mo'],
+  ])('%#: %s', (format, text) => expect(format()).toBe(text));
+
+  it('dates in the reader’s language', () => {
+    const date = new Date('2026-12-02T10:15:00Z');
+    expect(formatDate(date, 'fr')).toBe('2 déc. 2026');
+    expect(formatDate(date, 'en')).toBe('2 Dec 2026');
+  });
 });

@@ -1,28 +1,43 @@
-/** How figures read on the page, as in the seed: `45%`, `12.34 / 56.78 MB`, `3.2 MB/s`, `2 min 05 s` (pure). */
+import type { Locale } from './i18n/locales.ts';
+
+/**
+ * How figures read on the page, as in the seed — `45%`, `12.34 / 56.78 MB`, `3.2 MB/s`,
+ * `2 min 05 s` — and in French with French units and decimals: `12,5 Mo/s`,
+ * `88,80 / 286,10 Mo` (pure).
+ */
 
 /** The seed's MB: 1024 × 1024 bytes. */
 const MB = 1024 * 1024;
 const GB = 1024 * MB;
 
+const UNITS: Record<Locale, { mb: string; gb: string; rate: string }> = {
+  en: { mb: 'MB', gb: 'GB', rate: 'MB/s' },
+  fr: { mb: 'Mo', gb: 'Go', rate: 'Mo/s' },
+};
+
+/** `digits` decimals, the locale's separator, no grouping: `1234.56`, `1234,56` (toFixed's rounding in both). */
+const decimal = (value: number, digits: number, locale: Locale) => (locale === 'fr' ? value.toFixed(digits).replace('.', ',') : value.toFixed(digits));
+
+/** `45%` in both languages: the seed's `#progressText` reads so. */
 export function formatPercent(percent: number): string {
   return `${Math.floor(Math.min(100, Math.max(0, percent)))}%`;
 }
 
-export function formatMegabytes(bytes: number): string {
-  return (bytes / MB).toFixed(2);
+export function formatMegabytes(bytes: number, locale: Locale = 'en'): string {
+  return decimal(bytes / MB, 2, locale);
 }
 
 /** `12.34 / 56.78 MB` */
-export function formatTransferred(loaded: number, total: number): string {
-  return `${formatMegabytes(loaded)} / ${formatMegabytes(total)} MB`;
+export function formatTransferred(loaded: number, total: number, locale: Locale = 'en'): string {
+  return `${formatMegabytes(loaded, locale)} / ${formatMegabytes(total, locale)} ${UNITS[locale].mb}`;
 }
 
 /** `3.2 MB/s`; an unknown speed reads `0.0 MB/s`. */
-export function formatSpeed(bytesPerSecond: number | null): string {
-  return `${((bytesPerSecond ?? 0) / MB).toFixed(1)} MB/s`;
+export function formatSpeed(bytesPerSecond: number | null, locale: Locale = 'en'): string {
+  return `${decimal((bytesPerSecond ?? 0) / MB, 1, locale)} ${UNITS[locale].rate}`;
 }
 
-/** `45 s`, `2 min 05 s`, `1 h 02 min`, or `--` when unknown. */
+/** `45 s`, `2 min 05 s`, `1 h 02 min`, or `--` when unknown (the same in French). */
 export function formatTimeRemaining(seconds: number | null): string {
   if (seconds === null || !Number.isFinite(seconds) || seconds < 0) return '--';
   const whole = Math.ceil(seconds);
@@ -32,7 +47,12 @@ export function formatTimeRemaining(seconds: number | null): string {
   return `${Math.floor(whole / 3600)} h ${pad(Math.floor((whole % 3600) / 60))} min`;
 }
 
-/** A file size for people, wherever one is shown or told (pages, forms, error messages): `820.00 MB`, `4.27 GB`. */
-export function formatSize(bytes: number): string {
-  return bytes >= GB ? `${(bytes / GB).toFixed(2)} GB` : `${formatMegabytes(bytes)} MB`;
+/** A file size for people, wherever one is shown or told (pages, forms, error messages): `820.00 MB`, `4.27 GB`, `4,27 Go`. */
+export function formatSize(bytes: number, locale: Locale = 'en'): string {
+  return bytes >= GB ? `${decimal(bytes / GB, 2, locale)} ${UNITS[locale].gb}` : `${formatMegabytes(bytes, locale)} ${UNITS[locale].mb}`;
+}
+
+/** A date (and time) in the locale's way: `2 Dec 2026, 10:15` / `2 déc. 2026, 10:15`. */
+export function formatDate(date: Date | string, locale: Locale = 'en', withTime = false): string {
+  return new Date(date).toLocaleString(locale === 'fr' ? 'fr-FR' : 'en-GB', { dateStyle: 'medium', ...(withTime && { timeStyle: 'short' }) });
 }

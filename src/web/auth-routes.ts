@@ -7,6 +7,7 @@ import { endSession, startSession } from '../auth/plugin.ts';
 import { admitLoginAttempt, loginSucceeded, type LoginAttempt } from '../auth/throttle.ts';
 import { createFirstAdmin, findUserByEmail, isSetupTokenValid } from '../auth/users.ts';
 import { validText } from '../shared/api.ts';
+import type { Translate } from '../shared/i18n/index.ts';
 import { renderLogin, renderSetup } from './pages/auth.ts';
 
 const loginForm = z.object({
@@ -24,10 +25,12 @@ const loginForm = z.object({
 const safeNext = (next: string | undefined) => (next && /^\/(?![/\\])[\x21-\x5b\x5d-\x7e]*$/.test(next) ? next : '/');
 
 /** The login page's message while an attempt must wait, in seconds or minutes as fits. */
-function tooManyAttempts(seconds: number): string {
-  const wait = seconds < 90 ? `${seconds} second${seconds === 1 ? '' : 's'}` : `${Math.ceil(seconds / 60)} minutes`;
-  return `Too many failed attempts. Try again in ${wait}.`;
-}
+const tooManyAttempts = (t: Translate, seconds: number) =>
+  seconds < 90 ? t('common:login.tooManySeconds', { count: seconds }) : t('common:login.tooManyMinutes', { count: Math.ceil(seconds / 60) });
+
+/** An admin exists already or the link expired: how to make an account without it. */
+const spentSetupLink = (t: Translate) =>
+  new AppError(404, 'not_found', t('common:setup.spent', { command: "echo 'a long password' | npx airlift user create --email you@example.com --admin --password-stdin" }));
 
 const html = (reply: FastifyReply, status: number, body: string) => reply.status(status).type('text/html; charset=utf-8').send(body);
 
@@ -49,14 +52,14 @@ export async function authRoutes(app: FastifyInstance): Promise<void> {
       const wait = admitted.retryAfter;
       request.log.warn({ reason: 'throttled', rule: admitted.rule, retryAfter: wait }, 'login refused');
       reply.header('retry-after', String(wait));
-      return html(reply, 429, renderLogin(request, { email: form.email, next, error: tooManyAttempts(wait) }));
+      return html(reply, 429, renderLogin(request, { email: form.email, next, error: tooManyAttempts(request.t, wait) }));
     }
     // Verify against a dummy hash for unknown emails, so timing does not reveal which exist.
     const valid = await verifyPassword(user?.password_hash ?? DUMMY_HASH, form.password);
     // A disabled account answers as a wrong password does: a stranger learns nothing of its state.
     if (!user || !valid || user.disabled_at !== null) {
       request.log.info({ reason: user?.disabled_at && valid ? 'disabled' : 'bad_credentials' }, 'login refused');
-      return html(reply, 401, renderLogin(request, { email: form.email, next, error: 'Wrong email or password.' }));
+      return html(reply, 401, renderLogin(request, { email: form.email, next, error: request.t('common:login.wrong') }));
     }
     await loginSucceeded(app.db, attempt, admitted.failureId);
     await startSession(app, request, reply, user.id);
@@ -71,11 +74,7 @@ export async function authRoutes(app: FastifyInstance): Promise<void> {
 
   app.get<{ Params: { token: string } }>('/setup/:token', { config: { page: true } }, async (request, reply) => {
     if (!(await isSetupTokenValid(app.db, request.params.token))) {
-      throw new AppError(
-        404,
-        'not_found',
-        `This setup link is not valid any more: an admin exists already, or the link expired. With the server stopped, run "echo 'a long password' | npx airlift user create --email you@example.com --admin --password-stdin" to create an account.`,
-      );
+      throw spentSetupLink(request.t);
     }
     return html(reply, 200, renderSetup(request, { token: request.params.token }));
   });
@@ -85,7 +84,7 @@ export async function authRoutes(app: FastifyInstance): Promise<void> {
     const token = request.params.token;
     try {
       const user = await createFirstAdmin(app.db, token, form.email, form.password);
-      if (!user) throw new AppError(404, 'not_found', 'This setup link is not valid any more.');
+      if (!user) throw spentSetupLink(request.t);
       await startSession(app, request, reply, user.id);
       request.log.info({ user: user.id }, 'first admin created');
       return reply.redirect('/', 303);

@@ -1,23 +1,30 @@
 import type { FastifyRequest } from 'fastify';
+import { LOCALES } from '../shared/i18n/index.ts';
 import { html, type SafeHtml } from './html.ts';
+import { readerOf, urlInLocale } from './i18n-plugin.ts';
 
-/** The page shell: header with navigation, the page's content, the bundled script and styles. */
+/** The page shell: header with navigation and the language switch, the page's content, the bundled script and styles. */
 export function layout(request: FastifyRequest, title: string, content: SafeHtml): string {
   const { assets } = request.server;
-  const user = request.user;
+  const { locale, t } = readerOf(request);
+  const { user } = request;
+  const path = request.url.split('?')[0];
+  const current = (href: string) => (path === href ? html`aria-current="page"` : '');
   const nav = user
-    ? html`<nav class="nav" aria-label="Main">
-        <a href="/" ${request.url === '/' ? html`aria-current="page"` : ''}>Library</a>
-        <a href="/videos/new" ${request.url === '/videos/new' ? html`aria-current="page"` : ''}>New video</a>
-        <a href="/photos/new" ${request.url === '/photos/new' ? html`aria-current="page"` : ''}>New photo</a>
+    ? html`<nav class="nav" aria-label="${t('common:nav.label')}">
+        <a href="/" ${current('/')}>${t('common:nav.library')}</a>
+        <a href="/videos/new" ${current('/videos/new')}>${t('common:nav.newVideo')}</a>
+        <a href="/photos/new" ${current('/photos/new')}>${t('common:nav.newPhoto')}</a>
         <form method="post" action="/logout" class="inline">
           <input type="hidden" name="csrf_token" value="${request.csrfToken}">
-          <button type="submit" class="link-button" title="Log out ${user.email}">Log out</button>
+          <button type="submit" class="link-button" title="${t('common:nav.logoutTitle', { email: user.email })}">${t('common:nav.logout')}</button>
         </form>
       </nav>`
     : '';
+  const other = LOCALES.find((l) => l !== locale)!;
+  const languageSwitch = html`<a class="lang-switch" href="${urlInLocale(request.url, other)}" hreflang="${other}" lang="${other}" aria-label="${t('common:lang.label')}: ${t('common:lang.switchTo')}">${t('common:lang.switchTo')}</a>`;
   return html`<!doctype html>
-<html lang="en">
+<html lang="${locale}">
 <head>
   <meta charset="utf-8">
   <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -30,6 +37,7 @@ export function layout(request: FastifyRequest, title: string, content: SafeHtml
   <header class="site-header">
     <a class="brand" href="/"><span class="brand-mark" aria-hidden="true">▲</span> Airlift</a>
     ${nav}
+    ${languageSwitch}
   </header>
   <main class="page">${content}</main>
 </body>

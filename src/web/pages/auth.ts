@@ -6,23 +6,23 @@ import { alertBox, layout } from '../layout.ts';
 export function renderLogin(request: FastifyRequest, options: { email?: string; error?: string; next?: string; notice?: string }): string {
   return layout(
     request,
-    'Log in',
+    request.t('common:login.title'),
     html`<section class="card narrow">
-      <h1>Log in</h1>
+      <h1>${request.t('common:login.title')}</h1>
       ${options.notice ? html`<p class="alert alert-success" role="status">${options.notice}</p>` : ''}
       ${alertBox(options.error)}
       <form method="post" action="/login" class="stack">
         <input type="hidden" name="csrf_token" value="${request.csrfToken}">
         <input type="hidden" name="next" value="${options.next ?? '/'}">
         <label class="field">
-          <span class="field-label">Email</span>
+          <span class="field-label">${request.t('common:login.email')}</span>
           <input type="email" name="email" autocomplete="username" required value="${options.email ?? ''}" autofocus>
         </label>
         <label class="field">
-          <span class="field-label">Password</span>
+          <span class="field-label">${request.t('common:login.password')}</span>
           <input type="password" name="password" autocomplete="current-password" required>
         </label>
-        <button type="submit" class="button button-primary">Log in</button>
+        <button type="submit" class="button button-primary">${request.t('common:login.submit')}</button>
       </form>
     </section>`,
   );
@@ -31,23 +31,23 @@ export function renderLogin(request: FastifyRequest, options: { email?: string; 
 export function renderSetup(request: FastifyRequest, options: { token: string; email?: string; error?: string }): string {
   return layout(
     request,
-    'Create the first admin',
+    request.t('common:setup.title'),
     html`<section class="card narrow">
-      <h1>Welcome to Airlift</h1>
-      <p class="muted">Create the first administrator account. This link works once.</p>
+      <h1>${request.t('common:setup.heading')}</h1>
+      <p class="muted">${request.t('common:setup.intro')}</p>
       ${alertBox(options.error)}
       <form method="post" action="/setup/${options.token}" class="stack">
         <input type="hidden" name="csrf_token" value="${request.csrfToken}">
         <label class="field">
-          <span class="field-label">Email</span>
+          <span class="field-label">${request.t('common:login.email')}</span>
           <input type="email" name="email" autocomplete="username" required value="${options.email ?? ''}" autofocus>
         </label>
         <label class="field">
-          <span class="field-label">Password</span>
+          <span class="field-label">${request.t('common:login.password')}</span>
           <input type="password" name="password" autocomplete="new-password" required minlength="${MIN_PASSWORD_LENGTH}">
-          <span class="field-hint">At least ${MIN_PASSWORD_LENGTH} characters.</span>
+          <span class="field-hint">${request.t('common:setup.passwordHint', { count: MIN_PASSWORD_LENGTH })}</span>
         </label>
-        <button type="submit" class="button button-primary">Create the admin account</button>
+        <button type="submit" class="button button-primary">${request.t('common:setup.submit')}</button>
       </form>
     </section>`,
   );
