@@ -7,7 +7,7 @@
  * may import what they test, from any layer.
  */
 const TESTS = '\\.test\\.ts$';
-const TOP = '^src/(app|server|cli)\\.ts$';
+const TOP = '^src/(app|server|cli|cli-args|cli-context|cli-integrations)\\.ts$';
 
 /** A rule: modules matching `from` (tests aside) must not import modules matching `to`. */
 const layer = (name, comment, from, to) => ({ name, comment, severity: 'error', from: { path: from, pathNot: TESTS }, to: { path: to } });
@@ -24,17 +24,18 @@ module.exports = {
     layer('shared-imports-nothing', 'shared/ is imported by the server and the browser: it imports nothing of the app.', '^src/shared/', '^src/(?!shared/)'),
     layer('client-stays-in-the-browser', 'client/ is bundled for the browser: it imports only client/ and shared/.', '^src/client/', '^src/(?!client/|shared/)'),
     layer('server-never-imports-client', 'The server bundles client/ for the browser (web/assets.ts) but never imports it.', '^src/(?!client/)', '^src/client/'),
-    layer('nothing-imports-the-top', 'app.ts, server.ts and cli.ts assemble the rest; nothing below imports them.', `^src/(?!(app|server|cli)\\.ts$)`, TOP),
+    layer('nothing-imports-the-top', 'app.ts, server.ts and cli*.ts assemble the rest; nothing below imports them.', `^src/(?!(app|server|cli|cli-args|cli-context|cli-integrations)\\.ts$)`, TOP),
     layer(
       'basics-stay-basic',
-      'config, errors, log, the app context and the HTTP error mapping sit under every layer.',
-      '^src/(config|errors|log|context|http-errors)\\.ts$',
+      'config, errors, log, metrics, the app context and the HTTP error mapping sit under every layer.',
+      '^src/(config|errors|log|metrics|context|http-errors)\\.ts$',
       '^src/(auth|uploads|media|seed|web|ops)/',
     ),
     layer('db-at-the-bottom', 'db/ knows the schema and migrations, nothing above.', '^src/db/', '^src/((storage|auth|uploads|media|seed|web|ops)/|(context|http-errors)\\.ts$)'),
     layer('storage-below-the-services', 'storage/ is the driver contract and its drivers: no service, route or page.', '^src/storage/', '^src/(db|auth|uploads|media|seed|web|ops)/'),
     layer('auth-below-the-services', 'auth/ is the plugin and services of accounts; its pages are in web/.', '^src/auth/', '^src/(uploads|media|seed|web|ops)/'),
     layer('uploads-below-media', 'uploads/ is the tickets; media and the seed build on it.', '^src/uploads/', '^src/(media|seed|web|ops)/'),
+    layer('webhooks-below-media', 'webhooks/ is the outbox and its delivery: media writes to it in its transactions; it knows no service above.', '^src/webhooks/', '^src/(auth|uploads|media|seed|web|ops)/'),
     layer('media-below-seed-and-web', 'media/ is the records; the seed and the pages build on it.', '^src/media/', '^src/(seed|web|ops)/'),
     layer('seed-below-web', 'seed/ adapts the seed API to uploads and media.', '^src/seed/', '^src/(web|ops)/'),
     layer('web-uses-services', 'web/ renders pages from the services; the seed adapter and the operator tools are not among them.', '^src/web/', '^src/(seed|ops)/'),

@@ -15,7 +15,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/cli.ts', 'bench/**', 'bin/**', 'test/**'],
+    files: ['src/cli.ts', 'src/cli-integrations.ts', 'bench/**', 'bin/**', 'test/**'],
     rules: { 'no-console': 'off' },
   },
 );

@@ -12,6 +12,8 @@ import { notFound, shuttingDown } from './errors.ts';
 import { toAppError } from './http-errors.ts';
 import { loggerOptions } from './log.ts';
 import { mediaRoutes } from './media/routes.ts';
+import { httpDuration, httpRequests } from './metrics.ts';
+import { probeRoutes } from './ops/probe-routes.ts';
 import type { StorageDriver } from './storage/driver.ts';
 import { storagePlugin } from './storage/plugin.ts';
 import { seedRoutes } from './seed/routes.ts';
@@ -89,6 +91,12 @@ export async function buildApp(config: Config, parts: AppParts = {}): Promise<Fa
     reply.header('retry-after', '5');
     return sendError(shuttingDown(), request, reply, wantsPage(request));
   });
+  // Counted by route pattern (`/api/v1/uploads/:id`), so the series stay few whatever the paths.
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    httpRequests.inc({ route, method: request.method, status: String(reply.statusCode) });
+    httpDuration.observe({ route, method: request.method }, reply.elapsedTime / 1000);
+  });
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0]!;
     const shown = path.length > 100 ? `${path.slice(0, 100)}…` : path;
@@ -108,6 +116,7 @@ export async function buildApp(config: Config, parts: AppParts = {}): Promise<Fa
     throw error;
   }
   await app.register(assetRoutes);
+  await app.register(probeRoutes);
 
   // Everything below needs sessions and CSRF; the store's routes above are authorised by their signature alone.
   await app.register(async (scope) => {

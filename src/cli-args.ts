@@ -19,11 +19,20 @@ export interface Option {
 
 export type Values = Record<string, string | true | undefined>;
 
+/** A command's one positional argument (`webhook add URL`), required; its value is `values[key]`. */
+export interface Argument {
+  key: string;
+  /** Its placeholder in the usage line. */
+  value: string;
+  description: string;
+}
+
 /** One command: its words after `airlift`, what `--help` says of it and its options, and what it does. */
 export interface Command {
   words: [string] | [string, string];
   summary: string;
   description: string;
+  argument?: Argument;
   options: Record<string, Option>;
   run(values: Values, config: Config): Promise<number>;
 }
@@ -83,6 +92,11 @@ export function parseOptions(command: Command, args: string[], commands: Command
     values[token.name] = option.type === 'string' ? token.value : true;
   }
   const extra = positionals.slice(sub === undefined ? 0 : 1);
+  if (command.argument) {
+    const given = extra.shift();
+    if (given === undefined) return { error: `${name}: give the ${command.argument.value} (${command.argument.description}).` };
+    values[command.argument.key] = given;
+  }
   if (extra.length > 0) return { error: `${name}: unexpected argument "${extra[0]}".` };
   for (const [key, option] of Object.entries(command.options)) {
     if (option.required && values[key] === undefined) return { error: `${name}: ${option.missing ?? `--${key} is required.`}` };
@@ -95,7 +109,7 @@ export function usage(command: Command): string {
     const text = `--${key}${option.value ? ` ${option.value}` : ''}`;
     return option.required ? text : `[${text}]`;
   });
-  return `Usage: airlift ${[...command.words, ...options].join(' ')}`;
+  return `Usage: airlift ${[...command.words, ...(command.argument ? [command.argument.value] : []), ...options].join(' ')}`;
 }
 
 /** `airlift <command> --help`: the usage line, what the command does, and each option. */
@@ -104,7 +118,8 @@ export function help(command: Command): string {
     const flag = `${key === 'help' ? '-h, ' : ''}--${key}${option.value ? ` ${option.value}` : ''}`;
     return `  ${flag.padEnd(20)} ${option.description}${option.required ? ' (required)' : ''}`;
   });
-  return `${usage(command)}\n\n${wrap(command.description)}\n\nOptions:\n${rows.join('\n')}\n\n${wrap(ENVIRONMENT)}`;
+  const argument = command.argument ? `Argument:\n  ${command.argument.value.padEnd(20)} ${command.argument.description}\n\n` : '';
+  return `${usage(command)}\n\n${wrap(command.description)}\n\n${argument}Options:\n${rows.join('\n')}\n\n${wrap(ENVIRONMENT)}`;
 }
 
 /** `airlift --help`: every command, how it is called and what it does. */

@@ -1,15 +1,15 @@
 import { createUser, disableUser, enableUser } from './auth/users.ts';
 import { findCommand, help, overview, parseOptions, pickCommand, usage, type Command } from './cli-args.ts';
-import { ConfigError, loadConfig, type Config } from './config.ts';
-import type { AppContext } from './context.ts';
-import { migrate, openDatabase, type Database } from './db/index.ts';
+import { withContext, withDatabase } from './cli-context.ts';
+import { INTEGRATION_COMMANDS } from './cli-integrations.ts';
+import { ConfigError, loadConfig } from './config.ts';
+import { migrate, openDatabase } from './db/index.ts';
 import { DataDirLockedError } from './db/lock.ts';
 import { AppError } from './errors.ts';
 import { applyCors } from './ops/cors.ts';
 import { doctor, formatVerdict } from './ops/doctor.ts';
 import { serve } from './server.ts';
 import { StorageError } from './storage/driver.ts';
-import { createStorage } from './storage/index.ts';
 import { sweep } from './uploads/sweep.ts';
 
 const COMMANDS: Command[] = [
@@ -122,6 +122,7 @@ const COMMANDS: Command[] = [
       return result?.failedCleanups ? 1 : 0;
     },
   },
+  ...INTEGRATION_COMMANDS,
 ];
 
 /** Runs one CLI command and returns the process exit code: 0 done, 1 failed, 2 wrong usage. */
@@ -178,25 +179,4 @@ async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
-}
-
-async function withDatabase<T>(config: Config, command: string, work: (database: Database) => Promise<T>): Promise<T> {
-  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, command });
-  try {
-    await migrate(database.db);
-    return await work(database);
-  } finally {
-    await database.close();
-  }
-}
-
-async function withContext<T>(config: Config, command: string, work: (ctx: AppContext) => Promise<T>): Promise<T> {
-  return withDatabase(config, command, async ({ db }) => {
-    const storage = await createStorage(config);
-    try {
-      return await work({ config, db, storage });
-    } finally {
-      await storage.close();
-    }
-  });
 }

@@ -22,6 +22,17 @@ describe('loadConfig', () => {
     expect(loadConfig({ DATA_DIR: dataDir(), ...(value !== undefined && { TRUST_PROXY: value }) }).trustProxy).toEqual(expected);
   });
 
+  it('reads METRICS_TOKEN and WEBHOOK_ALLOW_PRIVATE_TARGETS, refusing what they cannot mean', () => {
+    const dir = dataDir();
+    expect(loadConfig({ DATA_DIR: dir })).toMatchObject({ metricsToken: null, webhookAllowPrivateTargets: false });
+    expect(loadConfig({ DATA_DIR: dir, METRICS_TOKEN: ' a-long-enough-token ', WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true' })).toMatchObject({
+      metricsToken: 'a-long-enough-token',
+      webhookAllowPrivateTargets: true,
+    });
+    expect(() => loadConfig({ DATA_DIR: dir, METRICS_TOKEN: 'short' })).toThrow('METRICS_TOKEN must be at least 16 printable characters without spaces.');
+    expect(() => loadConfig({ DATA_DIR: dir, WEBHOOK_ALLOW_PRIVATE_TARGETS: 'maybe' })).toThrow('WEBHOOK_ALLOW_PRIVATE_TARGETS must be true or false, got "maybe".');
+  });
+
   it('runs on embedded defaults, and keeps a generated secret in DATA_DIR', () => {
     const dir = dataDir();
     const config = loadConfig({ DATA_DIR: dir });

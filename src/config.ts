@@ -25,6 +25,10 @@ export interface Config {
   r2: R2Config | null;
   /** Which proxies' X-Forwarded-* headers to believe (TRUST_PROXY). */
   trustProxy: TrustProxy;
+  /** With it, `/metrics` also answers callers beyond loopback that send it as a Bearer token (METRICS_TOKEN). */
+  metricsToken: string | null;
+  /** Webhook targets on loopback, private and link-local addresses allowed (WEBHOOK_ALLOW_PRIVATE_TARGETS=true): tests, closed networks. */
+  webhookAllowPrivateTargets: boolean;
 }
 
 /**
@@ -164,6 +168,21 @@ function isAddressOrRange(entry: string): boolean {
   return version === 4 && isIP(prefix) === 4;
 }
 
+function metricsToken(env: Env): string | null {
+  const token = env.METRICS_TOKEN?.trim();
+  if (!token) return null;
+  if (token.length < 16 || !/^[\x21-\x7e]+$/.test(token)) throw new ConfigError('METRICS_TOKEN must be at least 16 printable characters without spaces.');
+  return token;
+}
+
+/** A yes/no setting: true or false (also 1/0, yes/no); unset is false. */
+function flag(env: Env, name: string): boolean {
+  const raw = env[name]?.trim().toLowerCase() ?? '';
+  if (raw === '' || raw === 'false' || raw === '0' || raw === 'no') return false;
+  if (raw === 'true' || raw === '1' || raw === 'yes') return true;
+  throw new ConfigError(`${name} must be true or false, got "${env[name]!.trim()}".`);
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const port = integer(env, 'PORT', 3000, 0);
   if (port > 65535) throw new ConfigError(`PORT must be at most 65535, got ${port}.`);
@@ -206,5 +225,7 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: env.LOG_LEVEL?.trim() || 'info',
     r2: r2Config(env),
     trustProxy: trustProxy(env),
+    metricsToken: metricsToken(env),
+    webhookAllowPrivateTargets: flag(env, 'WEBHOOK_ALLOW_PRIVATE_TARGETS'),
   };
 }

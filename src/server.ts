@@ -3,6 +3,7 @@ import { hasUsers, issueSetupToken } from './auth/users.ts';
 import { buildApp } from './app.ts';
 import type { Config } from './config.ts';
 import { scheduleSweeps } from './uploads/sweep-schedule.ts';
+import { startDeliveries } from './webhooks/worker.ts';
 
 /**
  * On SIGTERM or SIGINT, requests in flight get this long to finish; then their connections are
@@ -14,11 +15,14 @@ export const SHUTDOWN_GRACE_MS = 10_000;
 /** A close still not done this long after the cut (a database that does not answer) ends the process anyway. */
 const SHUTDOWN_GIVE_UP_MS = 5_000;
 
-/** `airlift serve`: builds the app, listens, and sweeps abandoned uploads in the background. */
+/** `airlift serve`: builds the app, listens, and in the background sweeps abandoned uploads and delivers webhooks. */
 export async function serve(config: Config): Promise<FastifyInstance> {
   const app = await buildApp(config);
   const sweeps = scheduleSweeps(app, app.log);
   app.addHook('onClose', () => sweeps.stop());
+  // Stopped before the server closes: sends in flight are cut and their deliveries handed back while the database is open.
+  const deliveries = startDeliveries(app, app.log);
+  app.addHook('preClose', () => deliveries.stop());
   await app.listen({ port: config.port, host: config.host });
   app.log.info({ storage: app.storage.kind, database: config.databaseUrl ? 'postgres' : 'pglite', url: config.publicBaseUrl }, 'Airlift is ready');
 

@@ -1,7 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import type { User } from '../db/schema.ts';
-import { forbidden, unauthorized } from '../errors.ts';
+import type { TokenScope, User } from '../db/schema.ts';
+import { AppError, forbidden, unauthorized } from '../errors.ts';
+import { tokenUser } from './api-tokens.ts';
 import { cookieNames, DEVICE_COOKIE_MAX_AGE, httpOnlyCookie, type CookieNames } from './cookies.ts';
 import { CSRF_COOKIE, CSRF_FIELD, CSRF_HEADER, checkCsrf, isCsrfTokenFor, isRandomToken, newCsrfToken, newPresession, presessionBinding, sessionBinding } from './csrf.ts';
 import { newDeviceCookie } from './device.ts';
@@ -19,10 +20,14 @@ declare module 'fastify' {
     csrfToken: string;
     /** What this request's CSRF token must be bound to: its session, else its pre-session. */
     csrfBinding: string;
+    /** Set when the request authenticated with an API token (Bearer): its scope. No cookie, no CSRF then. */
+    tokenScope: TokenScope | null;
   }
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+/** What a `read` token may do. */
+const READ_METHODS = new Set(['GET', 'HEAD']);
 const CSRF_MAX_AGE = 365 * 24 * 3600;
 
 const isSecure = (app: FastifyInstance) => app.config.publicBaseUrl.startsWith('https:');
@@ -31,7 +36,9 @@ const isSecure = (app: FastifyInstance) => app.config.publicBaseUrl.startsWith('
  * Sessions and CSRF for every route registered after it in the same scope: loads the user
  * from the session cookie, gives a browser without a session a pre-session cookie, hands out
  * a CSRF cookie bound to the one or the other, and refuses unsafe methods without the
- * matching token (403).
+ * matching token (403). On `/api/v1/*` a Bearer API token stands instead: no cookie is read or
+ * set and no CSRF token asked (a token is not sent by a browser on its own, so CSRF cannot use
+ * it); a wrong one is a 401 at once, and a `read` token only GETs (403 otherwise).
  */
 export const authPlugin = fp(async (app: FastifyInstance) => {
   const { config, db } = app;
@@ -41,8 +48,20 @@ export const authPlugin = fp(async (app: FastifyInstance) => {
   app.decorateRequest('user', null);
   app.decorateRequest('csrfToken', '');
   app.decorateRequest('csrfBinding', '');
+  app.decorateRequest('tokenScope', null);
 
   app.addHook('onRequest', async (request, reply) => {
+    const bearer = apiBearer(request);
+    if (bearer !== undefined) {
+      const found = await tokenUser(db, bearer);
+      if (!found) {
+        reply.header('www-authenticate', 'Bearer error="invalid_token"');
+        throw new AppError(401, 'invalid_token', 'The API token is wrong or has been revoked.');
+      }
+      request.user = found.user;
+      request.tokenScope = found.scope;
+      return;
+    }
     const session = request.cookies[names.session];
     request.user = session ? await sessionUser(db, session) : null;
     if (request.user) {
@@ -62,6 +81,12 @@ export const authPlugin = fp(async (app: FastifyInstance) => {
 
   // After body parsing, so the form field is readable.
   app.addHook('preHandler', async (request) => {
+    if (request.tokenScope) {
+      if (request.tokenScope === 'read' && !READ_METHODS.has(request.method)) {
+        throw forbidden('This API token has the read scope: it can only GET. Use a token with the write scope.', 'insufficient_scope');
+      }
+      return;
+    }
     if (SAFE_METHODS.has(request.method)) return;
     const body = request.body as Record<string, unknown> | undefined;
     const submitted = request.headers[CSRF_HEADER] ?? (typeof body?.[CSRF_FIELD] === 'string' ? body[CSRF_FIELD] : undefined);
@@ -71,6 +96,13 @@ export const authPlugin = fp(async (app: FastifyInstance) => {
     }
   });
 });
+
+/** The Bearer token of a request to `/api/v1/*` (a route of it, matched), if it sends one; the other paths take sessions only. */
+function apiBearer(request: FastifyRequest): string | undefined {
+  if (!request.routeOptions.url?.startsWith('/api/v1/')) return undefined;
+  const match = /^Bearer[ ]+(\S+)[ ]*$/i.exec(request.headers.authorization ?? '');
+  return match?.[1];
+}
 
 function issueCsrfToken(app: FastifyInstance, reply: FastifyReply, request: FastifyRequest, binding: string): void {
   request.csrfBinding = binding;

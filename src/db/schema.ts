@@ -12,6 +12,11 @@ export interface DB {
   uploads: UploadsTable;
   videos: VideosTable;
   photos: PhotosTable;
+  api_tokens: ApiTokensTable;
+  webhook_endpoints: WebhookEndpointsTable;
+  webhook_events: WebhookEventsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_attempts: WebhookAttemptsTable;
 }
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
@@ -122,7 +127,86 @@ export interface PhotosTable {
   updated_at: Timestamp;
 }
 
+export type TokenScope = 'read' | 'write';
+
+/** An API token (src/auth/api-tokens.ts): a user's credential for /api/v1 within its scope. */
+export interface ApiTokensTable {
+  id: Generated<number>;
+  user_id: number;
+  name: string;
+  scope: TokenScope;
+  /** sha-256 of the token: a database leak does not hand out tokens. */
+  token_hash: string;
+  /** The token's first characters, shown so a person can tell their tokens apart. */
+  prefix: string;
+  created_at: Timestamp;
+  last_used_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  revoked_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+}
+
+/** Where webhook events go (src/webhooks/). */
+export interface WebhookEndpointsTable {
+  id: Generated<number>;
+  url: string;
+  /** `whsec_…`, which signs every delivery (Standard Webhooks). */
+  secret: string;
+  /** The event types sent; null: every one. */
+  events: string[] | null;
+  created_at: Timestamp;
+  /** Failed attempts since the last delivered one. */
+  consecutive_failures: ColumnType<number, number | undefined, number>;
+  /** Set when the endpoint keeps failing (shown to admins), cleared by the next success. */
+  failing_since: ColumnType<Date | null, Date | null | undefined, Date | null>;
+}
+
+/** The outbox: an event, written in the transaction of the change it tells of. */
+export interface WebhookEventsTable {
+  id: Generated<number>;
+  /** The `webhook-id` header: the same for every attempt and endpoint. */
+  message_id: string;
+  type: string;
+  /** What the event is about (`video 12`): events on one subject are delivered in order. */
+  subject: string;
+  /** The exact JSON body that is signed and sent. */
+  payload: string;
+  created_at: Timestamp;
+}
+
+export type DeliveryState = 'pending' | 'delivered' | 'given_up';
+
+/** One event to one endpoint, until it is answered 2xx or given up. */
+export interface WebhookDeliveriesTable {
+  id: Generated<number>;
+  event_id: number;
+  endpoint_id: number;
+  subject: string;
+  state: ColumnType<DeliveryState, DeliveryState | undefined, DeliveryState>;
+  attempts: ColumnType<number, number | undefined, number>;
+  next_attempt_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  /** The instance sending it now, and until when no other may (a claim that lapses if it dies). */
+  claimed_by: ColumnType<string | null, string | null | undefined, string | null>;
+  claimed_until: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  last_status: ColumnType<number | null, number | null | undefined, number | null>;
+  last_error: ColumnType<string | null, string | null | undefined, string | null>;
+  delivered_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  created_at: Timestamp;
+}
+
+/** The delivery log: one row per attempt. */
+export interface WebhookAttemptsTable {
+  id: Generated<number>;
+  delivery_id: number;
+  attempt: number;
+  at: Timestamp;
+  status_code: number | null;
+  error: string | null;
+  duration_ms: number;
+}
+
 export type User = Selectable<UsersTable>;
+export type ApiToken = Selectable<ApiTokensTable>;
+export type WebhookEndpoint = Selectable<WebhookEndpointsTable>;
+export type WebhookDelivery = Selectable<WebhookDeliveriesTable>;
 export type Upload = Selectable<UploadsTable>;
 /** A ticket as `openTicket` inserts it. */
 export type NewUpload = Insertable<UploadsTable>;

@@ -5,6 +5,7 @@ import { AppError, badRequest, conflict, forbidden, notFound } from '../errors.t
 import { textProblem, type EditMediaBody, type Page } from '../shared/api.ts';
 import { markForCleanup, removeMarked } from '../uploads/cleanup.ts';
 import { checkUnchanged, findUpload, goneProblem, voidUntil } from '../uploads/service.ts';
+import { recordChange } from '../webhooks/outbox.ts';
 import { ITEM_TYPES, type ItemType, type NewItem, type OwnedFile } from './item-types.ts';
 import { mediaUrl } from './urls.ts';
 import { canEdit } from '../shared/roles.ts';
@@ -67,6 +68,7 @@ export async function createItem<Row, Item>(ctx: AppContext, type: ItemType<Row,
       .returningAll()
       .executeTakeFirstOrThrow();
     for (const upload of owned.values()) await claim(tx, upload, usedBy(type, row.id));
+    await recordChange(tx, type.noun, 'created', row.id, type.item(ctx, row as Row));
     return row;
   });
   return type.item(ctx, row as Row);
@@ -127,7 +129,11 @@ const editedColumns = (input: EditMediaBody) => ({
 
 export async function editItem<Row, Item>(ctx: AppContext, type: ItemType<Row, Item>, user: User, rawId: string, input: EditMediaBody): Promise<Item> {
   const { id } = await editable(ctx, type, user, rawId);
-  const row = await ctx.db.updateTable(type.plural).set(editedColumns(input)).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
+  const row = await ctx.db.transaction().execute(async (tx) => {
+    const row = await tx.updateTable(type.plural).set(editedColumns(input)).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
+    await recordChange(tx, type.noun, 'updated', id, type.item(ctx, row as Row));
+    return row;
+  });
   return type.item(ctx, row as Row);
 }
 
@@ -141,6 +147,7 @@ export async function deleteItem(ctx: AppContext, type: ItemType<unknown, unknow
   const at = new Date();
   const marked = await ctx.db.transaction().execute(async (tx) => {
     await tx.deleteFrom(type.plural).where('id', '=', row.id).execute();
+    await recordChange(tx, type.noun, 'deleted', row.id, type.item(ctx, row));
     // Until the last URL signed for them expires, an old URL could write the keys again on S3: the sweeper deletes them after.
     await tx.updateTable('uploads').set({ void_until: voidUntil(ctx) }).where('used_by', '=', usedBy(type, row.id)).execute();
     return markForCleanup(tx, uploadsUsedBy(usedBy(type, row.id)), at);

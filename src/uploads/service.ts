@@ -3,6 +3,8 @@ import type { MediaKind } from '../shared/media-kind.ts';
 import type { AppContext } from '../context.ts';
 import type { NewUpload, Upload, User } from '../db/schema.ts';
 import { AppError, badRequest, conflict, notFound, tooLarge, unsupportedType } from '../errors.ts';
+import { toAppError } from '../http-errors.ts';
+import { completeDuration, secondsSince, uploadedBytes, uploadsCompleted, uploadsFailed, uploadsStarted } from '../metrics.ts';
 import { formatSize } from '../shared/format.ts';
 import type { CompleteUploadBody, CreateUploadBody, SignedPart, SignedPut, SignPartsBody, UploadCompleted, UploadCreated, UploadState } from '../shared/api.ts';
 import { partRange } from '../shared/plan.ts';
@@ -85,11 +87,13 @@ export async function createUpload(ctx: AppContext, user: User, input: CreateUpl
 
 /** Records a ticket: what the server allows one user to put at one key, until it expires. The only insert into `uploads`. */
 async function openTicket(ctx: AppContext, ticket: Omit<NewUpload, 'expires_at'>): Promise<Upload> {
-  return ctx.db
+  const upload = await ctx.db
     .insertInto('uploads')
     .values({ ...ticket, expires_at: ticketExpiry(ctx) })
     .returningAll()
     .executeTakeFirstOrThrow();
+  uploadsStarted.inc({ kind: upload.kind });
+  return upload;
 }
 
 /**
@@ -246,7 +250,20 @@ export async function completeUpload(ctx: AppContext, user: User, id: string, in
   // A complete retried while the first is still assembling (its answer was lost) joins the first.
   const running = completing.get(id);
   if (running) return running;
-  const work = completeOnce(ctx, user, id, input).finally(() => completing.delete(id));
+  const started = performance.now();
+  const work = completeOnce(ctx, user, id, input)
+    .then(
+      (completed) => {
+        completeDuration.observe({ outcome: 'completed' }, secondsSince(started));
+        return completed;
+      },
+      (error: unknown) => {
+        completeDuration.observe({ outcome: 'failed' }, secondsSince(started));
+        uploadsFailed.inc({ code: toAppError(error).code });
+        throw error;
+      },
+    )
+    .finally(() => completing.delete(id));
   completing.set(id, work);
   return work;
 }
@@ -319,6 +336,8 @@ export async function verifyStoredObject(ctx: AppContext, upload: Upload): Promi
     await ctx.storage.delete(upload.key);
     throw goneProblem(upload);
   }
+  uploadsCompleted.inc({ kind: completed.kind });
+  uploadedBytes.inc({ kind: completed.kind }, object.size);
   return completedAnswer(completed);
 }
 

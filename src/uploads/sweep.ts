@@ -5,6 +5,7 @@ import { deleteExpiredSetupTokens } from '../auth/users.ts';
 import type { AppContext } from '../context.ts';
 import { withLease, type LeaseOptions } from '../db/lease.ts';
 import type { DB } from '../db/schema.ts';
+import { sweeps, sweptItems } from '../metrics.ts';
 import { CLEANUP_GRACE_MS, markForCleanup, removeMarked } from './cleanup.ts';
 import { deleteVoidedKeys } from './voided-keys.ts';
 
@@ -50,6 +51,20 @@ const ago = (now: Date, ms: number) => new Date(now.getTime() - ms);
  * sweeper's lease sweeps; null when another instance is sweeping.
  */
 export async function sweep(ctx: AppContext, now = new Date(), options: LeaseOptions = {}): Promise<SweepResult | null> {
+  const result = await sweepUnderLease(ctx, now, options).catch((error: unknown) => {
+    sweeps.inc({ outcome: 'failed' });
+    throw error;
+  });
+  sweeps.inc({ outcome: result === null ? 'skipped' : result.stoppedEarly ? 'stopped_early' : 'done' });
+  if (result) {
+    for (const what of ['expiredTickets', 'unsavedUploads', 'finishedCleanups', 'orphanMultipart', 'expiredSessions', 'expiredSetupTokens', 'voidedKeys'] as const) {
+      if (result[what] > 0) sweptItems.inc({ what }, result[what]);
+    }
+  }
+  return result;
+}
+
+async function sweepUnderLease(ctx: AppContext, now: Date, options: LeaseOptions): Promise<SweepResult | null> {
   return withLease(
     ctx.db,
     SWEEP_LEASE,

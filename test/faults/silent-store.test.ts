@@ -1,7 +1,7 @@
 /**
  * A store that stops answering (its process stopped: connections still open, nothing comes
- * back) gives a clear 503 within 10 s on every call that needs it, and the app answers again
- * by itself once the store does, without a restart.
+ * back) gives a clear 503 within 10 s on every call that needs it, `/readyz` names it, and the
+ * app answers again by itself once the store does, without a restart.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
@@ -66,5 +66,23 @@ describe('a silent S3 store', { timeout: 120_000 }, () => {
     expect(again.status).toBe(200);
     expect(again.seconds).toBeLessThan(5);
     expect((await createMultipart()).status).toBe(201);
+  });
+
+  it('/readyz turns 503 naming the store while it does not answer, and 200 once it does', async () => {
+    expect((await t.request('GET', '/readyz')).status).toBe(200);
+    proxy.silence();
+    const started = performance.now();
+    const down = await t.request('GET', '/readyz');
+    const seconds = (performance.now() - started) / 1000;
+    expect(down.status).toBe(503);
+    expect(await down.json()).toEqual({
+      error: { code: 'not_ready', message: 'Not ready: the store is not answering.' },
+      checks: { database: { ok: true }, storage: { ok: false, message: 'the store is not answering' } },
+    });
+    expect(seconds).toBeLessThan(10);
+    // The process itself still serves.
+    expect((await t.request('GET', '/healthz')).status).toBe(200);
+    proxy.restore();
+    expect((await t.request('GET', '/readyz')).status).toBe(200);
   });
 });
