@@ -12,6 +12,7 @@ export interface DB {
   uploads: UploadsTable;
   videos: VideosTable;
   photos: PhotosTable;
+  upload_failures: UploadFailuresTable;
 }
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
@@ -120,6 +121,19 @@ export interface PhotosTable {
   content_type: string;
   created_at: Timestamp;
   updated_at: Timestamp;
+}
+
+/** An upload that went wrong, for the status page: refused at complete or save, cancelled, or expired. Kept 30 days. */
+export interface UploadFailuresTable {
+  id: Generated<number>;
+  at: Timestamp;
+  upload_id: string | null;
+  user_id: number | null;
+  kind: string;
+  filename: string;
+  /** The error's code (`content_mismatch`, `object_replaced`…), or `upload_aborted` / `upload_expired`. */
+  code: string;
+  message: string;
 }
 
 export type User = Selectable<UsersTable>;
