@@ -4,6 +4,7 @@ import helmet from '@fastify/helmet';
 import type { Duplex } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
+import { adminRoutes } from './admin/routes.ts';
 import { authPlugin } from './auth/plugin.ts';
 import type { Config, TrustProxy } from './config.ts';
 import { migrate, openDatabase, type Database } from './db/index.ts';
@@ -126,6 +127,7 @@ export async function buildApp(config: Config, parts: AppParts = {}): Promise<Fa
     await scope.register(seedRoutes);
     await scope.register(uploadRoutes);
     await scope.register(mediaRoutes);
+    await scope.register(adminRoutes);
     await scope.register(pageRoutes);
   });
   return app;

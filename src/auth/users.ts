@@ -11,6 +11,11 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 export function checkNewAccount(email: string, password: string): void {
   if (!EMAIL.test(email) || email.length > 254 || textProblem(email)) throw badRequest('Give a valid email address.', 'invalid_email');
+  checkPassword(password);
+}
+
+/** A new password's rules: long enough, not absurdly long. */
+export function checkPassword(password: string): void {
   if (password.length < MIN_PASSWORD_LENGTH) {
     throw badRequest(`The password must be at least ${MIN_PASSWORD_LENGTH} characters long.`, 'weak_password');
   }
@@ -98,4 +103,45 @@ export async function createFirstAdmin(db: Kysely<DB>, token: string, email: str
   const user = await createUser(db, { email, password, role: 'admin' });
   await db.deleteFrom('setup_tokens').execute();
   return user;
+}
+
+/** Every user, oldest first, as the users' administration lists them. */
+export const listUsers = (db: Kysely<DB>) => db.selectFrom('users').selectAll().orderBy('id').execute();
+
+export interface UserChange {
+  role?: Role;
+  disabled?: boolean;
+  password?: string;
+}
+
+/**
+ * An admin's change to a user: role, disabled (which ends the user's sessions at once, as
+ * `disableUser`), password (which ends them too: the old one stops working everywhere). Refused
+ * (409 `last_admin`) when it would leave no enabled admin.
+ */
+export async function changeUser(db: Kysely<DB>, id: number, change: UserChange, now = new Date()): Promise<User> {
+  if (change.password !== undefined) checkPassword(change.password);
+  const passwordHash = change.password === undefined ? undefined : await hashPassword(change.password);
+  return db.transaction().execute(async (tx) => {
+    const user = await tx.selectFrom('users').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+    if (!user) throw new AppError(404, 'user_not_found', 'No such user.');
+    const staysAdmin = (change.role ?? user.role) === 'admin' && !(change.disabled ?? user.disabled_at !== null);
+    if (user.role === 'admin' && user.disabled_at === null && !staysAdmin) {
+      // Locks every admin row, so two admins demoting each other at once cannot both pass.
+      const admins = await tx.selectFrom('users').select('id').where('role', '=', 'admin').where('disabled_at', 'is', null).forUpdate().execute();
+      if (admins.length <= 1) throw conflict('This is the last enabled admin: make another user an admin first.', 'last_admin');
+    }
+    const updated = await tx
+      .updateTable('users')
+      .set({
+        ...(change.role !== undefined && { role: change.role }),
+        ...(change.disabled !== undefined && { disabled_at: change.disabled ? (user.disabled_at ?? now) : null }),
+        ...(passwordHash !== undefined && { password_hash: passwordHash }),
+      })
+      .where('id', '=', id)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    if (change.disabled || passwordHash !== undefined) await tx.deleteFrom('sessions').where('user_id', '=', id).execute();
+    return updated;
+  });
 }

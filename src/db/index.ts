@@ -12,6 +12,7 @@ import * as storedObjects from './migrations/2026-12-02-stored-objects.ts';
 import * as sweeperLease from './migrations/2026-12-02-sweeper-lease.ts';
 import * as roles from './migrations/2026-12-03-roles.ts';
 import * as tokensWebhooks from './migrations/2026-12-03-tokens-webhooks.ts';
+import * as failures from './migrations/2026-12-03-failures.ts';
 
 export interface Database {
   db: Kysely<DB>;
@@ -27,6 +28,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-12-02-sweeper-lease': sweeperLease,
   '2026-12-03-roles': roles,
   '2026-12-03-tokens-webhooks': tokensWebhooks,
+  '2026-12-03-failures': failures,
 };
 /** The migrations' names, in the order they run. */
 export const MIGRATION_NAMES = Object.keys(MIGRATIONS).sort();

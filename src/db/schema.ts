@@ -17,6 +17,7 @@ export interface DB {
   webhook_events: WebhookEventsTable;
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_attempts: WebhookAttemptsTable;
+  upload_failures: UploadFailuresTable;
 }
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
@@ -201,6 +202,19 @@ export interface WebhookAttemptsTable {
   status_code: number | null;
   error: string | null;
   duration_ms: number;
+}
+
+/** An upload that went wrong, for the status page: refused at complete or save, cancelled, or expired. Kept 30 days. */
+export interface UploadFailuresTable {
+  id: Generated<number>;
+  at: Timestamp;
+  upload_id: string | null;
+  user_id: number | null;
+  kind: string;
+  filename: string;
+  /** The error's code (`content_mismatch`, `object_replaced`…), or `upload_aborted` / `upload_expired`. */
+  code: string;
+  message: string;
 }
 
 export type User = Selectable<UsersTable>;

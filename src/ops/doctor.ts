@@ -37,10 +37,18 @@ const DATABASE_TIMEOUT_MS = 10_000;
 export const MAX_CLOCK_SKEW_MS = 5 * 60_000;
 
 export async function doctor(config: Config, out: (line: string) => void): Promise<number> {
+  const verdicts = await runChecks(config, (verdict) => out(formatVerdict(verdict)));
+  const failed = verdicts.filter((v) => v.status === 'fail').length;
+  out(failed ? `\n${failed} check(s) failed.` : '\nAll checks passed.');
+  return failed ? 1 : 0;
+}
+
+/** Every check in order, each verdict told to `onVerdict` as it comes (the CLI prints it; the status page collects them). */
+export async function runChecks(config: Config, onVerdict: (verdict: Verdict) => void = () => {}): Promise<Verdict[]> {
   const verdicts: Verdict[] = [];
   const report = (verdict: Verdict) => {
     verdicts.push(verdict);
-    out(formatVerdict(verdict));
+    onVerdict(verdict);
   };
   const origin = siteOrigin(config);
 
@@ -61,10 +69,7 @@ export async function doctor(config: Config, out: (line: string) => void): Promi
   } finally {
     await store?.close();
   }
-
-  const failed = verdicts.filter((v) => v.status === 'fail').length;
-  out(failed ? `\n${failed} check(s) failed.` : '\nAll checks passed.');
-  return failed ? 1 : 0;
+  return verdicts;
 }
 
 // --- configuration and database ---

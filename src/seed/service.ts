@@ -3,6 +3,7 @@ import type { Upload, User } from '../db/schema.ts';
 import { badRequest, notFound } from '../errors.ts';
 import type { MediaKind } from '../shared/media-kind.ts';
 import { isKeyOfKind } from '../uploads/rules.ts';
+import { recordingFailure } from '../uploads/failures.ts';
 import { verifyStoredObject } from '../uploads/service.ts';
 
 /** The caller's ticket for a seed `file_key` of this kind (the seed names an upload by its key). */
@@ -15,6 +16,6 @@ export async function findSeedUpload(ctx: AppContext, user: User, fileKey: strin
 
 /** The seed never says an upload is complete: checks the ticket's stored object (once) and returns the upload id. */
 export async function completeSeedUpload(ctx: AppContext, upload: Upload): Promise<string> {
-  if (upload.state === 'pending') await verifyStoredObject(ctx, upload);
+  if (upload.state === 'pending') await recordingFailure(ctx, upload, () => verifyStoredObject(ctx, upload));
   return upload.id;
 }

@@ -10,6 +10,7 @@ import type { CompleteUploadBody, CreateUploadBody, SignedPart, SignedPut, SignP
 import { partRange } from '../shared/plan.ts';
 import { hasExtension, MULTIPART_LIMITS, READ_START_MAX, StorageError, type SignedRequest } from '../storage/driver.ts';
 import { contentProblem } from './content-check.ts';
+import { recordFailure, recordingFailure } from './failures.ts';
 import { cleanFilename, extensionOf, newKey, planFor, planParts, planRequestedParts, TYPE_BY_EXTENSION, typeForFilename } from './rules.ts';
 
 /**
@@ -251,7 +252,7 @@ export async function completeUpload(ctx: AppContext, user: User, id: string, in
   const running = completing.get(id);
   if (running) return running;
   const started = performance.now();
-  const work = completeOnce(ctx, user, id, input)
+  const work = completeRecorded(ctx, user, id, input)
     .then(
       (completed) => {
         completeDuration.observe({ outcome: 'completed' }, secondsSince(started));
@@ -271,8 +272,13 @@ export async function completeUpload(ctx: AppContext, user: User, id: string, in
 /** Completes in progress in this process, by upload id. */
 const completing = new Map<string, Promise<UploadCompleted>>();
 
-async function completeOnce(ctx: AppContext, user: User, id: string, input: CompleteUploadBody): Promise<UploadCompleted> {
+/** A complete, with its refusal recorded for the status page (an unknown upload is not one). */
+async function completeRecorded(ctx: AppContext, user: User, id: string, input: CompleteUploadBody): Promise<UploadCompleted> {
   const upload = await findUpload(ctx, user, id);
+  return recordingFailure(ctx, upload, () => completeOnce(ctx, upload, input));
+}
+
+async function completeOnce(ctx: AppContext, upload: Upload, input: CompleteUploadBody): Promise<UploadCompleted> {
   if (upload.state === 'completed') return completedAnswer(upload);
   requirePending(upload);
   if (upload.strategy === 'multipart') {
@@ -346,6 +352,7 @@ export async function abortUpload(ctx: AppContext, user: User, id: string): Prom
   const upload = await findUpload(ctx, user, id);
   if (upload.used_by) throw conflict('This upload belongs to a saved item: delete the item instead.', 'upload_in_use');
   await discardUpload(ctx, upload);
+  if (upload.state !== 'aborted') await recordFailure(ctx, upload, 'upload_aborted', 'Cancelled by the person uploading it.');
 }
 
 /** Removes whatever an unused upload left in the store and marks it aborted. Idempotent. */
@@ -373,5 +380,7 @@ export async function checkUnchanged(ctx: AppContext, upload: Upload): Promise<v
   const what = object ? 'was replaced after its upload was complete' : 'is no longer in the storage';
   // An unused upload is withdrawn whole; a saved item's file stays for its owner to see, and is not served.
   if (!upload.used_by) await discardUpload(ctx, upload);
-  throw conflict(`The file ${what}, so it is not the one that was checked. ${upload.used_by ? 'Upload the file again in a new item.' : 'It was withdrawn; upload the file again.'}`, 'object_replaced');
+  const message = `The file ${what}, so it is not the one that was checked. ${upload.used_by ? 'Upload the file again in a new item.' : 'It was withdrawn; upload the file again.'}`;
+  await recordFailure(ctx, upload, 'object_replaced', message);
+  throw conflict(message, 'object_replaced');
 }

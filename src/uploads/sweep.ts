@@ -4,9 +4,10 @@ import { deleteOldLoginFailures } from '../auth/throttle.ts';
 import { deleteExpiredSetupTokens } from '../auth/users.ts';
 import type { AppContext } from '../context.ts';
 import { withLease, type LeaseOptions } from '../db/lease.ts';
-import type { DB } from '../db/schema.ts';
+import type { DB, Upload } from '../db/schema.ts';
 import { sweeps, sweptItems } from '../metrics.ts';
 import { CLEANUP_GRACE_MS, markForCleanup, removeMarked } from './cleanup.ts';
+import { deleteOldFailures, recordFailures } from './failures.ts';
 import { deleteVoidedKeys } from './voided-keys.ts';
 
 export interface SweepResult {
@@ -74,7 +75,9 @@ async function sweepUnderLease(ctx: AppContext, now: Date, options: LeaseOptions
       const steps = {
         finishedCleanups: await removeAll(run, uploads('cleanup_since', '<', ago(now, CLEANUP_GRACE_MS))),
         // A URL signed just before the ticket expired still works for its whole life: the ticket stays until then.
-        expiredTickets: await removeAll(run, uploads.and([uploads('state', '=', 'pending'), uploads('expires_at', '<', ago(now, urlLifeMs))])),
+        expiredTickets: await removeAll(run, uploads.and([uploads('state', '=', 'pending'), uploads('expires_at', '<', ago(now, urlLifeMs))]), (rows) =>
+          recordFailures(ctx.db, rows, 'upload_expired', 'Never completed before its ticket expired; the sweeper removed it.', now),
+        ),
         unsavedUploads: await removeAll(
           run,
           uploads.and([uploads('state', '=', 'completed'), uploads('used_by', 'is', null), uploads('completed_at', '<', ago(now, ctx.config.uploadTtl * 1000))]),
@@ -85,6 +88,7 @@ async function sweepUnderLease(ctx: AppContext, now: Date, options: LeaseOptions
         voidedKeys: run.held() ? await deleteVoidedKeys(ctx, now) : 0,
       };
       await deleteOldLoginFailures(ctx.db, now);
+      await deleteOldFailures(ctx.db, now);
       return { ...steps, failedCleanups: run.failed, stoppedEarly: !lease.held() };
     },
     options,
@@ -92,11 +96,12 @@ async function sweepUnderLease(ctx: AppContext, now: Date, options: LeaseOptions
 }
 
 /** Marks and cleans the uploads `which` matches, a batch at a time, while the lease is held; returns how many were removed. */
-async function removeAll(run: Run, which: Expression<SqlBool>): Promise<number> {
+async function removeAll(run: Run, which: Expression<SqlBool>, onMarked?: (rows: Upload[]) => Promise<void>): Promise<number> {
   let removed = 0;
   while (run.held()) {
     const marked = await markForCleanup(run.ctx.db, which, run.now, BATCH);
     if (marked.length === 0) break;
+    await onMarked?.(marked);
     const outcome = await removeMarked(run.ctx, marked, run.now, run.held);
     removed += outcome.removed;
     run.failed += outcome.failed;
