@@ -2,6 +2,7 @@ import type { FastifyError } from 'fastify';
 import { z, ZodError } from 'zod';
 import { isDatabaseUnavailable } from './db/unavailable.ts';
 import { AppError } from './errors.ts';
+import type { ErrorCode } from './shared/error-codes.ts';
 import { StorageError, type StorageErrorCode } from './storage/driver.ts';
 
 /**
@@ -49,7 +50,7 @@ const STORAGE_STATUS: Partial<Record<StorageErrorCode, number>> = {
 };
 
 /** Fastify's own refusals, before a handler runs, in the app's words (no internals, no echoed input). */
-const FASTIFY_ERRORS: Record<string, { status: number; code: string; message: string }> = {
+const FASTIFY_ERRORS: Record<string, { status: number; code: ErrorCode; message: string }> = {
   FST_ERR_BAD_URL: { status: 400, code: 'invalid_url', message: 'The URL is not valid: its path has a malformed percent-encoding.' },
   FST_ERR_MAX_PARAM_LENGTH: { status: 414, code: 'uri_too_long', message: 'The URL is too long: a part of its path is longer than this server accepts.' },
   FST_ERR_NOT_FOUND: { status: 404, code: 'not_found', message: 'Not found.' },

@@ -54,4 +54,13 @@ describe('languages', () => {
     expect(api.status).toBe(401);
     expect((await api.json()).error.code).toBe('unauthorized');
   });
+
+  it('says why a setup link is spent in the reader’s language, with the command to run', async () => {
+    const spent = await page('/setup/not-a-token', { cookie: 'lang=fr' });
+    expect(spent.response.status).toBe(404);
+    expect(spent.body).toContain('Ce lien d’installation n’est plus valable');
+    expect(spent.body).toContain('npx airlift user create --email you@example.com --admin --password-stdin');
+    const english = await page('/setup/not-a-token', { cookie: 'lang=en' });
+    expect(english.body).toContain('This setup link is not valid any more');
+  });
 });

@@ -10,5 +10,5 @@ export const isAdmin = (user: User | null | undefined) => user?.role === 'admin'
  * editor — JSON on the API, the error page on pages.
  */
 export async function requireAdmin(request: FastifyRequest): Promise<void> {
-  if (!isAdmin(currentUser(request))) throw forbidden(request.t('common:error.adminsOnly'), 'admin_only');
+  if (!isAdmin(currentUser(request))) throw forbidden('Only an administrator can do this.', 'admin_only');
 }

@@ -17,7 +17,7 @@ export function checkNewAccount(email: string, password: string): void {
 /** A new password's rules: long enough, not absurdly long. */
 export function checkPassword(password: string): void {
   if (password.length < MIN_PASSWORD_LENGTH) {
-    throw badRequest(`The password must be at least ${MIN_PASSWORD_LENGTH} characters long.`, 'weak_password');
+    throw new AppError(400, 'weak_password', `The password must be at least ${MIN_PASSWORD_LENGTH} characters long.`, { params: { count: MIN_PASSWORD_LENGTH } });
   }
   if (password.length > 1024) throw badRequest('The password is longer than 1024 characters.', 'invalid_password');
 }

@@ -152,20 +152,8 @@ export interface ObjectInfo {
   lastModified: Date;
 }
 
-export type StorageErrorCode =
-  | 'no_such_upload'
-  | 'invalid_part'
-  | 'entity_too_small'
-  | 'offset_mismatch'
-  | 'precondition_failed'
-  | 'url_voided'
-  | 'access_denied'
-  | 'invalid_credentials'
-  | 'signature_mismatch'
-  | 'no_such_bucket'
-  | 'clock_skew'
-  | 'unavailable'
-  | 'store_error';
+export type { StorageErrorCode } from '../shared/error-codes.ts';
+import type { StorageErrorCode } from '../shared/error-codes.ts';
 
 /** A failure of the store, with a message that tells the operator what to check. */
 export class StorageError extends Error {

@@ -7,7 +7,8 @@ import { endSession, startSession } from '../auth/plugin.ts';
 import { admitLoginAttempt, loginSucceeded, type LoginAttempt } from '../auth/throttle.ts';
 import { createFirstAdmin, findUserByEmail, isSetupTokenValid } from '../auth/users.ts';
 import { validText } from '../shared/api.ts';
-import type { Translate } from '../shared/i18n/index.ts';
+import { errorMessage } from '../shared/i18n/error-message.ts';
+import { translator, type Translate } from '../shared/i18n/index.ts';
 import { renderLogin, renderSetup } from './pages/auth.ts';
 
 const loginForm = z.object({
@@ -29,8 +30,9 @@ const tooManyAttempts = (t: Translate, seconds: number) =>
   seconds < 90 ? t('common:login.tooManySeconds', { count: seconds }) : t('common:login.tooManyMinutes', { count: Math.ceil(seconds / 60) });
 
 /** An admin exists already or the link expired: how to make an account without it. */
-const spentSetupLink = (t: Translate) =>
-  new AppError(404, 'not_found', t('common:setup.spent', { command: "echo 'a long password' | npx airlift user create --email you@example.com --admin --password-stdin" }));
+const CREATE_ADMIN = "echo 'a long password' | npx airlift user create --email you@example.com --admin --password-stdin";
+const spentSetupLink = () =>
+  new AppError(404, 'setup_link_spent', translator('en')('errors:setup_link_spent', { command: CREATE_ADMIN }), { params: { command: CREATE_ADMIN } });
 
 const html = (reply: FastifyReply, status: number, body: string) => reply.status(status).type('text/html; charset=utf-8').send(body);
 
@@ -74,7 +76,7 @@ export async function authRoutes(app: FastifyInstance): Promise<void> {
 
   app.get<{ Params: { token: string } }>('/setup/:token', { config: { page: true } }, async (request, reply) => {
     if (!(await isSetupTokenValid(app.db, request.params.token))) {
-      throw spentSetupLink(request.t);
+      throw spentSetupLink();
     }
     return html(reply, 200, renderSetup(request, { token: request.params.token }));
   });
@@ -84,12 +86,12 @@ export async function authRoutes(app: FastifyInstance): Promise<void> {
     const token = request.params.token;
     try {
       const user = await createFirstAdmin(app.db, token, form.email, form.password);
-      if (!user) throw spentSetupLink(request.t);
+      if (!user) throw spentSetupLink();
       await startSession(app, request, reply, user.id);
       request.log.info({ user: user.id }, 'first admin created');
       return reply.redirect('/', 303);
     } catch (error) {
-      if (error instanceof AppError && error.status === 400) return html(reply, 400, renderSetup(request, { token, email: form.email, error: error.message }));
+      if (error instanceof AppError && error.status === 400) return html(reply, 400, renderSetup(request, { token, email: form.email, error: errorMessage(request.locale, error) }));
       throw error;
     }
   });

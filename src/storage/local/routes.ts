@@ -1,6 +1,7 @@
 import type { FileHandle } from 'node:fs/promises';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, badRequest, forbidden, tooLarge } from '../../errors.ts';
+import type { ErrorCode } from '../../shared/error-codes.ts';
 import type { ObjectInfo } from '../driver.ts';
 import type { BodyTarget } from './body.ts';
 import type { PutTarget } from './held-puts.ts';
@@ -189,7 +190,7 @@ const shortBody = (size: number, length: number, stoppedBy?: unknown) =>
       : `The body is ${size} bytes but this URL was signed for exactly ${length}: send the whole file.`,
     'incomplete_body',
   );
-const missing = (code: string, message: string) => new AppError(404, code, message);
+const missing = (code: ErrorCode, message: string) => new AppError(404, code, message);
 
 function header(request: FastifyRequest, name: string): string | undefined {
   const value = request.headers[name];
