@@ -6,10 +6,10 @@
  * event; and two instances on one PostgreSQL deliver each event once. Retry waits are short
  * here (the worker takes them as an option); the real ones are in src/webhooks/retry.ts.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createApiToken } from '../src/auth/api-tokens.ts';
 import { findUserByEmail } from '../src/auth/users.ts';
-import { addEndpoint, deliveryAttempts, deliveryLog, resendDelivery } from '../src/webhooks/endpoints.ts';
+import { addEndpoint, deliveryAttempts, deliveryLog, listEndpoints, resendDelivery } from '../src/webhooks/endpoints.ts';
 import { FAILING_AFTER, startDeliveries, type DeliveryWorker } from '../src/webhooks/worker.ts';
 import { apiClient, saveItem, type ApiCall } from './api-flow.ts';
 import { startTestApp, type TestApp } from './harness.ts';
@@ -123,8 +123,36 @@ describe('webhooks on the embedded defaults', { timeout: 60_000 }, () => {
     expect(Number(after.n)).toBe(Number(before.n));
   });
 
+  it('keeps the secret sealed: not in the database in clear, and a server with another SECRET_KEY logs why it cannot sign', async () => {
+    const { receiver, row } = await endpoint();
+    const stored = await t.app.db.selectFrom('webhook_endpoints').select('secret').where('id', '=', row.id).executeTakeFirstOrThrow();
+    expect(stored.secret).not.toContain(row.secret.slice(6));
+    expect(stored.secret).toMatch(/^sealed:v1:/);
+    expect(JSON.stringify(await listEndpoints(t.app.db))).not.toContain('sealed:v1:');
+    await worker.stop();
+    const wrongKey = startDeliveries(
+      { db: t.app.db, storage: t.app.storage, config: { ...t.config, secretKey: 'another-secret-key-of-at-least-32-characters' } },
+      t.app.log,
+      { ...FAST, retryDelaysMs: [1500] },
+    );
+    try {
+      await saveItem(call, 'photo', 'Signed by nobody');
+      await vi.waitFor(async () => {
+        const [delivery] = await deliveryLog(t.app.db, row.id);
+        expect(delivery?.last_error).toMatch(/sealed under another SECRET_KEY/);
+      }, { timeout: 20_000, interval: 200 });
+      expect(receiver.received).toHaveLength(0);
+    } finally {
+      await wrongKey.stop();
+      worker = startDeliveries(t.app, t.app.log, FAST);
+    }
+    // The right key delivers it on the next attempt.
+    await receiver.waitForDelivered(1);
+    expect(receiver.verified(row.secret).map((e) => e.type)).toEqual(['photo.created']);
+  });
+
   it('refuses a loopback target unless WEBHOOK_ALLOW_PRIVATE_TARGETS is set', async () => {
-    await expect(addEndpoint(t.app.db, { webhookAllowPrivateTargets: false }, { url: 'http://127.0.0.1:9/hook' })).rejects.toMatchObject({ status: 400, code: 'webhook_target_refused' });
+    await expect(addEndpoint(t.app.db, { ...t.config, webhookAllowPrivateTargets: false }, { url: 'http://127.0.0.1:9/hook' })).rejects.toMatchObject({ status: 400, code: 'webhook_target_refused' });
     await expect(addEndpoint(t.app.db, t.config, { url: 'http://127.0.0.1:9/hook', events: 'video.renamed' })).rejects.toMatchObject({
       code: 'invalid_events',
       message: 'There is no event "video.renamed"; the events are video.created, video.updated, video.deleted, photo.created, photo.updated, photo.deleted.',

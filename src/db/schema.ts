@@ -149,7 +149,7 @@ export interface ApiTokensTable {
 export interface WebhookEndpointsTable {
   id: Generated<number>;
   url: string;
-  /** `whsec_…`, which signs every delivery (Standard Webhooks). */
+  /** The `whsec_…` that signs every delivery (Standard Webhooks), sealed under SECRET_KEY (webhooks/sealed-secret.ts). */
   secret: string;
   /** The event types sent; null: every one. */
   events: string[] | null;

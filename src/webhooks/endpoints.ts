@@ -4,6 +4,7 @@ import type { Config } from '../config.ts';
 import type { DB, WebhookEndpoint } from '../db/schema.ts';
 import { AppError, badRequest } from '../errors.ts';
 import { isWebhookEvent, WEBHOOK_EVENTS } from './events.ts';
+import { sealSecret } from './sealed-secret.ts';
 import { checkTarget, parseTargetUrl } from './target.ts';
 
 /** An endpoint's secret, as Standard Webhooks spells it: `whsec_` and 24 random bytes in base64. */
@@ -18,21 +19,32 @@ export function parseEvents(raw: string | undefined): string[] | null {
   return events;
 }
 
-/** Adds an endpoint after checking that its URL may be reached (target.ts); returns it with its secret. */
-export async function addEndpoint(db: Kysely<DB>, config: Pick<Config, 'webhookAllowPrivateTargets'>, input: { url: string; events?: string }): Promise<WebhookEndpoint> {
+/** An endpoint as shown: its secret stays sealed in the database, and is shown only once, when added. */
+export type Endpoint = Omit<WebhookEndpoint, 'secret'>;
+
+/** Adds an endpoint after checking that its URL may be reached (target.ts); returns it with its secret, in clear this once. */
+export async function addEndpoint(
+  db: Kysely<DB>,
+  config: Pick<Config, 'webhookAllowPrivateTargets' | 'secretKey'>,
+  input: { url: string; events?: string },
+): Promise<WebhookEndpoint> {
   const url = parseTargetUrl(input.url);
   const events = parseEvents(input.events);
   await checkTarget(url, config.webhookAllowPrivateTargets);
-  return db.insertInto('webhook_endpoints').values({ url: url.href, secret: newSecret(), events }).returningAll().executeTakeFirstOrThrow();
+  const secret = newSecret();
+  const row = await db.insertInto('webhook_endpoints').values({ url: url.href, secret: sealSecret(config.secretKey, secret), events }).returning(SHOWN).executeTakeFirstOrThrow();
+  return { ...row, secret };
 }
 
-export type ListedEndpoint = WebhookEndpoint & { pending: number; delivered: number; given_up: number };
+const SHOWN = ['id', 'url', 'events', 'consecutive_failures', 'failing_since', 'created_at'] as const satisfies readonly (keyof Endpoint)[];
+
+export type ListedEndpoint = Endpoint & { pending: number; delivered: number; given_up: number };
 
 /** Every endpoint, oldest first, with how many deliveries are pending, delivered and given up. */
 export async function listEndpoints(db: Kysely<DB>): Promise<ListedEndpoint[]> {
   const rows = await db
     .selectFrom('webhook_endpoints as e')
-    .selectAll('e')
+    .select(SHOWN.map((column) => `e.${column}` as const))
     .select([
       sql<number>`(SELECT count(*) FROM webhook_deliveries d WHERE d.endpoint_id = e.id AND d.state = 'pending')`.as('pending'),
       sql<number>`(SELECT count(*) FROM webhook_deliveries d WHERE d.endpoint_id = e.id AND d.state = 'delivered')`.as('delivered'),
@@ -45,15 +57,15 @@ export async function listEndpoints(db: Kysely<DB>): Promise<ListedEndpoint[]> {
 
 const endpointNotFound = (id: number) => new AppError(404, 'webhook_not_found', `No webhook endpoint has the id ${id}.`);
 
-export async function findEndpoint(db: Kysely<DB>, id: number): Promise<WebhookEndpoint> {
-  const row = await db.selectFrom('webhook_endpoints').selectAll().where('id', '=', id).executeTakeFirst();
+export async function findEndpoint(db: Kysely<DB>, id: number): Promise<Endpoint> {
+  const row = await db.selectFrom('webhook_endpoints').select(SHOWN).where('id', '=', id).executeTakeFirst();
   if (!row) throw endpointNotFound(id);
   return row;
 }
 
 /** Removes an endpoint, its deliveries not yet made and its log. */
-export async function removeEndpoint(db: Kysely<DB>, id: number): Promise<WebhookEndpoint> {
-  const row = await db.deleteFrom('webhook_endpoints').where('id', '=', id).returningAll().executeTakeFirst();
+export async function removeEndpoint(db: Kysely<DB>, id: number): Promise<Endpoint> {
+  const row = await db.deleteFrom('webhook_endpoints').where('id', '=', id).returning(SHOWN).executeTakeFirst();
   if (!row) throw endpointNotFound(id);
   return row;
 }

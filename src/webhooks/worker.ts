@@ -4,6 +4,7 @@ import type { AppContext } from '../context.ts';
 import { newHolder } from '../db/lease.ts';
 import { webhookDeliveries, webhookLag, webhookPending } from '../metrics.ts';
 import { RETRY_DELAYS_MS, retryDelay } from './retry.ts';
+import { openSecret } from './sealed-secret.ts';
 import { sendWebhook, type SendOutcome } from './send.ts';
 
 export interface DeliveryOptions {
@@ -32,6 +33,7 @@ interface Claimed {
   attempts: number;
   endpoint_id: number;
   url: string;
+  /** Sealed (sealed-secret.ts). */
   secret: string;
   message_id: string;
   payload: string;
@@ -130,7 +132,18 @@ export function startDeliveries(ctx: AppContext, log: FastifyBaseLogger, options
 
   async function deliver(delivery: Claimed): Promise<void> {
     const started = performance.now();
-    const outcome = await sendWebhook(delivery, { id: delivery.message_id, payload: delivery.payload }, { timeoutMs, allowPrivate: ctx.config.webhookAllowPrivateTargets, signal: stopping.signal });
+    let secret: string;
+    try {
+      secret = openSecret(ctx.config.secretKey, delivery.secret);
+    } catch (error) {
+      // Logged as a failed attempt, retried like one: the admin sees why on the endpoint's log.
+      return record(delivery, { error: (error as Error).message }, 0);
+    }
+    const outcome = await sendWebhook(
+      { url: delivery.url, secret },
+      { id: delivery.message_id, payload: delivery.payload },
+      { timeoutMs, allowPrivate: ctx.config.webhookAllowPrivateTargets, signal: stopping.signal },
+    );
     if (stopping.signal.aborted) return;
     await record(delivery, outcome, performance.now() - started);
   }
