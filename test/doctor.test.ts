@@ -213,6 +213,37 @@ describe('airlift storage cors and doctor on the local store', () => {
   });
 });
 
+describe('the webhooks verdict', () => {
+  it('fails when an endpoint was added under another SECRET_KEY, and names it', async () => {
+    const postgres = await freshPostgres();
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'airlift-doctor-webhooks-'));
+    try {
+      const env = (secret: string) => ({
+        DATA_DIR: dir,
+        DATABASE_URL: postgres.url,
+        SECRET_KEY: secret,
+        WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true',
+        PUBLIC_BASE_URL: 'http://127.0.0.1:1',
+        LOG_LEVEL: 'silent',
+      });
+      const first = 'first-secret-key-of-at-least-32-characters!';
+      expect((await airlift(['migrate'], env(first))).code).toBe(0);
+      const none = await airlift(['doctor'], env(first));
+      expect(line(none.lines, 'Webhooks')).toBe('✓ none added.');
+      const added = await airlift(['webhook', 'add', 'http://127.0.0.1:9/hook'], env(first));
+      expect(added.code).toBe(0);
+      const id = /Added webhook (\d+)/.exec(added.output)![1];
+      expect(line((await airlift(['doctor'], env(first))).lines, 'Webhooks')).toBe('✓ 1 endpoint(s); every secret opens with this SECRET_KEY.');
+      const rotated = await airlift(['doctor'], env('a-second-secret-key-of-at-least-32-chars'));
+      expect(rotated.code).toBe(1);
+      expect(line(rotated.lines, 'Webhooks')).toMatch(new RegExp(`^✗ 1 of 1 endpoint\\(s\\) \\(${id}\\) were added under another SECRET_KEY`));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+      await postgres.drop();
+    }
+  });
+});
+
 describe('the clock verdict', () => {
   it('fails past 5 minutes either way and points at NTP', () => {
     expect(clockVerdict(30_000, "the store's")).toMatchObject({ status: 'pass', message: "within 30 s of the store's." });

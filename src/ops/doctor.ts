@@ -9,6 +9,7 @@ import { StorageError, type StorageDriver } from '../storage/driver.ts';
 import { createLocalStore } from '../storage/local/index.ts';
 import { checkCors, createS3Store, type S3Store } from '../storage/s3.ts';
 import { siteOrigin } from './cors.ts';
+import { openSecret } from '../webhooks/sealed-secret.ts';
 
 /**
  * `airlift doctor`: checks, in the order an upload needs them, that this configuration can take
@@ -53,7 +54,7 @@ export async function runChecks(config: Config, onVerdict: (verdict: Verdict) =>
   const origin = siteOrigin(config);
 
   report(configuration(config));
-  report(await database(config));
+  for (const verdict of await database(config)) report(verdict);
 
   let store: StorageDriver | null = null;
   try {
@@ -88,12 +89,12 @@ function configuration(config: Config): Verdict {
   return pass('Configuration', `${storage}; ${db}; site ${config.publicBaseUrl}.`);
 }
 
-async function database(config: Config): Promise<Verdict> {
+async function database(config: Config): Promise<Verdict[]> {
   const check = 'Database';
   const name = config.databaseUrl ? databaseName(config.databaseUrl) : 'the embedded database';
   // Opening a new PGlite directory creates a cluster: that is the server's job, not a check's.
   if (!config.databaseUrl && !existsSync(path.join(config.dataDir, 'db'))) {
-    return pass(check, `${name} does not exist yet; the server creates it in ${config.dataDir} on first start.`);
+    return [pass(check, `${name} does not exist yet; the server creates it in ${config.dataDir} on first start.`)];
   }
   let opened: Database | undefined;
   try {
@@ -112,20 +113,40 @@ async function database(config: Config): Promise<Verdict> {
         : users === 0
           ? 'answers; no user yet (start the server for a setup link, or run npx airlift user create)'
           : 'answers';
-    return pass(check, `${name} ${state}.`);
+    return [pass(check, `${name} ${state}.`), ...(users === null ? [] : [await webhookSecrets(db, config)])];
   } catch (error) {
     if (error instanceof DataDirLockedError) {
       // Expected while the server runs: PGlite belongs to one process, and doctor must not wait for it or take it.
       const holder = /in use by (".*?" \(process \d+[^)]*\))/.exec(error.message)?.[1] ?? 'another process';
-      return pass(check, `${name} is in use by ${holder}, as expected while the server runs; doctor leaves it alone.`);
+      return [pass(check, `${name} is in use by ${holder}, as expected while the server runs; doctor leaves it alone.`)];
     }
     const reason = errorText(error);
     const fix = config.databaseUrl ? 'check DATABASE_URL and that the server is running and reachable' : `check that ${config.dataDir} is readable and writable`;
-    return fail(check, `cannot use ${name}: ${reason}. ${capitalise(fix)}.`);
+    return [fail(check, `cannot use ${name}: ${reason}. ${capitalise(fix)}.`)];
   } finally {
     // A database that stopped answering must not keep doctor waiting on the way out either.
     if (opened) await withTimeout(opened.close(), 2_000).catch(() => {});
   }
+}
+
+/** Webhook secrets are sealed under SECRET_KEY: a server given another key could not sign them. */
+async function webhookSecrets(db: Database['db'], config: Config): Promise<Verdict> {
+  const check = 'Webhooks';
+  const rows = await withTimeout(db.selectFrom('webhook_endpoints').select(['id', 'url', 'secret']).execute(), DATABASE_TIMEOUT_MS);
+  const unopened = rows.filter((row) => {
+    try {
+      openSecret(config.secretKey, row.secret);
+      return false;
+    } catch {
+      return true;
+    }
+  });
+  if (rows.length === 0) return pass(check, 'none added.');
+  if (unopened.length === 0) return pass(check, `${rows.length} endpoint(s); every secret opens with this SECRET_KEY.`);
+  return fail(
+    check,
+    `${unopened.length} of ${rows.length} endpoint(s) (${unopened.map((r) => r.id).join(', ')}) were added under another SECRET_KEY, so their events cannot be signed: give the server the key it had then, or remove and add them again.`,
+  );
 }
 
 // --- storage ---
