@@ -6,6 +6,8 @@
  * Bearer until revoked there; a webhook added on the page delivers, and "send again" re-delivers
  * the same webhook-id.
  */
+import { mkdir } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findUserByEmail } from '../src/auth/users.ts';
@@ -16,6 +18,7 @@ import { startTestApp, TEST_PASSWORD, type Session, type TestApp } from './harne
 import { mediaBytes } from './media-bytes.ts';
 import { WebhookReceiver } from './webhook-receiver.ts';
 
+const SCREENSHOTS = fileURLToPath(new URL('../.tmp/screenshots/admin/', import.meta.url));
 const ADMIN_PAGES = ['/admin/users', '/admin/tokens', '/admin/webhooks', '/status'];
 const EDITOR_PASSWORD = 'a newsroom password';
 
@@ -36,6 +39,16 @@ async function logIn(browser: Browser, email: string, password: string, locale: 
   return tab;
 }
 
+/** The page as it is now, at 1280 and 375 px wide, for people to look at. */
+async function shoot(tab: Page, name: string): Promise<void> {
+  await mkdir(SCREENSHOTS, { recursive: true });
+  for (const width of [1280, 375]) {
+    await tab.setViewportSize({ width, height: 900 });
+    await tab.screenshot({ path: `${SCREENSHOTS}${name}-${width}.png`, fullPage: true });
+  }
+  await tab.setViewportSize({ width: 1280, height: 900 });
+}
+
 /** The message a field is described by, and whether it is marked invalid. */
 async function fieldMessage(tab: Page, selector: string): Promise<{ invalid: string | null; message: string }> {
   const field = tab.locator(selector);
@@ -49,7 +62,7 @@ beforeAll(async () => {
   call = apiClient(t.baseUrl, { cookie: adminSession.cookie, 'x-csrftoken': adminSession.csrf });
   [adminBrowser, editorBrowser] = await Promise.all([launchChromium(), launchChromium()]);
   page = await logIn(adminBrowser, 'chief@example.com', TEST_PASSWORD, 'fr');
-}, 60_000);
+}, 180_000);
 afterAll(async () => {
   await adminBrowser?.close();
   await editorBrowser?.close();
@@ -120,6 +133,7 @@ describe('admin pages', { timeout: 90_000 }, () => {
       message: 'C’est le dernier administrateur actif\u00a0: nommez d’abord un autre administrateur. Rien n’a été modifié.',
     });
     expect(await page.isChecked(`#disabled-${chief.id}`)).toBe(false);
+    await shoot(page, 'users-last-admin-fr');
     expect((await findUserByEmail(t.app.db, 'chief@example.com'))!.disabled_at).toBeNull();
     await page.selectOption(`#role-${chief.id}`, 'editor');
     await page.click(`#user-${chief.id} button[type=submit]`);
@@ -140,6 +154,7 @@ describe('admin pages', { timeout: 90_000 }, () => {
     await page.click('form[action="/admin/users"] button[type=submit]');
     await page.waitForLoadState();
     expect(await fieldMessage(page, '#new-password')).toEqual({ invalid: 'true', message: 'The password must be at least 10 characters long.' });
+    await shoot(page, 'users-short-password-en');
     expect(await t.app.db.selectFrom('users').select('id').execute()).toHaveLength(users.length);
   });
 
@@ -180,6 +195,7 @@ describe('admin pages', { timeout: 90_000 }, () => {
       ['Clock', 'pass', 'Réussie'],
     ]);
     expect(await page.locator('[role=status]').innerText()).toBe('6 vérifications lancées\u00a0: 0 en échec.');
+    await shoot(page, 'status-checks-fr');
   });
 
   it('creates a token on /admin/tokens that works as a Bearer, and stops at once when revoked on the page', async () => {
@@ -190,6 +206,7 @@ describe('admin pages', { timeout: 90_000 }, () => {
     const token = await page.innerText('#new-token');
     expect(token).toMatch(/^alt_/);
     expect(await page.innerText('main')).toContain('it will not be shown again');
+    await shoot(page, 'token-created-en');
     const bearer = () => fetch(`${t.baseUrl}/api/v1/videos`, { headers: { authorization: `Bearer ${token}` } });
     expect((await bearer()).status).toBe(200);
     expect((await fetch(`${t.baseUrl}/api/v1/videos`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: '{}' })).status).toBe(403);
@@ -217,6 +234,7 @@ describe('admin pages', { timeout: 90_000 }, () => {
       await page.click('form[action="/admin/webhooks"] button[type=submit]');
       const secret = await page.innerText('#new-secret');
       expect(secret).toMatch(/^whsec_/);
+      await shoot(page, 'webhook-added-fr');
       const logUrl = await page.locator('a', { hasText: 'Retour à la liste' }).getAttribute('href');
 
       const video = await saveItem(call, 'video', 'Dépêche');
@@ -237,6 +255,7 @@ describe('admin pages', { timeout: 90_000 }, () => {
       const rows = await page.locator('#deliveries tbody tr').allInnerTexts();
       expect(rows).toHaveLength(2);
       for (const row of rows) expect(row).toContain(events[0]!.id);
+      await shoot(page, 'webhook-log-fr');
       await page.goto(`${t.baseUrl}/admin/webhooks`);
       expect(await page.locator('#endpoints tbody tr').innerText()).toMatch(/Fonctionne[\s\S]*2 livrés · 0 en attente · 0 abandonnés/);
     } finally {

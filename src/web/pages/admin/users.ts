@@ -25,7 +25,7 @@ function userRow(request: FastifyRequest, user: User, outcome: Outcome | undefin
       <select name="role" form="${form}" ${fieldState(`role-${user.id}`, errors)} aria-label="${t('admin:field.role')} · ${user.email}">${roleOptions(request, user.role)}</select>
       ${fieldError(`role-${user.id}`, errors)}
     </td>
-    <td data-label="${t('admin:field.disabled')}">
+    <td data-label="${t('admin:users.state')}">
       <span class="check">
         <input type="checkbox" name="disabled" form="${form}" ${fieldState(`disabled-${user.id}`, errors)} ${user.disabled_at ? html`checked` : ''}>
         <label for="disabled-${user.id}">${t('admin:field.disabled')}<span class="sr-only"> · ${user.email}</span></label>
@@ -64,7 +64,7 @@ export function renderUsers(request: FastifyRequest, users: User[], outcome?: Ou
     outcome,
     html`<div class="table-wrap">
       <table class="admin-table" id="users">
-        <thead><tr><th scope="col">${t('admin:field.email')}</th><th scope="col">${t('admin:field.role')}</th><th scope="col">${t('admin:field.disabled')}</th><th scope="col">${t('admin:users.created')}</th><th scope="col">${t('admin:table.actions')}</th></tr></thead>
+        <thead><tr><th scope="col">${t('admin:field.email')}</th><th scope="col">${t('admin:field.role')}</th><th scope="col">${t('admin:users.state')}</th><th scope="col">${t('admin:users.created')}</th><th scope="col">${t('admin:table.actions')}</th></tr></thead>
         <tbody>${users.map((user) => userRow(request, user, outcome))}</tbody>
       </table>
     </div>
