@@ -22,6 +22,7 @@ import { uploadRoutes } from './uploads/routes.ts';
 import { renderErrorPage } from './web/pages/error.ts';
 import { authRoutes } from './web/auth-routes.ts';
 import { pageRoutes } from './web/routes.ts';
+import { adminPageRoutes } from './web/admin-routes.ts';
 import { assetRoutes } from './web/assets.ts';
 import { i18nPlugin } from './web/i18n-plugin.ts';
 
@@ -129,6 +130,7 @@ export async function buildApp(config: Config, parts: AppParts = {}): Promise<Fa
     await scope.register(mediaRoutes);
     await scope.register(adminRoutes);
     await scope.register(pageRoutes);
+    await scope.register(adminPageRoutes);
   });
   return app;
 }

@@ -8,7 +8,11 @@ import { fileURLToPath } from 'node:url';
 import { AxeBuilder } from '@axe-core/playwright';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { issueSetupToken } from '../src/auth/users.ts';
+import { createApiToken } from '../src/auth/api-tokens.ts';
+import { createUser, issueSetupToken } from '../src/auth/users.ts';
+import { recordFailure } from '../src/uploads/failures.ts';
+import { addEndpoint } from '../src/webhooks/endpoints.ts';
+import { recordChange } from '../src/webhooks/outbox.ts';
 import { LOCALES } from '../src/shared/i18n/index.ts';
 import { launchChromium, type Browser } from './chromium.ts';
 import { startTestApp, TEST_PASSWORD, type TestApp } from './harness.ts';
@@ -44,12 +48,23 @@ beforeAll(async () => {
     video: `/videos/${video.id}`,
     photo: `/photos/${photo.id}`,
     'not-found': '/no-such-page',
+    ...(await seedAdminPages(owner, video.id)),
   });
   signedOut.setup = `/setup/${await issueSetupToken(t.app.db)}`;
   await mkdir(SCREENSHOTS, { recursive: true });
   browser = await launchChromium();
   page = await browser.context.newPage();
 });
+/** What the admin pages list: another user, a token, an endpoint with a delivery, a failure. */
+async function seedAdminPages(owner: number, videoId: number): Promise<Record<string, string>> {
+  await createUser(t.app.db, { email: 'redaction@example.com', password: TEST_PASSWORD, role: 'editor' });
+  await createApiToken(t.app.db, { userId: owner, name: 'Site web', scope: 'read' });
+  const endpoint = await addEndpoint(t.app.db, { ...t.config, webhookAllowPrivateTargets: true }, { url: 'https://hooks.example.com/airlift', events: 'video.created' });
+  await t.app.db.transaction().execute((tx) => recordChange(tx, 'video', 'created', videoId, { id: videoId }));
+  await recordFailure(t.app, { kind: 'photo', filename: 'faux.jpg' }, 'content_mismatch', 'The file is not the image/jpeg it claims to be.');
+  return { 'admin-users': '/admin/users', 'admin-tokens': '/admin/tokens', 'admin-webhooks': '/admin/webhooks', 'admin-webhook-log': `/admin/webhooks/${endpoint.id}`, status: '/status' };
+}
+
 afterAll(async () => {
   await browser?.close();
   await t?.close();

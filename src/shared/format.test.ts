@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatDate, formatPercent, formatSize, formatSpeed, formatTimeRemaining, formatTransferred } from './format.ts';
+import { formatDate, formatInteger, formatPercent, formatSize, formatSpeed, formatTimeRemaining, formatTransferred } from './format.ts';
 
 const MB = 1024 * 1024;
 
@@ -66,5 +66,10 @@ describe('format in French', () => {
     const date = new Date('2026-12-02T10:15:00Z');
     expect(formatDate(date, 'fr')).toBe('2 déc. 2026');
     expect(formatDate(date, 'en')).toBe('2 Dec 2026');
+  });
+
+  it('whole numbers grouped as each language groups them', () => {
+    expect(formatInteger(12_345_678, 'fr')).toBe('12\u202f345\u202f678');
+    expect(formatInteger(12_345_678, 'en')).toBe('12,345,678');
   });
 });

@@ -56,3 +56,8 @@ export function formatSize(bytes: number, locale: Locale = 'en'): string {
 export function formatDate(date: Date | string, locale: Locale = 'en', withTime = false): string {
   return new Date(date).toLocaleString(locale === 'fr' ? 'fr-FR' : 'en-GB', { dateStyle: 'medium', ...(withTime && { timeStyle: 'short' }) });
 }
+
+/** A count or a byte total in full, grouped as the locale groups: `12,345,678`, `12 345 678` (narrow no-break spaces). */
+export function formatInteger(value: number, locale: Locale = 'en'): string {
+  return new Intl.NumberFormat(locale === 'fr' ? 'fr-FR' : 'en-GB', { maximumFractionDigits: 0 }).format(value);
+}

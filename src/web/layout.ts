@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { LOCALES } from '../shared/i18n/index.ts';
+import { adminNav } from './admin-nav.ts';
 import { html, type SafeHtml } from './html.ts';
 import { readerOf, urlInLocale } from './i18n-plugin.ts';
 
@@ -38,6 +39,7 @@ export function layout(request: FastifyRequest, title: string, content: SafeHtml
     <a class="brand" href="/"><span class="brand-mark" aria-hidden="true">▲</span> Airlift</a>
     ${nav}
     ${languageSwitch}
+    ${adminNav(request, path!)}
   </header>
   <main class="page">${content}</main>
 </body>

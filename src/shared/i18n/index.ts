@@ -1,6 +1,7 @@
 import i18next from 'i18next';
 import type { Catalog } from './catalog.ts';
 import { LOCALES, type Locale } from './locales.ts';
+import { admin } from './messages/admin.ts';
 import { common } from './messages/common.ts';
 import { errors } from './messages/errors.ts';
 
@@ -10,7 +11,11 @@ export { chooseLocale, DEFAULT_LOCALE, isLocale, LANG_COOKIE, LOCALES, type Loca
  * Every namespace of messages, by name: `t('common:nav.library')`. One per area of the
  * interface, so each area keeps its own file; the server and the browser bundle share them.
  */
-export const CATALOGS = { common, errors } satisfies Record<string, Catalog<string>>;
+export const CATALOGS = {
+  admin,
+  common,
+  errors,
+} satisfies Record<string, Catalog<string>>;
 export type Namespace = keyof typeof CATALOGS;
 
 /** A message in the reader's language: `t('common:login.tooManySeconds', { count: 5 })`. */
