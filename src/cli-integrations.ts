@@ -3,6 +3,7 @@ import { createApiToken, listApiTokens, revokeApiToken } from './auth/api-tokens
 import { findUserByEmail } from './auth/users.ts';
 import type { Command } from './cli-args.ts';
 import { withDatabase } from './cli-context.ts';
+import { parseId } from './db/ids.ts';
 import { AppError } from './errors.ts';
 import { addEndpoint, listEndpoints, removeEndpoint } from './webhooks/endpoints.ts';
 import { WEBHOOK_EVENTS } from './webhooks/events.ts';
@@ -15,8 +16,9 @@ const shownDate = (date: Date | string | null) => (date ? new Date(date).toISOSt
 /** An id given on the command line: a whole number, else a clear refusal. */
 function idArgument(raw: string | true | undefined, what: string): number {
   const text = String(raw);
-  if (!/^[1-9]\d{0,9}$/.test(text)) throw new AppError(400, 'invalid_id', `The ${what} id must be a whole number such as 12, got "${text}".`);
-  return Number(text);
+  const id = parseId(text);
+  if (id === null) throw new AppError(400, 'invalid_id', `The ${what} id must be a whole number such as 12, got "${text}".`);
+  return id;
 }
 
 /** Rows as aligned columns under a header. */

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findUserByEmail } from '../src/auth/users.ts';
+import { addEndpoint, deliveryLog } from '../src/webhooks/endpoints.ts';
 import { startDeliveries, type DeliveryWorker } from '../src/webhooks/worker.ts';
 import { apiClient, saveItem, uploadFile, type ApiCall } from './api-flow.ts';
 import { launchChromium, type Browser } from './chromium.ts';
@@ -261,6 +262,42 @@ describe('admin pages', { timeout: 90_000 }, () => {
     } finally {
       await worker.stop();
       await receiver.close();
+    }
+  });
+});
+
+describe('send again, as an attacker tries it', () => {
+  it('resends only a delivery of the endpoint in the path, refuses odd ids with the page’s 404, and queues nothing', async () => {
+    const form = (path: string) =>
+      t.request('POST', path, {
+        session: adminSession,
+        headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: `${adminSession.cookie}; lang=fr` },
+        body: new URLSearchParams({ csrf_token: adminSession.csrf }).toString(),
+      });
+    const [mine, other] = [await addEndpoint(t.app.db, t.config, { url: 'https://hooks.example.com/a' }), await addEndpoint(t.app.db, t.config, { url: 'https://hooks.example.com/b' })];
+    try {
+      await saveItem(call, 'photo', 'Une photo');
+      const [delivery] = await deliveryLog(t.app.db, mine.id);
+      const count = async () => Number((await t.app.db.selectFrom('webhook_deliveries').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+      const before = await count();
+      for (const path of [
+        `/admin/webhooks/${other.id}/deliveries/${delivery!.id}/resend`,
+        `/admin/webhooks/${mine.id}/deliveries/0${delivery!.id}/resend`,
+        `/admin/webhooks/${mine.id}/deliveries/99999999999/resend`,
+        `/admin/webhooks/${mine.id}/deliveries/${delivery!.id}%00/resend`,
+      ]) {
+        const refused = await form(path);
+        expect(refused.status, path).toBe(404);
+        expect(await refused.text(), path).toContain('Cet envoi n’existe pas.');
+      }
+      const noEndpoint = await form(`/admin/webhooks/99999/deliveries/${delivery!.id}/resend`);
+      expect(noEndpoint.status).toBe(404);
+      expect(await noEndpoint.text()).toContain('Ce webhook n’existe pas.');
+      expect(await count()).toBe(before);
+      expect((await form(`/admin/webhooks/${mine.id}/deliveries/${delivery!.id}/resend`)).status).toBe(303);
+      expect(await count()).toBe(before + 1);
+    } finally {
+      await t.app.db.deleteFrom('webhook_endpoints').where('id', 'in', [mine.id, other.id]).execute();
     }
   });
 });

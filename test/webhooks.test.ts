@@ -85,9 +85,17 @@ describe('webhooks on the embedded defaults', { timeout: 60_000 }, () => {
     const ids = new Set(receiver.received.map((r) => r.headers['webhook-id']));
     expect(ids.size).toBe(1);
     expect(receiver.received.map((r) => r.answered).slice(-1)).toEqual([204]);
-    const [delivery] = await deliveryLog(t.app.db, row.id);
+    // The worker records the attempt once the answer is in: wait for the log, not for the receiver.
+    const delivery = await vi.waitFor(
+      async () => {
+        const [logged] = await deliveryLog(t.app.db, row.id);
+        expect(logged?.state).toBe('delivered');
+        return logged!;
+      },
+      { timeout: 10_000, interval: 50 },
+    );
     expect(delivery).toMatchObject({ event_type: 'photo.created', state: 'delivered', last_status: 204, attempts: receiver.received.length });
-    const attempts = await deliveryAttempts(t.app.db, delivery!.id);
+    const attempts = (await deliveryAttempts(t.app.db, [delivery.id])).get(delivery.id)!;
     expect(attempts.map((a) => a.status_code)).toEqual(receiver.received.map((r) => r.answered));
   });
 
@@ -133,7 +141,7 @@ describe('webhooks on the embedded defaults', { timeout: 60_000 }, () => {
     const wrongKey = startDeliveries(
       { db: t.app.db, storage: t.app.storage, config: { ...t.config, secretKey: 'another-secret-key-of-at-least-32-characters' } },
       t.app.log,
-      { ...FAST, retryDelaysMs: [1500] },
+      { ...FAST, retryDelaysMs: [5000] },
     );
     try {
       await saveItem(call, 'photo', 'Signed by nobody');

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { currentUser, requireUser } from '../auth/plugin.ts';
 import { requireAdmin } from '../auth/roles.ts';
 import { changeUser, createUser, listUsers } from '../auth/users.ts';
+import { parseId } from '../db/ids.ts';
 import type { User } from '../db/schema.ts';
 import { notFound } from '../errors.ts';
 import { changeUserBody, createUserBody, type UserView } from '../shared/admin-api.ts';
@@ -15,10 +16,10 @@ const userView = (user: User): UserView => ({
   created_at: new Date(user.created_at).toISOString(),
 });
 
-/** A user id in a path, in its one spelling, or 404. */
+/** A user id in a path, or 404. */
 function userId(raw: string): number {
-  const id = Number(raw);
-  if (!/^[1-9]\d{0,9}$/.test(raw) || id > 2 ** 31 - 1) throw notFound('No such user.');
+  const id = parseId(raw);
+  if (id === null) throw notFound('No such user.');
   return id;
 }
 

@@ -221,6 +221,7 @@ export type User = Selectable<UsersTable>;
 export type ApiToken = Selectable<ApiTokensTable>;
 export type WebhookEndpoint = Selectable<WebhookEndpointsTable>;
 export type WebhookDelivery = Selectable<WebhookDeliveriesTable>;
+export type WebhookAttempt = Selectable<WebhookAttemptsTable>;
 export type Upload = Selectable<UploadsTable>;
 /** A ticket as `openTicket` inserts it. */
 export type NewUpload = Insertable<UploadsTable>;

@@ -1,5 +1,6 @@
 import { expressionBuilder, type Transaction } from 'kysely';
 import type { AppContext } from '../context.ts';
+import { parseId } from '../db/ids.ts';
 import type { DB, Upload, User } from '../db/schema.ts';
 import { AppError, badRequest, conflict, forbidden, notFound } from '../errors.ts';
 import { textProblem, type EditMediaBody, type Page } from '../shared/api.ts';
@@ -75,14 +76,10 @@ export async function createItem<Row, Item>(ctx: AppContext, type: ItemType<Row,
 }
 
 const PAGE_MAX = 100;
-/** Ids are PostgreSQL `integer`s: a larger number would fail the query (a 500), not find nothing. */
-const INT32_MAX = 2 ** 31 - 1;
-
 function decodeCursor(cursor: string | undefined): number | null {
   if (!cursor) return null;
-  const text = Buffer.from(cursor, 'base64url').toString();
-  const id = Number(text);
-  if (!/^[1-9]\d{0,9}$/.test(text) || id > INT32_MAX) throw badRequest('The cursor is not one this server gave.', 'invalid_cursor');
+  const id = parseId(Buffer.from(cursor, 'base64url').toString());
+  if (id === null) throw badRequest('The cursor is not one this server gave.', 'invalid_cursor');
   return id;
 }
 
@@ -100,16 +97,16 @@ export async function listItems<Row, Item>(ctx: AppContext, type: ItemType<Row, 
   };
 }
 
-/** The id in a path, in its one spelling (no sign, no leading zero), or 404. */
-function parseId(raw: string): number {
-  const id = Number(raw);
-  if (!/^[1-9]\d{0,9}$/.test(raw) || id > INT32_MAX) throw notFound('No such item.');
+/** The id in a path, or 404. */
+function pathId(raw: string): number {
+  const id = parseId(raw);
+  if (id === null) throw notFound('No such item.');
   return id;
 }
 
 /** The row, as stored (the pages also need its owner). */
 export async function getRow<Row>(ctx: AppContext, type: ItemType<Row, unknown>, rawId: string): Promise<Row> {
-  const row = await ctx.db.selectFrom(type.plural).selectAll().where('id', '=', parseId(rawId)).executeTakeFirst();
+  const row = await ctx.db.selectFrom(type.plural).selectAll().where('id', '=', pathId(rawId)).executeTakeFirst();
   if (!row) throw notFound(`No such ${type.noun}.`);
   return row as Row;
 }

@@ -6,7 +6,9 @@ import { MIN_PASSWORD_LENGTH } from '../auth/passwords.ts';
 import { currentUser, requirePageUser } from '../auth/plugin.ts';
 import { requireAdmin } from '../auth/roles.ts';
 import { changeUser, createUser, listUsers } from '../auth/users.ts';
-import { AppError, notFound } from '../errors.ts';
+import { parseId } from '../db/ids.ts';
+import { AppError } from '../errors.ts';
+import { translator } from '../shared/i18n/index.ts';
 import { ROLES } from '../shared/roles.ts';
 import { addEndpoint, deliveryAttempts, deliveryLog, findEndpoint, listEndpoints, removeEndpoint, resendDelivery } from '../webhooks/endpoints.ts';
 import type { FieldErrors, Outcome } from './pages/admin/parts.ts';
@@ -28,10 +30,14 @@ type IdParams = { Params: { id: string } };
 const send = (reply: FastifyReply, body: string, status = 200) =>
   reply.status(status).type('text/html; charset=utf-8').header('cache-control', 'no-store').send(body);
 
-/** An id in a path, in its one spelling, or the page's 404. */
-function pathId(request: FastifyRequest, raw: string, message: string): number {
-  if (!/^[1-9]\d{0,9}$/.test(raw) || Number(raw) > 2 ** 31 - 1) throw notFound(request.t(message));
-  return Number(raw);
+/**
+ * An id in a path, else the 404 the service gives for a missing one (`user_not_found`, …), so
+ * that both read alike; the error page says them in the reader's language.
+ */
+function pathId(raw: string, code: 'user_not_found' | 'token_not_found' | 'webhook_not_found' | 'delivery_not_found'): number {
+  const id = parseId(raw);
+  if (id === null) throw new AppError(404, code, translator('en')(`errors:${code}`));
+  return id;
 }
 
 type Refusals = Record<string, readonly [field: string, message: string, params?: Record<string, unknown>]>;
@@ -63,7 +69,7 @@ export async function adminPageRoutes(app: FastifyInstance): Promise<void> {
   webhookPages(app);
   app.get('/status', page, async (request, reply) => send(reply, renderStatus(request, await readStatus(app))));
   app.post('/status/checks', page, async (request, reply) => {
-    const [verdicts, status] = [await runStatusChecks(app), await readStatus(app)];
+    const [verdicts, status] = await Promise.all([runStatusChecks(app), readStatus(app)]);
     return send(reply, renderStatus(request, status, verdicts));
   });
 }
@@ -74,9 +80,10 @@ function userPages(app: FastifyInstance): void {
 
   app.get('/admin/users', page, async (request, reply) => {
     const { done, id } = doneQuery.parse(request.query);
-    const user = id && /^\d+$/.test(id) ? (await listUsers(app.db)).find((u) => u.id === Number(id)) : undefined;
+    const users = await listUsers(app.db);
+    const user = users.find((u) => String(u.id) === id);
     const key = user && { created: 'admin:users.done.created', changed: 'admin:users.done.changed', disabled: 'admin:users.done.disabled', password: 'admin:users.done.password' }[done ?? ''];
-    return show(request, reply, key ? { notice: request.t(key, { email: user.email }) } : undefined);
+    return send(reply, renderUsers(request, users, key ? { notice: request.t(key, { email: user.email }) } : undefined));
   });
 
   app.post('/admin/users', page, async (request, reply) => {
@@ -96,29 +103,29 @@ function userPages(app: FastifyInstance): void {
   });
 
   app.post<IdParams>('/admin/users/:id', page, async (request, reply) => {
-    const id = pathId(request, request.params.id, 'admin:users.error.notFound');
+    const id = pathId(request.params.id, 'user_not_found');
     const form = userForm.parse(request.body);
     const disabled = form.disabled !== undefined;
-    const before = (await listUsers(app.db)).find((u) => u.id === id);
-    if (!before) throw notFound(request.t('admin:users.error.notFound'));
+    const now = new Date();
     try {
-      await changeUser(app.db, id, { role: form.role, disabled });
+      const user = await changeUser(app.db, id, { role: form.role, disabled }, now);
       request.log.info({ user: id, role: form.role, disabled, by: currentUser(request).id }, 'user changed');
-      return reply.redirect(`/admin/users?done=${disabled && !before.disabled_at ? 'disabled' : 'changed'}&id=${id}`, 303);
+      // A user disabled before keeps their first disabled_at: only one disabled now has this one.
+      const justDisabled = user.disabled_at?.getTime() === now.getTime();
+      return reply.redirect(`/admin/users?done=${justDisabled ? 'disabled' : 'changed'}&id=${id}`, 303);
     } catch (error) {
       return show(request, reply, refusal(request, error, { last_admin: [disabled ? `disabled-${id}` : `role-${id}`, 'admin:users.error.lastAdmin'] }));
     }
   });
 
   app.post<IdParams>('/admin/users/:id/password', page, async (request, reply) => {
-    const id = pathId(request, request.params.id, 'admin:users.error.notFound');
+    const id = pathId(request.params.id, 'user_not_found');
     const { password } = passwordForm.parse(request.body);
     try {
       await changeUser(app.db, id, { password });
       request.log.info({ user: id, password: true, by: currentUser(request).id }, 'user changed');
       return reply.redirect(`/admin/users?done=password&id=${id}`, 303);
     } catch (error) {
-      if (error instanceof AppError && error.code === 'user_not_found') throw notFound(request.t('admin:users.error.notFound'));
       return show(request, reply, refusal(request, error, PASSWORD_REFUSALS(`password-${id}`)));
     }
   });
@@ -131,8 +138,9 @@ function tokenPages(app: FastifyInstance): void {
 
   app.get('/admin/tokens', page, async (request, reply) => {
     const { done, id } = doneQuery.parse(request.query);
-    const token = done === 'revoked' && id ? (await listApiTokens(app.db)).find((row) => String(row.id) === id) : undefined;
-    return show(request, reply, token ? { notice: request.t('admin:tokens.done.revoked', { name: token.name }) } : undefined);
+    const tokens = await listApiTokens(app.db);
+    const token = done === 'revoked' ? tokens.find((row) => String(row.id) === id) : undefined;
+    return send(reply, renderTokens(request, tokens, await owners(), token ? { notice: request.t('admin:tokens.done.revoked', { name: token.name }) } : undefined));
   });
 
   app.post('/admin/tokens', page, async (request, reply) => {
@@ -151,13 +159,8 @@ function tokenPages(app: FastifyInstance): void {
   });
 
   app.post<IdParams>('/admin/tokens/:id/revoke', page, async (request, reply) => {
-    const id = pathId(request, request.params.id, 'admin:tokens.error.notFound');
-    try {
-      await revokeApiToken(app.db, id);
-    } catch (error) {
-      if (error instanceof AppError && error.status === 404) throw notFound(request.t('admin:tokens.error.notFound'));
-      throw error;
-    }
+    const id = pathId(request.params.id, 'token_not_found');
+    await revokeApiToken(app.db, id);
     request.log.info({ token: id, by: currentUser(request).id }, 'api token revoked');
     return reply.redirect(`/admin/tokens?done=revoked&id=${id}`, 303);
   });
@@ -166,12 +169,7 @@ function tokenPages(app: FastifyInstance): void {
 function webhookPages(app: FastifyInstance): void {
   const show = async (request: FastifyRequest, reply: FastifyReply, outcome?: Outcome & { status?: number }, input?: NewEndpointInput) =>
     send(reply, renderWebhooks(request, await listEndpoints(app.db), outcome, input), outcome?.status);
-  const endpoint = async (request: FastifyRequest<IdParams>) => {
-    const id = pathId(request, request.params.id, 'admin:webhooks.error.notFound');
-    return findEndpoint(app.db, id).catch(() => {
-      throw notFound(request.t('admin:webhooks.error.notFound'));
-    });
-  };
+  const endpoint = (request: FastifyRequest<IdParams>) => findEndpoint(app.db, pathId(request.params.id, 'webhook_not_found'));
 
   app.get('/admin/webhooks', page, async (request, reply) => {
     const { done } = doneQuery.parse(request.query);
@@ -185,10 +183,10 @@ function webhookPages(app: FastifyInstance): void {
       request.log.info({ endpoint: row.id, by: currentUser(request).id }, 'webhook endpoint added');
       return send(reply, renderNewEndpoint(request, row), 201);
     } catch (error) {
-      const host = URL.canParse(form.url.trim()) ? new URL(form.url.trim()).hostname : form.url;
+      const target = error instanceof AppError ? error.params : undefined;
       const refused = refusal(request, error, {
         invalid_webhook_url: ['webhook-url', 'admin:webhooks.error.url'],
-        webhook_target_refused: ['webhook-url', error instanceof AppError && /does not resolve/.test(error.message) ? 'admin:webhooks.error.unresolved' : 'admin:webhooks.error.refused', { host }],
+        webhook_target_refused: ['webhook-url', target?.reason === 'unresolved' ? 'admin:webhooks.error.unresolved' : 'admin:webhooks.error.refused', target],
         invalid_events: ['webhook-events', 'admin:webhooks.error.events'],
       });
       return show(request, reply, refused, form);
@@ -204,17 +202,16 @@ function webhookPages(app: FastifyInstance): void {
   app.get<IdParams>('/admin/webhooks/:id', page, async (request, reply) => {
     const found = await endpoint(request);
     const deliveries = await deliveryLog(app.db, found.id);
-    const log = await Promise.all(deliveries.map(async (delivery) => ({ delivery, attempts: await deliveryAttempts(app.db, delivery.id) })));
+    const attempts = await deliveryAttempts(app.db, deliveries.map((d) => d.id));
+    const log = deliveries.map((delivery) => ({ delivery, attempts: attempts.get(delivery.id)! }));
     const { done } = doneQuery.parse(request.query);
     return send(reply, renderDeliveryLog(request, found, log, done === 'resent' ? { notice: request.t('admin:webhooks.done.resent') } : undefined));
   });
 
   app.post<{ Params: { id: string; delivery: string } }>('/admin/webhooks/:id/deliveries/:delivery/resend', page, async (request, reply) => {
     const found = await endpoint(request);
-    const deliveryId = pathId(request, request.params.delivery, 'admin:webhooks.error.notFound');
-    // Only a delivery of this endpoint: the log it was asked from.
-    if (!(await deliveryLog(app.db, found.id)).some((d) => d.id === deliveryId)) throw notFound(request.t('admin:webhooks.error.notFound'));
-    const resent = await resendDelivery(app.db, deliveryId);
+    const deliveryId = pathId(request.params.delivery, 'delivery_not_found');
+    const resent = await resendDelivery(app.db, deliveryId, found.id);
     request.log.info({ endpoint: found.id, delivery: deliveryId, resent, by: currentUser(request).id }, 'webhook delivery queued again');
     return reply.redirect(`/admin/webhooks/${found.id}?done=resent`, 303);
   });

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import type { Config } from '../config.ts';
-import type { DB, WebhookEndpoint } from '../db/schema.ts';
+import type { DB, WebhookAttempt, WebhookEndpoint } from '../db/schema.ts';
 import { AppError, badRequest } from '../errors.ts';
 import { isWebhookEvent, WEBHOOK_EVENTS } from './events.ts';
 import { sealSecret } from './sealed-secret.ts';
@@ -96,19 +96,26 @@ export async function deliveryLog(db: Kysely<DB>, endpointId: number, limit = 50
     .execute() as Promise<LoggedDelivery[]>;
 }
 
-/** Every attempt of one delivery, in order: when, the answer's status or why there was none, how long it took. */
-export async function deliveryAttempts(db: Kysely<DB>, deliveryId: number) {
-  return db.selectFrom('webhook_attempts').selectAll().where('delivery_id', '=', deliveryId).orderBy('attempt').execute();
+/** Every attempt of each delivery, in order, by delivery: when, the answer's status or why there was none, how long it took. */
+export async function deliveryAttempts(db: Kysely<DB>, deliveryIds: readonly number[]): Promise<Map<number, WebhookAttempt[]>> {
+  const byDelivery = new Map<number, WebhookAttempt[]>(deliveryIds.map((id) => [id, []]));
+  if (deliveryIds.length === 0) return byDelivery;
+  // One query for a whole log, not one per delivery.
+  const rows = await db.selectFrom('webhook_attempts').selectAll().where('delivery_id', 'in', deliveryIds).orderBy('delivery_id').orderBy('attempt').execute();
+  for (const row of rows) byDelivery.get(row.delivery_id)!.push(row);
+  return byDelivery;
 }
 
 /**
  * Sends a delivery's event again to its endpoint (an admin's "send again"): a new delivery of
  * the same event, with the same `webhook-id`, queued after what is pending for that item.
+ * Given `endpointId`, only a delivery of that endpoint (the log the admin asked from).
  */
-export async function resendDelivery(db: Kysely<DB>, deliveryId: number): Promise<number> {
+export async function resendDelivery(db: Kysely<DB>, deliveryId: number, endpointId?: number): Promise<number> {
   const row = await sql<{ id: number }>`
     INSERT INTO webhook_deliveries (event_id, endpoint_id, subject)
-    SELECT event_id, endpoint_id, subject FROM webhook_deliveries WHERE id = ${deliveryId}
+    SELECT event_id, endpoint_id, subject FROM webhook_deliveries
+    WHERE id = ${deliveryId} ${endpointId === undefined ? sql`` : sql`AND endpoint_id = ${endpointId}`}
     RETURNING id`.execute(db);
   if (row.rows.length === 0) throw new AppError(404, 'delivery_not_found', `No webhook delivery has the id ${deliveryId}.`);
   return Number(row.rows[0]!.id);

@@ -1,7 +1,7 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { isIP } from 'node:net';
 import ipaddr from 'ipaddr.js';
-import { badRequest } from '../errors.ts';
+import { AppError, badRequest } from '../errors.ts';
 
 /**
  * Where a webhook may be sent (server-side request forgery): only to public unicast addresses,
@@ -54,12 +54,14 @@ export async function checkTarget(url: URL, allowPrivate: boolean): Promise<void
   if (allowPrivate) return;
   const host = hostOf(url);
   const addresses = isIP(host) ? [host] : await resolveAll(host).catch(() => {
-    throw badRequest(`The webhook host ${host} does not resolve to any address.`, 'webhook_target_refused');
+    throw new AppError(400, 'webhook_target_refused', `The webhook host ${host} does not resolve to any address.`, { params: { host: url.hostname, reason: 'unresolved' } });
   });
   const bad = addresses.find((address) => addressProblem(address) !== null);
   if (bad === undefined) return;
   const problem = isIP(host) ? addressProblem(bad)! : `${host} resolves to ${addressProblem(bad)!.replace(' is ', ', ')}`;
-  throw badRequest(`The webhook URL is refused: ${problem}, which a webhook may not reach (set WEBHOOK_ALLOW_PRIVATE_TARGETS=true on a closed network).`, 'webhook_target_refused');
+  throw new AppError(400, 'webhook_target_refused', `The webhook URL is refused: ${problem}, which a webhook may not reach (set WEBHOOK_ALLOW_PRIVATE_TARGETS=true on a closed network).`, {
+    params: { host: url.hostname, reason: 'private' },
+  });
 }
 
 function resolveAll(host: string): Promise<string[]> {

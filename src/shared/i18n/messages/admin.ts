@@ -39,7 +39,6 @@ export const admin = defineCatalog(
     'users.error.weakPassword': 'The password must be at least {{count}} characters long.',
     'users.error.longPassword': 'The password is longer than 1024 characters.',
     'users.error.lastAdmin': 'This is the last enabled admin: make another user an admin first. Nothing was changed.',
-    'users.error.notFound': 'No such user.',
 
     'tokens.title': 'API tokens',
     'tokens.intro': 'A token lets a site call the API as its owner, with no cookie: "read" lists and reads, "write" does everything its owner may. Only a hash of it is kept.',
@@ -67,7 +66,6 @@ export const admin = defineCatalog(
     'tokens.error.name': 'Give the token a name of 1 to 100 plain characters.',
     'tokens.error.owner': 'Choose an enabled user.',
     'tokens.error.scope': 'Choose read or write.',
-    'tokens.error.notFound': 'No such token.',
 
     'webhooks.title': 'Webhooks',
     'webhooks.intro': 'Airlift tells these addresses when a video or a photo is created, updated or deleted, signed as Standard Webhooks says, and retries for at least 24 hours until they answer 2xx.',
@@ -96,7 +94,6 @@ export const admin = defineCatalog(
     'webhooks.error.refused': '{{host}} is refused: it is, or leads to, a loopback, private or link-local address, which a webhook may not reach.',
     'webhooks.error.unresolved': 'The host {{host}} does not resolve to any address.',
     'webhooks.error.events': 'Choose events from the list.',
-    'webhooks.error.notFound': 'No such webhook endpoint.',
     'deliveries.event': 'Event',
     'deliveries.id': 'webhook-id',
     'deliveries.time': 'Time',
@@ -182,7 +179,6 @@ export const admin = defineCatalog(
     'users.error.weakPassword': 'Le mot de passe doit compter au moins {{count}} caractères.',
     'users.error.longPassword': 'Le mot de passe dépasse 1024 caractères.',
     'users.error.lastAdmin': 'C’est le dernier administrateur actif : nommez d’abord un autre administrateur. Rien n’a été modifié.',
-    'users.error.notFound': 'Cet utilisateur n’existe pas.',
 
     'tokens.title': 'Jetons d’API',
     'tokens.intro': 'Un jeton permet à un site d’appeler l’API au nom de son propriétaire, sans cookie : « lecture » liste et lit, « écriture » fait tout ce que son propriétaire peut faire. Seule son empreinte est conservée.',
@@ -210,7 +206,6 @@ export const admin = defineCatalog(
     'tokens.error.name': 'Donnez au jeton un nom de 1 à 100 caractères simples.',
     'tokens.error.owner': 'Choisissez un utilisateur actif.',
     'tokens.error.scope': 'Choisissez lecture ou écriture.',
-    'tokens.error.notFound': 'Ce jeton n’existe pas.',
 
     'webhooks.title': 'Webhooks',
     'webhooks.intro': 'Airlift prévient ces adresses quand une vidéo ou une photo est créée, modifiée ou supprimée, avec une signature Standard Webhooks, et réessaie pendant au moins 24 heures jusqu’à une réponse 2xx.',
@@ -239,7 +234,6 @@ export const admin = defineCatalog(
     'webhooks.error.refused': '{{host}} est refusé : c’est, ou cela mène à, une adresse de bouclage, privée ou locale au lien, qu’un webhook ne peut pas joindre.',
     'webhooks.error.unresolved': 'L’hôte {{host}} ne correspond à aucune adresse.',
     'webhooks.error.events': 'Choisissez des événements de la liste.',
-    'webhooks.error.notFound': 'Ce point d’accès webhook n’existe pas.',
     'deliveries.event': 'Événement',
     'deliveries.id': 'webhook-id',
     'deliveries.time': 'Heure',

@@ -42,6 +42,29 @@ export function when(request: FastifyRequest, date: Date | string | null, never 
   return html`<time datetime="${new Date(date).toISOString()}">${formatDate(date, locale, true)}</time>`;
 }
 
+/**
+ * A table of rows under column headings (admin catalog keys), stacked into labelled cards on a
+ * narrow screen (the rows' `data-label`s); the `empty` message instead when there are no rows.
+ */
+export function adminTable(request: FastifyRequest, options: { attributes: SafeHtml; columns: string[]; rows: SafeHtml[]; empty?: string }): SafeHtml {
+  if (options.rows.length === 0 && options.empty !== undefined) return html`<p class="empty">${options.empty}</p>`;
+  return html`<div class="table-wrap"><table class="admin-table" ${options.attributes}>
+          <thead><tr>${options.columns.map((key) => html`<th scope="col">${request.t(`admin:${key}`)}</th>`)}</tr></thead>
+          <tbody>${options.rows}</tbody>
+        </table></div>`;
+}
+
+/** A labelled field: the control (given its id, invalid state and description), an optional hint, and its message. */
+export function field(label: SafeHtml | string, id: string, errors: FieldErrors | undefined, control: (state: SafeHtml) => SafeHtml, hint?: string): SafeHtml {
+  const hintId = hint === undefined ? undefined : `${id}-hint`;
+  return html`<label class="field">
+            <span class="field-label">${label}</span>
+            ${control(fieldState(id, errors, hintId))}
+            ${hint === undefined ? '' : html`<span class="field-hint" id="${hintId}">${hint}</span>`}
+            ${fieldError(id, errors)}
+          </label>`;
+}
+
 /** An admin page: its heading, an outcome box, and the content. */
 export const adminPage = (request: FastifyRequest, title: string, intro: string | null, outcome: Outcome | undefined, content: SafeHtml) =>
   layout(

@@ -1,9 +1,10 @@
 import type { FastifyRequest } from 'fastify';
 import { STATUS_KINDS, type CheckVerdict, type StatusView } from '../../../shared/admin-api.ts';
 import { formatInteger, formatSize } from '../../../shared/format.ts';
+import { errorMessage } from '../../../shared/i18n/error-message.ts';
 import { html } from '../../html.ts';
 import { readerOf } from '../../i18n-plugin.ts';
-import { adminPage, postForm, when } from './parts.ts';
+import { adminPage, adminTable, postForm, when } from './parts.ts';
 
 function totals(request: FastifyRequest, status: StatusView) {
   const { t, locale } = readerOf(request);
@@ -24,19 +25,25 @@ function totals(request: FastifyRequest, status: StatusView) {
 }
 
 function failures(request: FastifyRequest, status: StatusView) {
-  const { t } = request;
-  if (!status.recent_failures.length) return html`<p class="empty">${t('admin:status.noFailures')}</p>`;
-  return html`<div class="table-wrap"><table class="admin-table" id="failures">
-    <thead><tr><th scope="col">${t('admin:status.failure.time')}</th><th scope="col">${t('admin:status.kind')}</th><th scope="col">${t('admin:status.failure.file')}</th><th scope="col">${t('admin:status.failure.reason')}</th></tr></thead>
-    <tbody>${status.recent_failures.map(
+  const { t, locale } = readerOf(request);
+  // The reason in the reader's language, and the server's own words beside it when they differ.
+  const reason = (failure: { code: string; message: string }) => {
+    const said = errorMessage(locale, failure);
+    return said === failure.message ? said : html`${said} <span class="muted" lang="en">(${failure.message})</span>`;
+  };
+  return adminTable(request, {
+    attributes: html`id="failures"`,
+    columns: ['status.failure.time', 'status.kind', 'status.failure.file', 'status.failure.reason'],
+    rows: status.recent_failures.map(
       (f) => html`<tr>
         <td data-label="${t('admin:status.failure.time')}">${when(request, f.at)}</td>
-        <td data-label="${t('admin:status.kind')}"><code>${f.kind}</code></td>
+        <td data-label="${t('admin:status.kind')}">${t(`admin:status.kind.${f.kind}`)}</td>
         <th scope="row" data-label="${t('admin:status.failure.file')}" class="url">${f.filename}</th>
-        <td data-label="${t('admin:status.failure.reason')}"><code>${f.code}</code> <span lang="en">${f.message}</span></td>
+        <td data-label="${t('admin:status.failure.reason')}"><code>${f.code}</code> ${reason(f)}</td>
       </tr>`,
-    )}</tbody>
-  </table></div>`;
+    ),
+    empty: t('admin:status.noFailures'),
+  });
 }
 
 function verdictList(request: FastifyRequest, verdicts: CheckVerdict[]) {

@@ -2,7 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import type { ListedToken } from '../../../auth/api-tokens.ts';
 import type { TokenScope, User } from '../../../db/schema.ts';
 import { html } from '../../html.ts';
-import { adminPage, dateText, fieldError, fieldState, postForm, secretPage, when, type Outcome } from './parts.ts';
+import { adminPage, adminTable, dateText, field, postForm, secretPage, when, type Outcome } from './parts.ts';
 
 const SCOPES: TokenScope[] = ['read', 'write'];
 
@@ -39,33 +39,20 @@ export function renderTokens(request: FastifyRequest, tokens: ListedToken[], own
     t('admin:tokens.title'),
     t('admin:tokens.intro'),
     outcome,
-    html`${tokens.length
-      ? html`<div class="table-wrap"><table class="admin-table" id="tokens">
-          <thead><tr>${['tokens.name', 'tokens.owner', 'tokens.scope', 'tokens.starts', 'tokens.created', 'tokens.lastUsed', 'tokens.state', 'table.actions'].map((key) => html`<th scope="col">${t(`admin:${key}`)}</th>`)}</tr></thead>
-          <tbody>${tokens.map((token) => tokenRow(request, token))}</tbody>
-        </table></div>`
-      : html`<p class="empty">${t('admin:tokens.none')}</p>`}
+    html`${adminTable(request, {
+      attributes: html`id="tokens"`,
+      columns: ['tokens.name', 'tokens.owner', 'tokens.scope', 'tokens.starts', 'tokens.created', 'tokens.lastUsed', 'tokens.state', 'table.actions'],
+      rows: tokens.map((token) => tokenRow(request, token)),
+      empty: t('admin:tokens.none'),
+    })}
     <section class="card admin-form" aria-labelledby="new-token-heading">
       <h2 id="new-token-heading">${t('admin:tokens.create')}</h2>
       ${postForm(
         request,
         '/admin/tokens',
-        html`<label class="field">
-            <span class="field-label">${t('admin:tokens.name')}</span>
-            <input type="text" name="name" required maxlength="100" value="${chosen.name}" ${fieldState('token-name', errors, 'token-name-hint')}>
-            <span class="field-hint" id="token-name-hint">${t('admin:tokens.nameHint')}</span>
-            ${fieldError('token-name', errors)}
-          </label>
-          <label class="field">
-            <span class="field-label">${t('admin:tokens.owner')}</span>
-            <select name="owner" ${fieldState('token-owner', errors)}>${owners.map((user) => html`<option value="${user.id}" ${user.id === chosen.owner ? html`selected` : ''}>${user.email}</option>`)}</select>
-            ${fieldError('token-owner', errors)}
-          </label>
-          <label class="field">
-            <span class="field-label">${t('admin:tokens.scope')}</span>
-            <select name="scope" ${fieldState('token-scope', errors)}>${SCOPES.map((scope) => html`<option value="${scope}" ${scope === chosen.scope ? html`selected` : ''}>${t(`admin:tokens.scope.${scope}`)}</option>`)}</select>
-            ${fieldError('token-scope', errors)}
-          </label>
+        html`${field(t('admin:tokens.name'), 'token-name', errors, (state) => html`<input type="text" name="name" required maxlength="100" value="${chosen.name}" ${state}>`, t('admin:tokens.nameHint'))}
+          ${field(t('admin:tokens.owner'), 'token-owner', errors, (state) => html`<select name="owner" ${state}>${owners.map((user) => html`<option value="${user.id}" ${user.id === chosen.owner ? html`selected` : ''}>${user.email}</option>`)}</select>`)}
+          ${field(t('admin:tokens.scope'), 'token-scope', errors, (state) => html`<select name="scope" ${state}>${SCOPES.map((scope) => html`<option value="${scope}" ${scope === chosen.scope ? html`selected` : ''}>${t(`admin:tokens.scope.${scope}`)}</option>`)}</select>`)}
           <button type="submit" class="button button-primary">${t('admin:tokens.createSubmit')}</button>`,
         html`class="stack" novalidate`,
       )}

@@ -3,7 +3,7 @@ import { MIN_PASSWORD_LENGTH } from '../../../auth/passwords.ts';
 import type { User } from '../../../db/schema.ts';
 import { ROLES, type Role } from '../../../shared/roles.ts';
 import { html } from '../../html.ts';
-import { adminPage, fieldError, fieldState, postForm, when, type Outcome } from './parts.ts';
+import { adminPage, adminTable, field, fieldError, fieldState, postForm, when, type Outcome } from './parts.ts';
 
 /** What the create form keeps after a refusal (never the password). */
 export interface NewUserInput {
@@ -40,11 +40,12 @@ function userRow(request: FastifyRequest, user: User, outcome: Outcome | undefin
         ${postForm(
           request,
           `/admin/users/${user.id}/password`,
-          html`<label class="field">
-              <span class="field-label">${t('admin:field.password')}<span class="sr-only"> · ${user.email}</span></span>
-              <input type="password" name="password" autocomplete="new-password" required minlength="${MIN_PASSWORD_LENGTH}" ${fieldState(`password-${user.id}`, errors)}>
-              ${fieldError(`password-${user.id}`, errors)}
-            </label>
+          html`${field(
+            html`${t('admin:field.password')}<span class="sr-only"> · ${user.email}</span>`,
+            `password-${user.id}`,
+            errors,
+            (state) => html`<input type="password" name="password" autocomplete="new-password" required minlength="${MIN_PASSWORD_LENGTH}" ${state}>`,
+          )}
             <button type="submit" class="button button-small">${t('admin:users.resetSubmit')}</button>`,
           html`class="stack" novalidate`,
         )}
@@ -62,28 +63,24 @@ export function renderUsers(request: FastifyRequest, users: User[], outcome?: Ou
     t('admin:users.title'),
     t('admin:users.intro'),
     outcome,
-    html`<div class="table-wrap">
-      <table class="admin-table" id="users">
-        <thead><tr><th scope="col">${t('admin:field.email')}</th><th scope="col">${t('admin:field.role')}</th><th scope="col">${t('admin:users.state')}</th><th scope="col">${t('admin:users.created')}</th><th scope="col">${t('admin:table.actions')}</th></tr></thead>
-        <tbody>${users.map((user) => userRow(request, user, outcome))}</tbody>
-      </table>
-    </div>
+    html`${adminTable(request, {
+      attributes: html`id="users"`,
+      columns: ['field.email', 'field.role', 'users.state', 'users.created', 'table.actions'],
+      rows: users.map((user) => userRow(request, user, outcome)),
+    })}
     <section class="card admin-form" aria-labelledby="new-user-heading">
       <h2 id="new-user-heading">${t('admin:users.create')}</h2>
       ${postForm(
         request,
         '/admin/users',
-        html`<label class="field">
-            <span class="field-label">${t('admin:field.email')}</span>
-            <input type="email" name="email" autocomplete="off" required maxlength="254" value="${input.email}" ${fieldState('new-email', errors)}>
-            ${fieldError('new-email', errors)}
-          </label>
-          <label class="field">
-            <span class="field-label">${t('admin:field.password')}</span>
-            <input type="password" name="password" autocomplete="new-password" required minlength="${MIN_PASSWORD_LENGTH}" ${fieldState('new-password', errors, 'new-password-hint')}>
-            <span class="field-hint" id="new-password-hint">${t('admin:users.passwordHint', { count: MIN_PASSWORD_LENGTH })}</span>
-            ${fieldError('new-password', errors)}
-          </label>
+        html`${field(t('admin:field.email'), 'new-email', errors, (state) => html`<input type="email" name="email" autocomplete="off" required maxlength="254" value="${input.email}" ${state}>`)}
+          ${field(
+            t('admin:field.password'),
+            'new-password',
+            errors,
+            (state) => html`<input type="password" name="password" autocomplete="new-password" required minlength="${MIN_PASSWORD_LENGTH}" ${state}>`,
+            t('admin:users.passwordHint', { count: MIN_PASSWORD_LENGTH }),
+          )}
           <label class="field">
             <span class="field-label">${t('admin:field.role')}</span>
             <select name="role" id="new-role">${roleOptions(request, input.role)}</select>

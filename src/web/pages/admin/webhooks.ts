@@ -3,7 +3,7 @@ import type { WebhookAttemptsTable, WebhookEndpoint } from '../../../db/schema.t
 import type { Endpoint, ListedEndpoint, LoggedDelivery } from '../../../webhooks/endpoints.ts';
 import { WEBHOOK_EVENTS } from '../../../webhooks/events.ts';
 import { html } from '../../html.ts';
-import { adminPage, dateText, fieldError, fieldState, postForm, secretPage, when, type Outcome } from './parts.ts';
+import { adminPage, adminTable, dateText, field, fieldError, fieldState, postForm, secretPage, when, type Outcome } from './parts.ts';
 
 type Attempt = Pick<WebhookAttemptsTable, 'attempt' | 'status_code' | 'error' | 'duration_ms'> & { at: Date };
 
@@ -40,23 +40,24 @@ export function renderWebhooks(request: FastifyRequest, endpoints: ListedEndpoin
     t('admin:webhooks.title'),
     t('admin:webhooks.intro'),
     outcome,
-    html`${endpoints.length
-      ? html`<div class="table-wrap"><table class="admin-table" id="endpoints">
-          <thead><tr>${['webhooks.url', 'webhooks.events', 'webhooks.state', 'table.actions'].map((key) => html`<th scope="col">${t(`admin:${key}`)}</th>`)}</tr></thead>
-          <tbody>${endpoints.map((endpoint) => endpointRow(request, endpoint))}</tbody>
-        </table></div>`
-      : html`<p class="empty">${t('admin:webhooks.none')}</p>`}
+    html`${adminTable(request, {
+      attributes: html`id="endpoints"`,
+      columns: ['webhooks.url', 'webhooks.events', 'webhooks.state', 'table.actions'],
+      rows: endpoints.map((endpoint) => endpointRow(request, endpoint)),
+      empty: t('admin:webhooks.none'),
+    })}
     <section class="card admin-form" aria-labelledby="new-webhook-heading">
       <h2 id="new-webhook-heading">${t('admin:webhooks.add')}</h2>
       ${postForm(
         request,
         '/admin/webhooks',
-        html`<label class="field">
-            <span class="field-label">${t('admin:webhooks.url')}</span>
-            <input type="url" name="url" required maxlength="2000" placeholder="https://example.com/hooks/airlift" value="${input.url}" ${fieldState('webhook-url', errors, 'webhook-url-hint')}>
-            <span class="field-hint" id="webhook-url-hint">${t('admin:webhooks.urlHint')}</span>
-            ${fieldError('webhook-url', errors)}
-          </label>
+        html`${field(
+            t('admin:webhooks.url'),
+            'webhook-url',
+            errors,
+            (state) => html`<input type="url" name="url" required maxlength="2000" placeholder="https://example.com/hooks/airlift" value="${input.url}" ${state}>`,
+            t('admin:webhooks.urlHint'),
+          )}
           <fieldset class="field events" ${fieldState('webhook-events', errors, 'webhook-events-hint')}>
             <legend class="field-label">${t('admin:webhooks.events')}</legend>
             <span class="field-hint" id="webhook-events-hint">${t('admin:webhooks.eventsHint')}</span>
@@ -125,12 +126,12 @@ export function renderDeliveryLog(request: FastifyRequest, endpoint: Endpoint, l
     null,
     outcome,
     html`<p class="url"><strong>${endpoint.url}</strong> · ${endpointState(request, endpoint)}</p>
-    ${log.length
-      ? html`<div class="table-wrap"><table class="admin-table" id="deliveries" aria-label="${t('admin:webhooks.logOf', { url: endpoint.url })}">
-          <thead><tr>${['deliveries.event', 'deliveries.id', 'deliveries.time', 'deliveries.state', 'deliveries.attempts', 'deliveries.response', 'table.actions'].map((key) => html`<th scope="col">${t(`admin:${key}`)}</th>`)}</tr></thead>
-          <tbody>${log.map(({ delivery, attempts }) => deliveryRow(request, endpoint.id, delivery, attempts))}</tbody>
-        </table></div>`
-      : html`<p class="empty">${t('admin:deliveries.none')}</p>`}
+    ${adminTable(request, {
+      attributes: html`id="deliveries" aria-label="${t('admin:webhooks.logOf', { url: endpoint.url })}"`,
+      columns: ['deliveries.event', 'deliveries.id', 'deliveries.time', 'deliveries.state', 'deliveries.attempts', 'deliveries.response', 'table.actions'],
+      rows: log.map(({ delivery, attempts }) => deliveryRow(request, endpoint.id, delivery, attempts)),
+      empty: t('admin:deliveries.none'),
+    })}
     <p><a class="button" href="/admin/webhooks">${t('admin:backTo')}</a></p>`,
   );
 }
