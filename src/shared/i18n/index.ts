@@ -2,6 +2,7 @@ import i18next from 'i18next';
 import type { Catalog } from './catalog.ts';
 import { LOCALES, type Locale } from './locales.ts';
 import { admin } from './messages/admin.ts';
+import { api } from './messages/api.ts';
 import { common } from './messages/common.ts';
 import { errors } from './messages/errors.ts';
 
@@ -13,6 +14,7 @@ export { chooseLocale, DEFAULT_LOCALE, isLocale, LANG_COOKIE, LOCALES, type Loca
  */
 export const CATALOGS = {
   admin,
+  api,
   common,
   errors,
 } satisfies Record<string, Catalog<string>>;
