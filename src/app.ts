@@ -2,7 +2,7 @@ import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import helmet from '@fastify/helmet';
 import type { Duplex } from 'node:stream';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type RouteOptions } from 'fastify';
 import type { Kysely } from 'kysely';
 import { adminRoutes } from './admin/routes.ts';
 import { openApiRoutes } from './api/openapi-routes.ts';
@@ -50,6 +50,8 @@ export interface AppParts {
   logger?: boolean | { write(line: string): void };
   /** The login throttle's clock; the system's by default (tests move it instead of waiting). */
   clock?: () => Date;
+  /** Told of every route as it is registered (the OpenAPI test holds the list to the document). */
+  onRoute?: (route: RouteOptions) => void;
 }
 
 /** The whole application, ready for `listen()` or `inject()`. */
@@ -79,6 +81,7 @@ export async function buildApp(config: Config, parts: AppParts = {}): Promise<Fa
   app.decorate('config', config);
   app.decorate('db', database.db);
   app.decorate('clock', parts.clock ?? (() => new Date()));
+  if (parts.onRoute) app.addHook('onRoute', parts.onRoute);
   app.addHook('onClose', async () => {
     if (!parts.database) await database.close();
   });
