@@ -125,9 +125,9 @@ function operationSection(document: OpenApiDocument, operation: Operation, t: Tr
   const answer = described?.responses[String(operation.status)]?.content?.['application/json']?.schema;
   const answerSchema = answer && resolve(document, answer);
   const id = `op-${operation.id}`;
-  return html`<section class="api-op" id="${id}" aria-labelledby="${id}-title">
-    <h3 id="${id}-title"><span class="api-method api-method-${operation.method.toLowerCase()}">${operation.method}</span> <code class="api-path">${operation.path}</code></h3>
-    <p>${t(`api:op.${operation.id}`)}</p>
+  // Closed at first: the page reads as the list of operations, each opened where it is wanted.
+  return html`<details class="api-op" id="${id}">
+    <summary><h3><span class="api-method api-method-${operation.method.toLowerCase()}">${operation.method}</span> <code class="api-path">${operation.path}</code> <span class="api-summary">${t(`api:op.${operation.id}`)}</span></h3></summary>
     ${authText(operation, t)}
     ${pathRows.length ? fieldTable(t, t('api:docs.params'), `${id}-params`, pathRows) : ''}
     ${queryRows.length ? fieldTable(t, t('api:docs.query'), `${id}-query`, queryRows) : ''}
@@ -137,14 +137,11 @@ function operationSection(document: OpenApiDocument, operation: Operation, t: Tr
     ${answerSchema?.properties
       ? fieldTable(t, t('api:docs.answerFields', { status: operation.status }), `${id}-answer`, propertyRows(document, answerSchema, t))
       : html`<p>${operation.answer ? `${operation.status}, ${typeText(document, answer!, t)}` : t('api:docs.noContent', { status: operation.status })}</p>`}
-    <div class="table-wrap"><table class="admin-table api-errors" id="${id}-errors">
-      <caption>${t('api:docs.errors')}</caption>
-      <thead><tr><th scope="col">${t('api:docs.status')}</th><th scope="col">${t('api:docs.codes')}</th></tr></thead>
-      <tbody>${refusalsOf(operation).map(
-        (refusal) => html`<tr><th scope="row" data-label="${t('api:docs.status')}">${refusal.status}</th><td data-label="${t('api:docs.codes')}">${refusal.codes.map((code, i) => html`${i ? ', ' : ''}<code>${code}</code>`)}</td></tr>`,
-      )}</tbody>
-    </table></div>
-  </section>`;
+    <h4>${t('api:docs.errors')}</h4>
+    <dl class="api-errors" id="${id}-errors">${refusalsOf(operation).map(
+      (refusal) => html`<div><dt>${refusal.status}</dt><dd>${refusal.codes.map((code, i) => html`${i ? ', ' : ''}<code>${code}</code>`)}</dd></div>`,
+    )}</dl>
+  </details>`;
 }
 
 /** `/api/docs`: every operation for people, by area, from the same document `/api/v1/openapi.json` serves. */
