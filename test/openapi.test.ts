@@ -119,7 +119,7 @@ async function expectDocumented(method: string, path: string, response: Response
   return { status: response.status, body };
 }
 
-/** A client for the api-flow helpers that holds every answer to the document. */
+/** A client for the api-flow functions that holds every answer to the document. */
 function checkingClient(session: Session): ApiCall {
   const call = apiClient(t.baseUrl, { cookie: session.cookie, 'x-csrftoken': session.csrf });
   return async (method, path, json) => {
