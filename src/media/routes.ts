@@ -2,7 +2,6 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { currentUser, requireUser } from '../auth/plugin.ts';
 import { notFound } from '../errors.ts';
-import { editMediaBody } from '../shared/api.ts';
 import { PHOTOS, VIDEOS, type ItemType } from './item-types.ts';
 import { canRead, checkServedObject, createItem, deleteItem, editItem, getRow, listItems } from './service.ts';
 
@@ -44,7 +43,7 @@ function itemRoutes<Row, Item extends { id: number; file_key: string }>(app: Fas
     return reply.status(201).send(item);
   });
   app.get<IdParams>(`${path}/:id`, async (request) => type.item(app, await getRow(app, type, request.params.id)));
-  app.patch<IdParams>(`${path}/:id`, async (request) => editItem(app, type, currentUser(request), request.params.id, editMediaBody.parse(request.body)));
+  app.patch<IdParams>(`${path}/:id`, async (request) => editItem(app, type, currentUser(request), request.params.id, type.editBody.parse(request.body)));
   app.delete<IdParams>(`${path}/:id`, async (request, reply) => {
     await deleteItem(app, type, currentUser(request), request.params.id);
     request.log.info({ [type.noun]: request.params.id }, `${type.noun} deleted`);

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { MEDIA_KINDS, type MediaKind } from './media-kind.ts';
+import { MAX_DIMENSION, MAX_DURATION_SECONDS } from './media-limits.ts';
 
 export const mediaKind = z.enum(MEDIA_KINDS);
 
@@ -129,11 +130,18 @@ export interface UploadCompleted {
 const title = z.string().trim().min(1, 'The title is required.').max(TITLE_MAX, `The title is longer than ${TITLE_MAX} characters.`).check(validText('title'));
 const description = z.string().max(DESCRIPTION_MAX, `The description is longer than ${DESCRIPTION_MAX} characters.`).check(validText('description', { multiline: true })).nullish();
 
+/** What the browser measured of the file (src/shared/media-limits.ts); optional, null when it could not read it. */
+const side = z.number().int().min(1).max(MAX_DIMENSION).nullish();
+const measured = { width: side, height: side };
+
 export const createVideoBody = z.strictObject({
   title,
   description,
   upload_id: z.uuid(),
   cover_upload_id: z.uuid().nullish(),
+  /** Seconds: more than 0, at most 48 h. */
+  duration: z.number().positive().max(MAX_DURATION_SECONDS).nullish(),
+  ...measured,
 });
 export type CreateVideoBody = z.infer<typeof createVideoBody>;
 
@@ -141,11 +149,18 @@ export const createPhotoBody = z.strictObject({
   title,
   description,
   upload_id: z.uuid(),
+  /** A completed upload of kind `thumbnail`: the photo at most 480 px on its longer side. */
+  thumbnail_upload_id: z.uuid().nullish(),
+  ...measured,
 });
 export type CreatePhotoBody = z.infer<typeof createPhotoBody>;
 
 export const editMediaBody = z.strictObject({ title: title.optional(), description });
 export type EditMediaBody = z.infer<typeof editMediaBody>;
+
+/** A video's edit also replaces its cover: the old cover's object is deleted once the new one is saved. */
+export const editVideoBody = editMediaBody.extend({ cover_upload_id: z.uuid().optional() });
+export type EditVideoBody = z.infer<typeof editVideoBody>;
 
 export interface VideoItem {
   id: number;
@@ -156,6 +171,10 @@ export interface VideoItem {
   cover_url: string | null;
   size: number;
   content_type: string;
+  /** Seconds; null when the browser could not read them (as `width`, `height`). */
+  duration: number | null;
+  width: number | null;
+  height: number | null;
   created_at: string;
   updated_at: string;
 }
@@ -166,8 +185,12 @@ export interface PhotoItem {
   description: string | null;
   file_key: string;
   image_url: string;
+  /** At most 480 px on its longer side; null for a photo saved without one (the seed's script). */
+  thumbnail_url: string | null;
   size: number;
   content_type: string;
+  width: number | null;
+  height: number | null;
   created_at: string;
   updated_at: string;
 }
