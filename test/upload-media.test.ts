@@ -196,6 +196,9 @@ describe.each([
     expect(await page.getAttribute('html', 'lang')).toBe('fr');
     expect(await text('h1')).toBe('Envoyer une vidéo');
     expect(await text('#videoForm button[type=submit]')).toBe('Envoyer la vidéo');
+    // No English left on the form: labels, hints, sizes, buttons.
+    expect(await text('main')).not.toMatch(/\b(Upload|Choose|drag|Title|Cover|Video file|optional|up to|MB|Resume|Cancel)\b/);
+    expect(await text('label[data-for=videoFileInput] .dropzone-hint')).toMatch(/^MP4, WebM, MOV, MKV · jusqu’à \d+,\d\d Go$/);
     const cdp = await browser.context.newCDPSession(page);
     await cdp.send('Network.enable');
     await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 4 * MiB });

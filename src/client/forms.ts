@@ -102,7 +102,7 @@ export function bindUploadForm(form: HTMLFormElement, deps: FormDependencies): v
   // Uploads that completed for a submission whose record was not saved, reused when it is sent again;
   // and what was read of each file, so the same cover or thumbnail is reused with them.
   const completed = new WeakMap<Blob, UploadCompleted>();
-  const probes = new WeakMap<File, Promise<Probe>>();
+  const probes = new WeakMap<File, { cover: File | undefined; probe: Promise<Probe> }>();
   // Files whose record a send saved while another file failed: sending the form again skips them.
   const savedFiles = new WeakSet<File>();
   let busy = false;
@@ -218,9 +218,11 @@ export function bindUploadForm(form: HTMLFormElement, deps: FormDependencies): v
         continue;
       }
       // One file read at a time (a photo's pixels are large); each is sent as soon as it is read.
-      let probe = probes.get(item.file);
-      if (!probe) probes.set(item.file, (probe = type.probe(item.file, chosenCover, t)));
-      const read = await probe;
+      // Read again only when the chosen cover changed: a frame is taken only without one.
+      let probed = probes.get(item.file);
+      if (!probed || probed.cover !== chosenCover) probes.set(item.file, (probed = { cover: chosenCover, probe: type.probe(item.file, chosenCover, t) }));
+      const read = await probed.probe;
+      if (cancelled) break;
       sent.push(item.file, ...read.extras.map((extra) => extra.blob));
       const job = sendItem(item, read);
       job.then(
