@@ -5,6 +5,7 @@ import type { Translate } from '../../shared/i18n/index.ts';
 import { html } from '../html.ts';
 import { readerOf } from '../i18n-plugin.ts';
 import { layout } from '../layout.ts';
+import { unfinishedNotice } from './unfinished.ts';
 
 /** The seed's progress area, with its element ids, plus pause, resume and cancel. */
 const progressArea = (t: Translate) => html`<div id="uploadProgress" class="progress hidden">
@@ -87,6 +88,7 @@ export function renderUploadForm(request: FastifyRequest, noun: 'video' | 'photo
     t(`upload:page.${noun}`),
     html`<section class="card">
       <h1>${t(`upload:heading.${noun}`)}</h1>
+      ${unfinishedNotice(request, noun, DROPZONES[noun].at(-1)!.id)}
       <form id="${noun}Form" data-upload-form="${noun}" class="stack" novalidate>
         ${textFields(t, noun)}
         ${DROPZONES[noun].map((zone) => dropzone(request, zone))}
