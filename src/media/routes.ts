@@ -3,9 +3,9 @@ import type { z } from 'zod';
 import { route } from '../api/route.ts';
 import { currentUser, requireUser } from '../auth/plugin.ts';
 import { notFound } from '../errors.ts';
-import type { editMediaBody, listMediaQuery } from '../shared/api.ts';
+import type { listMediaQuery } from '../shared/api.ts';
 import { OPERATIONS, type Operation } from '../shared/operations.ts';
-import { PHOTOS, VIDEOS, type ItemType, type NewItem } from './item-types.ts';
+import { PHOTOS, VIDEOS, type ItemType, type ItemEdit, type NewItem } from './item-types.ts';
 import { canRead, checkServedObject, createItem, deleteItem, editItem, getRow, listItems } from './service.ts';
 
 type IdParams = z.ZodType<{ id: string }>;
@@ -14,7 +14,7 @@ interface ItemOperations {
   list: Operation<undefined, typeof listMediaQuery, undefined, z.ZodType>;
   create: Operation<z.ZodType<NewItem>, undefined, undefined, z.ZodType>;
   get: Operation<undefined, undefined, IdParams, z.ZodType>;
-  edit: Operation<typeof editMediaBody, undefined, IdParams, z.ZodType>;
+  edit: Operation<z.ZodType<ItemEdit>, undefined, IdParams, z.ZodType>;
   remove: Operation<undefined, undefined, IdParams, undefined>;
 }
 const { listVideos, createVideo, getVideo, editVideo, deleteVideo, listPhotos, createPhoto, getPhoto, editPhoto, deletePhoto } = OPERATIONS;

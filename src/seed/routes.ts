@@ -39,7 +39,7 @@ function saveRoute<Row, Item extends { id: number; file_key: string }>(
     // Every ticket is checked before any is completed: a wrong cover leaves the video's ticket as it was.
     const tickets = [];
     for (const file of type.files) {
-      const key = body[file.seedField];
+      const key = file.seedField && body[file.seedField];
       if (key) tickets.push({ field: file.field, upload: await findSeedUpload(app, user, key, file.kind) });
     }
     for (const { field, upload } of tickets) input[field] = await completeSeedUpload(app, upload);

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { MEDIA_KINDS } from './media-kind.ts';
+import { MAX_DIMENSION, MAX_DURATION_SECONDS } from './media-limits.ts';
 
 export const mediaKind = z.enum(MEDIA_KINDS);
 
@@ -134,11 +135,18 @@ export type UploadCompleted = z.infer<typeof uploadCompleted>;
 const title = z.string().trim().min(1, 'The title is required.').max(TITLE_MAX, `The title is longer than ${TITLE_MAX} characters.`).check(validText('title'));
 const description = z.string().max(DESCRIPTION_MAX, `The description is longer than ${DESCRIPTION_MAX} characters.`).check(validText('description', { multiline: true })).nullish();
 
+/** What the browser measured of the file (src/shared/media-limits.ts); optional, null when it could not read it. */
+const side = z.number().int().min(1).max(MAX_DIMENSION).nullish();
+const measured = { width: side, height: side };
+
 export const createVideoBody = z.strictObject({
   title,
   description,
   upload_id: z.uuid(),
   cover_upload_id: z.uuid().nullish(),
+  /** Seconds: more than 0, at most 48 h. */
+  duration: z.number().positive().max(MAX_DURATION_SECONDS).nullish(),
+  ...measured,
 });
 export type CreateVideoBody = z.infer<typeof createVideoBody>;
 
@@ -146,11 +154,18 @@ export const createPhotoBody = z.strictObject({
   title,
   description,
   upload_id: z.uuid(),
+  /** A completed upload of kind `thumbnail`: the photo at most 480 px on its longer side. */
+  thumbnail_upload_id: z.uuid().nullish(),
+  ...measured,
 });
 export type CreatePhotoBody = z.infer<typeof createPhotoBody>;
 
 export const editMediaBody = z.strictObject({ title: title.optional(), description });
 export type EditMediaBody = z.infer<typeof editMediaBody>;
+
+/** A video's edit also replaces its cover: the old cover's object is deleted once the new one is saved. */
+export const editVideoBody = editMediaBody.extend({ cover_upload_id: z.uuid().optional() });
+export type EditVideoBody = z.infer<typeof editVideoBody>;
 
 /** `GET /api/v1/videos`, `/photos`: a page of the list. */
 export const listMediaQuery = z.object({
@@ -168,6 +183,9 @@ export const videoItem = z
     cover_url: z.string().nullable(),
     size: z.number().int(),
     content_type: z.string(),
+    duration: z.number().nullable().meta({ description: 'Seconds; null when the browser could not read them (as width and height).' }),
+    width: z.number().int().nullable(),
+    height: z.number().int().nullable(),
     created_at: isoTime,
     updated_at: isoTime,
   })
@@ -181,8 +199,11 @@ export const photoItem = z
     description: z.string().nullable(),
     file_key: z.string(),
     image_url: z.string(),
+    thumbnail_url: z.string().nullable().meta({ description: 'At most 480 px on its longer side; null for a photo saved without one (the seed\'s script).' }),
     size: z.number().int(),
     content_type: z.string(),
+    width: z.number().int().nullable(),
+    height: z.number().int().nullable(),
     created_at: isoTime,
     updated_at: isoTime,
   })

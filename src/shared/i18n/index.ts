@@ -6,6 +6,7 @@ import { api } from './messages/api.ts';
 import { common } from './messages/common.ts';
 import { errors } from './messages/errors.ts';
 import { unfinished } from './messages/unfinished.ts';
+import { upload } from './messages/upload.ts';
 
 export { chooseLocale, DEFAULT_LOCALE, isLocale, LANG_COOKIE, LOCALES, type Locale } from './locales.ts';
 
@@ -19,6 +20,7 @@ export const CATALOGS = {
   common,
   errors,
   unfinished,
+  upload,
 } satisfies Record<string, Catalog<string>>;
 export type Namespace = keyof typeof CATALOGS;
 
