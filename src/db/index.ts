@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { Kysely, Migrator, PostgresDialect, type Migration, type PostgresPool, type PostgresPoolClient, type PostgresQueryResult } from 'kysely';
 import pg from 'pg';
 import type { DB } from './schema.ts';
@@ -13,6 +14,7 @@ import * as sweeperLease from './migrations/2026-12-02-sweeper-lease.ts';
 import * as roles from './migrations/2026-12-03-roles.ts';
 import * as tokensWebhooks from './migrations/2026-12-03-tokens-webhooks.ts';
 import * as failures from './migrations/2026-12-03-failures.ts';
+import * as search from './migrations/2026-12-03-search.ts';
 
 export interface Database {
   db: Kysely<DB>;
@@ -29,6 +31,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-12-03-roles': roles,
   '2026-12-03-tokens-webhooks': tokensWebhooks,
   '2026-12-03-failures': failures,
+  '2026-12-03-search': search,
 };
 /** The migrations' names, in the order they run. */
 export const MIGRATION_NAMES = Object.keys(MIGRATIONS).sort();
@@ -53,7 +56,8 @@ export async function openDatabase(options: { databaseUrl: string | null; dataDi
   mkdirSync(options.dataDir, { recursive: true });
   const lock = acquireLock(path.join(options.dataDir, 'db.lock'), options.command);
   try {
-    return pgliteDatabase(await PGlite.create(path.join(options.dataDir, 'db')), lock.release);
+    // pg_trgm for the library's search (2026-12-03-search); PostgreSQL ships it.
+    return pgliteDatabase(await PGlite.create(path.join(options.dataDir, 'db'), { extensions: { pg_trgm } }), lock.release);
   } catch (error) {
     lock.release();
     throw error;

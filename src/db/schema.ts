@@ -111,6 +111,10 @@ export interface VideosTable {
   content_type: string;
   created_at: Timestamp;
   updated_at: Timestamp;
+  /** The database's own: the folded title and description the search matches (2026-12-03-search). */
+  search_text: ColumnType<string, never, never>;
+  /** The database's own: the folded title the title sort orders by, byte-wise. */
+  title_key: ColumnType<string, never, never>;
 }
 
 export interface PhotosTable {
@@ -126,6 +130,10 @@ export interface PhotosTable {
   content_type: string;
   created_at: Timestamp;
   updated_at: Timestamp;
+  /** The database's own: the folded title and description the search matches (2026-12-03-search). */
+  search_text: ColumnType<string, never, never>;
+  /** The database's own: the folded title the title sort orders by, byte-wise. */
+  title_key: ColumnType<string, never, never>;
 }
 
 export type TokenScope = 'read' | 'write';

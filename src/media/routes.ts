@@ -1,17 +1,11 @@
 import type { FastifyInstance } from 'fastify';
-import { z } from 'zod';
 import { currentUser, requireUser } from '../auth/plugin.ts';
 import { notFound } from '../errors.ts';
-import { editMediaBody } from '../shared/api.ts';
+import { editMediaBody, listQuery } from '../shared/api.ts';
 import { PHOTOS, VIDEOS, type ItemType } from './item-types.ts';
 import { canRead, checkServedObject, createItem, deleteItem, editItem, getRow, listItems } from './service.ts';
 
 type IdParams = { Params: { id: string } };
-
-const listQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(100).optional(),
-  cursor: z.string().max(100).optional(),
-});
 
 /** Signed GETs handed out by `/media/<key>` live this long; the browser follows them at once. */
 const READ_URL_EXPIRES = 3600;

@@ -174,8 +174,26 @@ export interface PhotoItem {
 
 export interface Page<T> {
   items: T[];
+  /** The next page's cursor, or null on the last page. */
   next_cursor: string | null;
+  /** The previous page's cursor, or null on the first page. */
+  prev_cursor: string | null;
 }
+
+// ---- Lists: GET /api/v1/videos, /api/v1/photos and the library page --------------------
+
+export const LIST_SORTS = ['newest', 'oldest', 'title'] as const;
+export type ListSort = (typeof LIST_SORTS)[number];
+export const LIST_LIMIT = { min: 1, max: 100, default: 24 } as const;
+
+/** `q` matches title and description (every word, case and accents aside); the cursor is one a page of the same list and sort gave. */
+export const listQuery = z.object({
+  q: z.string().max(200, 'The search is longer than 200 characters.').check(validText('search')).optional(),
+  sort: z.enum(LIST_SORTS, { error: 'sort must be newest, oldest or title.' }).default('newest'),
+  limit: z.coerce.number().int().min(LIST_LIMIT.min).max(LIST_LIMIT.max).default(LIST_LIMIT.default),
+  cursor: z.string().max(2048).optional(),
+});
+export type ListQuery = z.infer<typeof listQuery>;
 
 // ---- The seed's endpoints --------------------------------------------------------------
 
