@@ -62,3 +62,11 @@ export function recordStatuses(page: Page): Promise<void> {
 export function recordedStatuses(page: Page): Promise<string[]> {
   return page.evaluate(() => (window as unknown as { statuses: string[] }).statuses);
 }
+
+/** Fills and sends the login form the page shows, and waits for the library it leads to. */
+export async function submitLoginForm(page: Page, baseUrl: string, email: string, password: string): Promise<void> {
+  await page.fill('input[name=email]', email);
+  await page.fill('input[name=password]', password);
+  await page.click('form[action="/login"] button[type=submit]');
+  await page.waitForURL(`${baseUrl}/`);
+}
