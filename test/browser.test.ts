@@ -9,7 +9,7 @@ import type { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, submitLoginForm, type Browser } from './chromium.ts';
+import { launchChromium, type Browser } from './chromium.ts';
 import { startTestApp, TEST_PASSWORD, type TestApp } from './harness.ts';
 import { mediaBytes, mediaOpening } from './media-bytes.ts';
 
@@ -40,7 +40,10 @@ describe.each(['local', 's3'] as const)('browser on %s storage', (storage) => {
     page = await browser.context.newPage();
     await page.goto(`${t.baseUrl}/`);
     await page.waitForURL(/\/login\?next=/);
-    await submitLoginForm(page, t.baseUrl, email, TEST_PASSWORD);
+    await page.fill('input[name=email]', email);
+    await page.fill('input[name=password]', TEST_PASSWORD);
+    await page.click('form[action="/login"] button[type=submit]');
+    await page.waitForURL(`${t.baseUrl}/`);
   });
   afterAll(async () => {
     await browser?.close();

@@ -63,8 +63,9 @@ export function recordedStatuses(page: Page): Promise<string[]> {
   return page.evaluate(() => (window as unknown as { statuses: string[] }).statuses);
 }
 
-/** Fills and sends the login form the page shows, and waits for the library it leads to. */
-export async function submitLoginForm(page: Page, baseUrl: string, email: string, password: string): Promise<void> {
+/** Logs `email` in through the login form, as a person does; the page ends on the library. */
+export async function logInPage(page: Page, baseUrl: string, email: string, password: string, query = ''): Promise<void> {
+  await page.goto(`${baseUrl}/login${query}`);
   await page.fill('input[name=email]', email);
   await page.fill('input[name=password]', password);
   await page.click('form[action="/login"] button[type=submit]');

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { VideoItem } from '../src/shared/api.ts';
 import { LOCALES } from '../src/shared/i18n/index.ts';
 import { apiClient, uploadFile } from './api-flow.ts';
-import { launchChromium, submitLoginForm, type Browser } from './chromium.ts';
+import { launchChromium, logInPage, type Browser } from './chromium.ts';
 import { startTestApp, TEST_PASSWORD, type Session, type TestApp } from './harness.ts';
 
 let t: TestApp;
@@ -39,8 +39,7 @@ beforeAll(async () => {
     .execute();
   browser = await launchChromium();
   page = await browser.context.newPage();
-  await page.goto(`${t.baseUrl}/login`);
-  await submitLoginForm(page, t.baseUrl, 'editor@example.com', TEST_PASSWORD);
+  await logInPage(page, t.baseUrl, 'editor@example.com', TEST_PASSWORD);
 });
 afterAll(async () => {
   await browser?.close();

@@ -4,12 +4,15 @@ import { browserConnectivity } from './connectivity.ts';
 import { createUploader } from './engine.ts';
 import { bindDropzone, bindUploadForm } from './forms.ts';
 import { MemoryResumeStore, WebStorageResumeStore, type ResumeStore } from './resume-store.ts';
+import { bindUnfinishedNotice } from './unfinished-notice.ts';
+import { Drafts } from './unfinished.ts';
 import { xhrTransport } from './xhr-transport.ts';
 
 function start(): void {
   const api = new ApiClient({ headers: () => csrfHeader(document.cookie) });
   const connectivity = browserConnectivity();
   const resumeStore = pageResumeStore();
+  const drafts = new Drafts(resumeStore instanceof WebStorageResumeStore ? resumeStore.storage : null);
   for (const zone of document.querySelectorAll<HTMLElement>('label.dropzone[data-for]')) bindDropzone(zone);
   for (const form of document.querySelectorAll<HTMLFormElement>('form[data-upload-form]')) {
     bindUploadForm(form, {
@@ -17,6 +20,7 @@ function start(): void {
       connectivity,
       createUploader: () => createUploader({ api, transport: xhrTransport, resumeStore, connectivity }),
     });
+    bindUnfinishedNotice(form, { api, resumeStore, drafts });
   }
 }
 

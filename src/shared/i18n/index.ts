@@ -5,6 +5,7 @@ import { admin } from './messages/admin.ts';
 import { common } from './messages/common.ts';
 import { errors } from './messages/errors.ts';
 import { library } from './messages/library.ts';
+import { unfinished } from './messages/unfinished.ts';
 
 export { chooseLocale, DEFAULT_LOCALE, isLocale, LANG_COOKIE, LOCALES, type Locale } from './locales.ts';
 
@@ -17,6 +18,7 @@ export const CATALOGS = {
   common,
   errors,
   library,
+  unfinished,
 } satisfies Record<string, Catalog<string>>;
 export type Namespace = keyof typeof CATALOGS;
 
