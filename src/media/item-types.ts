@@ -1,7 +1,6 @@
-import type { z } from 'zod';
 import type { AppContext } from '../context.ts';
 import type { Photo, Video } from '../db/schema.ts';
-import { createPhotoBody, createVideoBody, type PhotoItem, type VideoItem } from '../shared/api.ts';
+import type { PhotoItem, VideoItem } from '../shared/api.ts';
 import type { MediaKind } from '../shared/media-kind.ts';
 import { mediaUrl } from './urls.ts';
 
@@ -35,7 +34,6 @@ export interface ItemType<Row, Item> {
   urlColumn: 'video_url' | 'image_url';
   /** The id's field in the seed's save answer. */
   seedId: 'video_id' | 'photo_id';
-  createBody: z.ZodType<NewItem>;
   /** The row as the API answers it (DESIGN.md, "Media records"). */
   item(ctx: AppContext, row: Row): Item;
 }
@@ -55,7 +53,6 @@ export const VIDEOS: ItemType<Video, VideoItem> = {
   ],
   urlColumn: 'video_url',
   seedId: 'video_id',
-  createBody: createVideoBody,
   item: (ctx, video) => ({
     id: video.id,
     title: video.title,
@@ -75,7 +72,6 @@ export const PHOTOS: ItemType<Photo, PhotoItem> = {
   files: [{ ...MAIN_FILE, kind: 'photo' }],
   urlColumn: 'image_url',
   seedId: 'photo_id',
-  createBody: createPhotoBody,
   item: (ctx, photo) => ({
     id: photo.id,
     title: photo.title,

@@ -4,7 +4,7 @@
  * compile error on both sides. Field names are snake_case, like the seed's.
  */
 import { z } from 'zod';
-import { MEDIA_KINDS, type MediaKind } from './media-kind.ts';
+import { MEDIA_KINDS } from './media-kind.ts';
 
 export const mediaKind = z.enum(MEDIA_KINDS);
 
@@ -56,28 +56,33 @@ export const createUploadBody = z.strictObject({
 });
 export type CreateUploadBody = z.infer<typeof createUploadBody>;
 
-export interface SignedPut {
-  url: string;
-  headers: Record<string, string>;
-  expires_at: string;
-}
+// Answers are schemas too: the OpenAPI document shows them and its test holds the server to them.
+const isoTime = z.iso.datetime();
+const headers = z.record(z.string(), z.string()).meta({ description: 'Headers the request to the URL must carry, exactly.' });
+const strategy = z.enum(['single', 'multipart']);
 
-export interface UploadCreated {
-  id: string;
-  key: string;
-  strategy: 'single' | 'multipart';
-  part_size: number;
-  part_count: number;
-  expires_at: string;
-  /**
-   * For `single` on a store that keeps the bytes of a PUT cut short (the local store): the
-   * same URL then takes the rest, with `Content-Range: bytes <held_bytes>-<size-1>/<size>`.
-   */
-  resumable_put: boolean;
-  /** Only for `single`: the PUT to make. */
-  url?: string;
-  headers?: Record<string, string>;
-}
+export const signedPut = z.object({ url: z.string(), headers, expires_at: isoTime });
+export type SignedPut = z.infer<typeof signedPut>;
+
+export const uploadCreated = z
+  .object({
+    id: z.uuid(),
+    key: z.string(),
+    strategy,
+    part_size: z.number().int(),
+    part_count: z.number().int(),
+    expires_at: isoTime,
+    /**
+     * For `single` on a store that keeps the bytes of a PUT cut short (the local store): the
+     * same URL then takes the rest, with `Content-Range: bytes <held_bytes>-<size-1>/<size>`.
+     */
+    resumable_put: z.boolean(),
+    /** Only for `single`: the PUT to make. */
+    url: z.string().optional(),
+    headers: headers.optional(),
+  })
+  .meta({ id: 'UploadCreated' });
+export type UploadCreated = z.infer<typeof uploadCreated>;
 
 export const signPartsBody = z.strictObject({
   part_numbers: z.array(z.number().int().min(1).max(10_000)).min(1).max(1000),
@@ -86,43 +91,43 @@ export const signPartsBody = z.strictObject({
 });
 export type SignPartsBody = z.infer<typeof signPartsBody>;
 
-export interface SignedPart extends SignedPut {
-  part_number: number;
-}
+export const signedPart = signedPut.extend({ part_number: z.number().int() });
+export type SignedPart = z.infer<typeof signedPart>;
+export const signedParts = z.object({ parts: z.array(signedPart) }).meta({ id: 'SignedParts' });
 
-export interface UploadState {
-  id: string;
-  key: string;
-  kind: MediaKind;
-  filename: string;
-  size: number | null;
-  content_type: string;
-  strategy: 'single' | 'multipart';
-  part_size: number;
-  part_count: number;
-  state: 'pending' | 'completed' | 'aborted';
-  expires_at: string;
-  created_at: string;
-  /** Parts already in the store (multipart), asked from the store. */
-  parts: { part_number: number; size: number; etag: string }[];
-  /** As in `UploadCreated`. */
-  resumable_put: boolean;
-  /** With `resumable_put`: the bytes of the PUT the store holds, asked from the store; the PUT continues from there. */
-  held_bytes: number;
-}
+export const uploadState = z
+  .object({
+    id: z.uuid(),
+    key: z.string(),
+    kind: mediaKind,
+    filename: z.string(),
+    size: z.number().int().nullable(),
+    content_type: z.string(),
+    strategy,
+    part_size: z.number().int(),
+    part_count: z.number().int(),
+    state: z.enum(['pending', 'completed', 'aborted']),
+    expires_at: isoTime,
+    created_at: isoTime,
+    /** Parts already in the store (multipart), asked from the store. */
+    parts: z.array(z.object({ part_number: z.number().int(), size: z.number().int(), etag: z.string() })),
+    /** As in `UploadCreated`. */
+    resumable_put: z.boolean(),
+    /** With `resumable_put`: the bytes of the PUT the store holds, asked from the store; the PUT continues from there. */
+    held_bytes: z.number().int(),
+  })
+  .meta({ id: 'UploadState' });
+export type UploadState = z.infer<typeof uploadState>;
 
 export const completeUploadBody = z.strictObject({
   parts: z.array(z.strictObject({ part_number: z.number().int().min(1).max(10_000), etag: z.string().min(1).max(200).check(validText('ETag')) })).max(10_000).default([]),
 });
 export type CompleteUploadBody = z.infer<typeof completeUploadBody>;
 
-export interface UploadCompleted {
-  id: string;
-  key: string;
-  size: number;
-  content_type: string;
-  state: 'completed';
-}
+export const uploadCompleted = z
+  .object({ id: z.uuid(), key: z.string(), size: z.number().int(), content_type: z.string(), state: z.literal('completed') })
+  .meta({ id: 'UploadCompleted' });
+export type UploadCompleted = z.infer<typeof uploadCompleted>;
 
 // ---- Media records: /api/v1/videos, /api/v1/photos -----------------------------------
 
@@ -147,31 +152,57 @@ export type CreatePhotoBody = z.infer<typeof createPhotoBody>;
 export const editMediaBody = z.strictObject({ title: title.optional(), description });
 export type EditMediaBody = z.infer<typeof editMediaBody>;
 
-export interface VideoItem {
-  id: number;
-  title: string;
-  description: string | null;
-  file_key: string;
-  video_url: string;
-  cover_url: string | null;
-  size: number;
-  content_type: string;
-  created_at: string;
-  updated_at: string;
-}
+export const LIST_SORTS = ['newest', 'oldest', 'title'] as const;
+export type ListSort = (typeof LIST_SORTS)[number];
+export const LIST_LIMIT = { min: 1, max: 100, default: 24 } as const;
 
-export interface PhotoItem {
-  id: number;
-  title: string | null;
-  description: string | null;
-  file_key: string;
-  image_url: string;
-  size: number;
-  content_type: string;
-  created_at: string;
-  updated_at: string;
-}
+/** `GET /api/v1/videos`, `/photos` and the library page: a page of the list, searched and sorted. */
+export const listMediaQuery = z.object({
+  q: z
+    .string()
+    .max(200, 'The search is longer than 200 characters.')
+    .check(validText('search'))
+    .optional()
+    .meta({ description: 'Words that must all be in the title or description, case and accents aside (`eleve` finds `Élève`); `%`, `_` and `\\` match themselves.' }),
+  sort: z.enum(LIST_SORTS, { error: 'sort must be newest, oldest or title.' }).default('newest').meta({ description: 'newest (the default), oldest, or title (A to Z, accents aside).' }),
+  limit: z.coerce.number().int().min(LIST_LIMIT.min).max(LIST_LIMIT.max).default(LIST_LIMIT.default).meta({ description: 'Items per page, 1 to 100 (24 by default).' }),
+  cursor: z.string().max(2048).optional().meta({ description: 'The `next_cursor` or `prev_cursor` of a page of the same list and sort (else 400 `invalid_cursor` or `cursor_mismatch`).' }),
+});
+export type ListQuery = z.infer<typeof listMediaQuery>;
 
+export const videoItem = z
+  .object({
+    id: z.number().int(),
+    title: z.string(),
+    description: z.string().nullable(),
+    file_key: z.string(),
+    video_url: z.string(),
+    cover_url: z.string().nullable(),
+    size: z.number().int(),
+    content_type: z.string(),
+    created_at: isoTime,
+    updated_at: isoTime,
+  })
+  .meta({ id: 'VideoItem' });
+export type VideoItem = z.infer<typeof videoItem>;
+
+export const photoItem = z
+  .object({
+    id: z.number().int(),
+    title: z.string().nullable(),
+    description: z.string().nullable(),
+    file_key: z.string(),
+    image_url: z.string(),
+    size: z.number().int(),
+    content_type: z.string(),
+    created_at: isoTime,
+    updated_at: isoTime,
+  })
+  .meta({ id: 'PhotoItem' });
+export type PhotoItem = z.infer<typeof photoItem>;
+
+/** A list's page of `item`s; `next_cursor` asks for the next one, `prev_cursor` for the one before. */
+export const page = <Item extends z.ZodType>(item: Item) => z.object({ items: z.array(item), next_cursor: z.string().nullable(), prev_cursor: z.string().nullable() });
 export interface Page<T> {
   items: T[];
   /** The next page's cursor, or null on the last page. */
@@ -180,20 +211,6 @@ export interface Page<T> {
   prev_cursor: string | null;
 }
 
-// ---- Lists: GET /api/v1/videos, /api/v1/photos and the library page --------------------
-
-export const LIST_SORTS = ['newest', 'oldest', 'title'] as const;
-export type ListSort = (typeof LIST_SORTS)[number];
-export const LIST_LIMIT = { min: 1, max: 100, default: 24 } as const;
-
-/** `q` matches title and description (every word, case and accents aside); the cursor is one a page of the same list and sort gave. */
-export const listQuery = z.object({
-  q: z.string().max(200, 'The search is longer than 200 characters.').check(validText('search')).optional(),
-  sort: z.enum(LIST_SORTS, { error: 'sort must be newest, oldest or title.' }).default('newest'),
-  limit: z.coerce.number().int().min(LIST_LIMIT.min).max(LIST_LIMIT.max).default(LIST_LIMIT.default),
-  cursor: z.string().max(2048).optional(),
-});
-export type ListQuery = z.infer<typeof listQuery>;
 
 // ---- The seed's endpoints --------------------------------------------------------------
 
@@ -212,12 +229,18 @@ export const seedSaveBody = z.object({
 });
 export type SeedSaveBody = z.infer<typeof seedSaveBody>;
 
-export interface SeedPresigned {
-  presigned_url: string;
-  file_key: string;
-  public_url: string;
-  content_type: string;
-  headers: Record<string, string>;
-  expires_at: string;
-  upload_id: string;
-}
+export const seedPresigned = z
+  .object({
+    presigned_url: z.string(),
+    file_key: z.string(),
+    public_url: z.string(),
+    content_type: z.string(),
+    headers,
+    expires_at: isoTime,
+    upload_id: z.uuid(),
+  })
+  .meta({ id: 'SeedPresigned' });
+export type SeedPresigned = z.infer<typeof seedPresigned>;
+
+/** `{success: true, video_id}` or `{success: true, photo_id}`, as the seed's view answers. */
+export const seedSaved = (idField: 'video_id' | 'photo_id') => z.object({ success: z.literal(true), [idField]: z.number().int() });

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { currentUser, requirePageUser } from '../auth/plugin.ts';
 import { forbidden } from '../errors.ts';
-import { editMediaBody, listQuery } from '../shared/api.ts';
+import { editMediaBody, listMediaQuery } from '../shared/api.ts';
 import { canEdit } from '../shared/roles.ts';
 import { deleteItem, editItem, getRow, listOwnedItems, ownerEmails } from '../media/service.ts';
 import { LIBRARY_TYPES, librarySection, renderLibrary, type LibraryState } from './pages/library.ts';
@@ -12,10 +12,10 @@ import { renderUploadForm } from './pages/upload-forms.ts';
 type IdParams = { Params: { id: string } };
 const page = { config: { page: true }, onRequest: requirePageUser };
 const send = (reply: FastifyReply, body: string) => reply.type('text/html; charset=utf-8').send(body);
-const cursor = listQuery.shape.cursor;
+const cursor = listMediaQuery.shape.cursor;
 /** The library's GET form (`q`, `sort`, `type`) and a cursor per section: `?videos=<cursor>` pages the videos and leaves the photos where they are. */
 const libraryQuery = z
-  .object({ q: listQuery.shape.q, sort: listQuery.shape.sort, type: z.enum(LIBRARY_TYPES).default('all'), videos: cursor, photos: cursor, deleted: z.enum(['videos', 'photos']).optional() })
+  .object({ q: listMediaQuery.shape.q, sort: listMediaQuery.shape.sort, type: z.enum(LIBRARY_TYPES).default('all'), videos: cursor, photos: cursor, deleted: z.enum(['videos', 'photos']).optional() })
   .transform(({ q, sort, type, videos, photos, deleted }): LibraryState => ({ q: q?.trim() ?? '', sort, type, cursors: { videos, photos }, deleted }));
 const editForm = editMediaBody.extend({ csrf_token: z.string() }).transform(({ csrf_token: _, ...edit }) => edit);
 

@@ -2,6 +2,7 @@ import i18next from 'i18next';
 import type { Catalog } from './catalog.ts';
 import { LOCALES, type Locale } from './locales.ts';
 import { admin } from './messages/admin.ts';
+import { api } from './messages/api.ts';
 import { common } from './messages/common.ts';
 import { errors } from './messages/errors.ts';
 import { library } from './messages/library.ts';
@@ -15,6 +16,7 @@ export { chooseLocale, DEFAULT_LOCALE, isLocale, LANG_COOKIE, LOCALES, type Loca
  */
 export const CATALOGS = {
   admin,
+  api,
   common,
   errors,
   library,
