@@ -183,7 +183,7 @@ export const OPERATIONS = {
     query: listMediaQuery,
     status: 200,
     answer: page(videoItem),
-    refusals: [{ status: 400, codes: ['invalid_request', 'invalid_cursor', 'cursor_mismatch'] }],
+    refusals: [{ status: 400, codes: ['invalid_cursor', 'cursor_mismatch'] }],
     example: { query: { limit: 10 } },
   }),
   createVideo: define({
@@ -224,7 +224,7 @@ export const OPERATIONS = {
     query: listMediaQuery,
     status: 200,
     answer: page(photoItem),
-    refusals: [{ status: 400, codes: ['invalid_request', 'invalid_cursor', 'cursor_mismatch'] }],
+    refusals: [{ status: 400, codes: ['invalid_cursor', 'cursor_mismatch'] }],
     example: { query: { limit: 10 } },
   }),
   createPhoto: define({
