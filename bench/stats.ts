@@ -17,3 +17,8 @@ export function median(values: number[]): number {
 export function spread(values: number[]): Spread {
   return { median: median(values), min: Math.min(...values), max: Math.max(...values), n: values.length };
 }
+
+/** The value at percentile `p` of values sorted ascending (nearest rank); NaN for none. */
+export function percentile(sorted: number[], p: number): number {
+  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]! : NaN;
+}

@@ -7,7 +7,11 @@ import { expect } from 'vitest';
 import type { PhotoItem, UploadCreated, VideoItem } from '../src/shared/api.ts';
 import { mediaBytes } from './media-bytes.ts';
 
-const TYPES = { video: { filename: 'clip.mp4', contentType: 'video/mp4' }, photo: { filename: 'picture.png', contentType: 'image/png' } } as const;
+const TYPES = {
+  video: { filename: 'clip.mp4', contentType: 'video/mp4' },
+  photo: { filename: 'picture.png', contentType: 'image/png' },
+  cover: { filename: 'cover.png', contentType: 'image/png' },
+} as const;
 
 /** A fetch against `baseUrl` with `headers` on every request and JSON bodies. */
 export function apiClient(baseUrl: string, headers: Record<string, string>) {
@@ -23,7 +27,7 @@ export function apiClient(baseUrl: string, headers: Record<string, string>) {
 export type ApiCall = ReturnType<typeof apiClient>;
 
 /** Uploads `size` bytes of a real-looking file as one PUT and completes it; returns the upload's id. */
-export async function uploadFile(call: ApiCall, kind: 'video' | 'photo', size = 64 * 1024): Promise<string> {
+export async function uploadFile(call: ApiCall, kind: keyof typeof TYPES, size = 64 * 1024): Promise<string> {
   const { filename, contentType } = TYPES[kind];
   const created = await call('POST', '/api/v1/uploads', { filename, size, content_type: contentType, kind });
   expect(created.status, await created.clone().text()).toBe(201);

@@ -9,7 +9,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUser, findUserByEmail } from '../src/auth/users.ts';
 import { closeSession, openSession, sessionUser } from '../src/auth/sessions.ts';
-import { MIGRATION_NAMES, migrate, openDatabase, type Database } from '../src/db/index.ts';
+import { MIGRATION_NAMES, MIGRATIONS, migrate, openDatabase, type Database } from '../src/db/index.ts';
 import { freshPostgres } from './harness.ts';
 
 describe.each(['pglite', 'postgres'] as const)('database on %s', (engine) => {
@@ -36,6 +36,26 @@ describe.each(['pglite', 'postgres'] as const)('database on %s', (engine) => {
 
   it('migrates once: a second run applies nothing', async () => {
     expect(await migrate(database.db)).toEqual([]);
+  });
+
+  it('brings a database migrated by an earlier release up to date, though later migrations sort between its own', async () => {
+    const earlier = await (engine === 'postgres' ? freshPostgres() : null);
+    const dir = earlier ? '' : await mkdtemp(path.join(os.tmpdir(), 'airlift-db-earlier-'));
+    const old = await openDatabase({ databaseUrl: earlier?.url ?? null, dataDir: dir, command: 'test' });
+    try {
+      // What the release before the library's search and the media details had.
+      const released = Object.fromEntries(Object.entries(MIGRATIONS).filter(([name]) => !['2026-12-03-media-details', '2026-12-03-search'].includes(name)));
+      await migrate(old.db, released);
+      const owner = await createUser(old.db, { email: 'old@example.com', password: 'a long enough password', role: 'editor' });
+      await old.db.insertInto('videos').values({ owner_id: owner.id, title: 'Élève', file_key: 'videos/old.mp4', size: 1, content_type: 'video/mp4' }).execute();
+      expect(await migrate(old.db)).toEqual(['2026-12-03-media-details', '2026-12-03-search']);
+      const video = await old.db.selectFrom('videos').select(['search_text', 'duration']).executeTakeFirstOrThrow();
+      expect(video).toEqual({ search_text: expect.stringContaining('eleve'), duration: null });
+    } finally {
+      await old.close();
+      await earlier?.drop();
+      if (dir) await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('stores users with unique, case-insensitive emails and argon2id hashes', async () => {

@@ -45,8 +45,13 @@ beforeAll(async () => {
     library: '/',
     'new-video': '/videos/new',
     'new-photo': '/photos/new',
+    'library-search': '/?q=eleve&sort=title',
+    'library-no-match': '/?q=girafe&type=photos',
+    'library-deleted': '/?deleted=videos&type=videos',
     video: `/videos/${video.id}`,
     photo: `/photos/${photo.id}`,
+    'video-delete': `/videos/${video.id}/delete`,
+    'photo-delete': `/photos/${photo.id}/delete`,
     'not-found': '/no-such-page',
     ...(await seedAdminPages(owner, video.id)),
   });
@@ -120,5 +125,6 @@ describe.each(LOCALES)('pages in %s', (locale) => {
     await page.click('form[action="/login"] button[type=submit]');
     await page.waitForURL(`${t.baseUrl}/`);
     for (const [name, path] of Object.entries(signedIn)) await check(name, path, locale);
-  });
+    // Twenty-odd pages, each analysed and photographed twice, on a busy machine.
+  }, 240_000);
 });

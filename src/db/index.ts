@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { Kysely, Migrator, PostgresDialect, type Migration, type PostgresPool, type PostgresPoolClient, type PostgresQueryResult } from 'kysely';
 import pg from 'pg';
 import type { DB } from './schema.ts';
@@ -14,6 +15,7 @@ import * as roles from './migrations/2026-12-03-roles.ts';
 import * as tokensWebhooks from './migrations/2026-12-03-tokens-webhooks.ts';
 import * as failures from './migrations/2026-12-03-failures.ts';
 import * as mediaDetails from './migrations/2026-12-03-media-details.ts';
+import * as search from './migrations/2026-12-03-search.ts';
 
 export interface Database {
   db: Kysely<DB>;
@@ -22,7 +24,7 @@ export interface Database {
 }
 
 /** Every migration, by name; names sort by date so order is obvious. */
-const MIGRATIONS: Record<string, Migration> = {
+export const MIGRATIONS: Record<string, Migration> = {
   '2026-11-25-initial': initial,
   '2026-12-02-sessions': sessions,
   '2026-12-02-stored-objects': storedObjects,
@@ -31,6 +33,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-12-03-tokens-webhooks': tokensWebhooks,
   '2026-12-03-failures': failures,
   '2026-12-03-media-details': mediaDetails,
+  '2026-12-03-search': search,
 };
 /** The migrations' names, in the order they run. */
 export const MIGRATION_NAMES = Object.keys(MIGRATIONS).sort();
@@ -55,7 +58,8 @@ export async function openDatabase(options: { databaseUrl: string | null; dataDi
   mkdirSync(options.dataDir, { recursive: true });
   const lock = acquireLock(path.join(options.dataDir, 'db.lock'), options.command);
   try {
-    return pgliteDatabase(await PGlite.create(path.join(options.dataDir, 'db')), lock.release);
+    // pg_trgm for the library's search (2026-12-03-search); PostgreSQL ships it.
+    return pgliteDatabase(await PGlite.create(path.join(options.dataDir, 'db'), { extensions: { pg_trgm } }), lock.release);
   } catch (error) {
     lock.release();
     throw error;
@@ -109,8 +113,13 @@ function pgliteDatabase(pglite: PGlite, afterClose: () => void): Database {
   };
 }
 
-export async function migrate(db: Kysely<DB>): Promise<string[]> {
-  const migrator = new Migrator({ db, provider: { getMigrations: async () => MIGRATIONS } });
+/**
+ * Applies the migrations `db` lacks. Unordered on purpose: work landed on the same day sorts by
+ * name, not by when it landed (`…-media-details` after `…-tokens-webhooks`), and a database
+ * migrated before must still take what came after; each migration stands on the earlier days' alone.
+ */
+export async function migrate(db: Kysely<DB>, migrations: Record<string, Migration> = MIGRATIONS): Promise<string[]> {
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations }, allowUnorderedMigrations: true });
   const { error, results } = await migrator.migrateToLatest();
   if (error) throw error;
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);

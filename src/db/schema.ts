@@ -115,6 +115,10 @@ export interface VideosTable {
   duration: Measure;
   width: Measure;
   height: Measure;
+  /** The database's own: the folded title and description the search matches (2026-12-03-search). */
+  search_text: ColumnType<string, never, never>;
+  /** The database's own: the folded title the title sort orders by, byte-wise. */
+  title_key: ColumnType<string, never, never>;
 }
 
 /** A figure the browser measured of an item's file (src/shared/media-limits.ts); null when unknown. */
@@ -138,6 +142,10 @@ export interface PhotosTable {
   height: Measure;
   /** The thumbnail's key (under `thumbs/`), at most 480 px on its longer side, made in the browser. */
   thumbnail_key: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The database's own: the folded title and description the search matches (2026-12-03-search). */
+  search_text: ColumnType<string, never, never>;
+  /** The database's own: the folded title the title sort orders by, byte-wise. */
+  title_key: ColumnType<string, never, never>;
 }
 
 export type TokenScope = 'read' | 'write';

@@ -3,11 +3,12 @@ import type { AppContext } from '../context.ts';
 import { parseId } from '../db/ids.ts';
 import type { DB, Upload, User } from '../db/schema.ts';
 import { AppError, badRequest, conflict, forbidden, notFound } from '../errors.ts';
-import { textProblem, type EditMediaBody, type Page } from '../shared/api.ts';
+import { textProblem, type EditMediaBody, type ListQuery, type Page } from '../shared/api.ts';
 import { markForCleanup, removeMarked } from '../uploads/cleanup.ts';
 import { checkUnchanged, findUpload, goneProblem, voidUntil } from '../uploads/service.ts';
 import { recordChange } from '../webhooks/outbox.ts';
 import { ITEM_TYPES, type ItemEdit, type ItemType, type NewItem, type OwnedFile } from './item-types.ts';
+import { listPage } from './list.ts';
 import { mediaUrl } from './urls.ts';
 import { canEdit } from '../shared/roles.ts';
 
@@ -76,26 +77,31 @@ export async function createItem<Row, Item>(ctx: AppContext, type: ItemType<Row,
   return type.item(ctx, row as Row);
 }
 
-const PAGE_MAX = 100;
-function decodeCursor(cursor: string | undefined): number | null {
-  if (!cursor) return null;
-  const id = parseId(Buffer.from(cursor, 'base64url').toString());
-  if (id === null) throw badRequest('The cursor is not one this server gave.', 'invalid_cursor');
-  return id;
+/** `GET /api/v1/videos`, `/photos`: a page of the list, searched and sorted as asked (`listPage`). */
+export async function listItems<Row, Item>(ctx: AppContext, type: ItemType<Row, Item>, query: Partial<ListQuery>): Promise<Page<Item>> {
+  const { rows, ...cursors } = await listPage(ctx.db, type.plural, query);
+  return { items: rows.map((row) => type.item(ctx, row as Row)), ...cursors };
 }
 
-/** Newest first; ids grow with creation, so keyset paging on the id never skips or repeats. */
-export async function listItems<Row, Item>(ctx: AppContext, type: ItemType<Row, Item>, options: { limit?: number; cursor?: string }): Promise<Page<Item>> {
-  const before = decodeCursor(options.cursor);
-  const size = Math.min(Math.max(options.limit ?? 24, 1), PAGE_MAX);
-  let query = ctx.db.selectFrom(type.plural).selectAll().orderBy('id', 'desc').limit(size + 1);
-  if (before) query = query.where('id', '<', before);
-  const rows = await query.execute();
-  const page = rows.slice(0, size);
-  return {
-    items: page.map((row) => type.item(ctx, row as Row)),
-    next_cursor: rows.length > size ? Buffer.from(String(page.at(-1)!.id)).toString('base64url') : null,
-  };
+/** A listed item with its owner's email, as the library page shows it (null once the account is gone). */
+export interface OwnedItem<Item> {
+  item: Item;
+  owner: string | null;
+}
+
+/** The library page's list: `listItems`, each item with its owner. */
+export async function listOwnedItems<Row, Item>(ctx: AppContext, type: ItemType<Row, Item>, query: Partial<ListQuery>): Promise<Page<OwnedItem<Item>>> {
+  const { rows, ...cursors } = await listPage(ctx.db, type.plural, query);
+  const owners = await ownerEmails(ctx, rows.map((row) => row.owner_id));
+  return { items: rows.map((row) => ({ item: type.item(ctx, row as Row), owner: owners.get(row.owner_id) ?? null })), ...cursors };
+}
+
+/** The emails of these users, by id. */
+export async function ownerEmails(ctx: AppContext, ids: number[]): Promise<Map<number, string>> {
+  const unique = [...new Set(ids)];
+  if (unique.length === 0) return new Map();
+  const users = await ctx.db.selectFrom('users').select(['id', 'email']).where('id', 'in', unique).execute();
+  return new Map(users.map((user) => [user.id, user.email]));
 }
 
 /** The id in a path, or 404. */

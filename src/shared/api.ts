@@ -168,10 +168,23 @@ export const editVideoBody = editMediaBody.extend({ cover_upload_id: z.uuid().op
 export type EditVideoBody = z.infer<typeof editVideoBody>;
 
 /** `GET /api/v1/videos`, `/photos`: a page of the list. */
+export const LIST_SORTS = ['newest', 'oldest', 'title'] as const;
+export type ListSort = (typeof LIST_SORTS)[number];
+export const LIST_LIMIT = { min: 1, max: 100, default: 24 } as const;
+
+/** `GET /api/v1/videos`, `/photos` and the library page: a page of the list, searched and sorted. */
 export const listMediaQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(100).optional().meta({ description: 'Items per page, 1 to 100 (24 by default).' }),
-  cursor: z.string().max(100).optional().meta({ description: 'The `next_cursor` of the page before.' }),
+  q: z
+    .string()
+    .max(200, 'The search is longer than 200 characters.')
+    .check(validText('search'))
+    .optional()
+    .meta({ description: 'Words that must all be in the title or description, case and accents aside (`eleve` finds `Élève`); `%`, `_` and `\\` match themselves.' }),
+  sort: z.enum(LIST_SORTS, { error: 'sort must be newest, oldest or title.' }).default('newest').meta({ description: 'newest (the default), oldest, or title (A to Z, accents aside).' }),
+  limit: z.coerce.number().int().min(LIST_LIMIT.min).max(LIST_LIMIT.max).default(LIST_LIMIT.default).meta({ description: 'Items per page, 1 to 100 (24 by default).' }),
+  cursor: z.string().max(2048).optional().meta({ description: 'The `next_cursor` or `prev_cursor` of a page of the same list and sort (else 400 `invalid_cursor` or `cursor_mismatch`).' }),
 });
+export type ListQuery = z.infer<typeof listMediaQuery>;
 
 export const videoItem = z
   .object({
@@ -210,12 +223,16 @@ export const photoItem = z
   .meta({ id: 'PhotoItem' });
 export type PhotoItem = z.infer<typeof photoItem>;
 
-/** A list's page of `item`s, newest first; `next_cursor` asks for the next one. */
-export const page = <Item extends z.ZodType>(item: Item) => z.object({ items: z.array(item), next_cursor: z.string().nullable() });
+/** A list's page of `item`s; `next_cursor` asks for the next one, `prev_cursor` for the one before. */
+export const page = <Item extends z.ZodType>(item: Item) => z.object({ items: z.array(item), next_cursor: z.string().nullable(), prev_cursor: z.string().nullable() });
 export interface Page<T> {
   items: T[];
+  /** The next page's cursor, or null on the last page. */
   next_cursor: string | null;
+  /** The previous page's cursor, or null on the first page. */
+  prev_cursor: string | null;
 }
+
 
 // ---- The seed's endpoints --------------------------------------------------------------
 

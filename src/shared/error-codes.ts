@@ -27,6 +27,7 @@ export const ERROR_CODES = [
   'invalid_url',
   'invalid_id',
   'invalid_cursor',
+  'cursor_mismatch',
   'invalid_filename',
   'invalid_email',
   'invalid_password',

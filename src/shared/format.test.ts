@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatDate, formatInteger, formatPercent, formatSize, formatSpeed, formatTimeRemaining, formatTransferred } from './format.ts';
+import { formatDate, formatDuration, formatInteger, formatPercent, formatSize, formatSpeed, formatTimeRemaining, formatTransferred } from './format.ts';
 
 const MB = 1024 * 1024;
 
@@ -72,4 +72,13 @@ describe('format in French', () => {
     expect(formatInteger(12_345_678, 'fr')).toBe('12\u202f345\u202f678');
     expect(formatInteger(12_345_678, 'en')).toBe('12,345,678');
   });
+
+  it.each([
+    [0, '0:00'],
+    [7.4, '0:07'],
+    [125, '2:05'],
+    [3725, '1:02:05'],
+    [59.6, '1:00'],
+    [-3, '0:00'],
+  ])('a running time of %s s reads %s', (seconds, text) => expect(formatDuration(seconds)).toBe(text));
 });

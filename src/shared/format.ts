@@ -61,3 +61,11 @@ export function formatDate(date: Date | string, locale: Locale = 'en', withTime 
 export function formatInteger(value: number, locale: Locale = 'en'): string {
   return new Intl.NumberFormat(locale === 'fr' ? 'fr-FR' : 'en-GB', { maximumFractionDigits: 0 }).format(value);
 }
+
+/** A running time as a player shows it, the same in both languages: `0:07`, `2:05`, `1:02:05`. */
+export function formatDuration(seconds: number): string {
+  const whole = Math.max(0, Math.round(seconds));
+  const pad = (n: number) => String(n).padStart(2, '0');
+  const [h, m, s] = [Math.floor(whole / 3600), Math.floor((whole % 3600) / 60), whole % 60];
+  return h ? `${h}:${pad(m)}:${pad(s)}` : `${m}:${pad(s)}`;
+}

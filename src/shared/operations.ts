@@ -184,7 +184,7 @@ export const OPERATIONS = {
     query: listMediaQuery,
     status: 200,
     answer: page(videoItem),
-    refusals: [{ status: 400, codes: ['invalid_cursor'] }],
+    refusals: [{ status: 400, codes: ['invalid_cursor', 'cursor_mismatch'] }],
     example: { query: { limit: 10 } },
   }),
   createVideo: define({
@@ -225,7 +225,7 @@ export const OPERATIONS = {
     query: listMediaQuery,
     status: 200,
     answer: page(photoItem),
-    refusals: [{ status: 400, codes: ['invalid_cursor'] }],
+    refusals: [{ status: 400, codes: ['invalid_cursor', 'cursor_mismatch'] }],
     example: { query: { limit: 10 } },
   }),
   createPhoto: define({

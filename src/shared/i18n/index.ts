@@ -5,6 +5,7 @@ import { admin } from './messages/admin.ts';
 import { api } from './messages/api.ts';
 import { common } from './messages/common.ts';
 import { errors } from './messages/errors.ts';
+import { library } from './messages/library.ts';
 import { unfinished } from './messages/unfinished.ts';
 import { upload } from './messages/upload.ts';
 
@@ -19,6 +20,7 @@ export const CATALOGS = {
   api,
   common,
   errors,
+  library,
   unfinished,
   upload,
 } satisfies Record<string, Catalog<string>>;

@@ -1,12 +1,21 @@
 import { describe, expect, it } from 'vitest';
 import { admin } from './admin.ts';
+import { library } from './library.ts';
 
-describe('the admin catalog in French', () => {
+describe.each([
+  ['admin', admin],
+  ['library', library],
+])('the %s catalog in French', (_name, catalog) => {
   it('follows French typography: a no-break space before : ; ? ! and inside « »', () => {
-    for (const [key, text] of Object.entries(admin.fr)) {
+    for (const [key, text] of Object.entries(catalog.fr)) {
       expect(text, key).not.toMatch(/ [:;?!](?=\s|$)/);
       expect(text, key).not.toMatch(/« | »|"/);
     }
+  });
+});
+
+describe('the admin catalog in French', () => {
+  it('keeps its no-break spaces', () => {
     expect(admin.fr['copyHint']).toContain('\u00a0:');
     expect(admin.fr['tokens.intro']).toContain('«\u00a0lecture\u00a0»');
   });
