@@ -44,6 +44,20 @@ export async function launchChromium(options: { profileDir?: string; viewport?: 
   };
 }
 
+/** Loopback's rate (bytes/s): far above every real link, so the engine plans its CPU-tuned parts. */
+export const LOOPBACK_RATE = 1e9;
+
+/**
+ * Makes every page of the context remember this link rate (the engine's `airlift:link`), as
+ * after an upload that measured it, unless a page measured one since: the tests of loopback
+ * behaviour then see the plan a returning user gets, not the slow-link plan of a first upload.
+ */
+export async function rememberLink(context: BrowserContext, bytesPerSecond = LOOPBACK_RATE): Promise<void> {
+  await context.addInitScript((rate) => {
+    if (!localStorage.getItem('airlift:link')) localStorage.setItem('airlift:link', JSON.stringify({ bytesPerSecond: rate, at: Date.now() }));
+  }, bytesPerSecond);
+}
+
 /**
  * Starts keeping, in the page, every text the upload's status line (#progressStatus) shows:
  * each text set is recorded, even several within one task, from the mutation records.

@@ -21,7 +21,7 @@ import { writeRandomFile } from './random-file.ts';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { UPLOADER_DEFAULTS } from '../src/client/engine.ts';
 import { DEFAULT_PLAN, planFor, planParts } from '../src/uploads/rules.ts';
-import { launchChromium, recordedStatuses, recordStatuses, type Browser } from './chromium.ts';
+import { launchChromium, rememberLink, recordedStatuses, recordStatuses, type Browser } from './chromium.ts';
 import { TcpProxy, type ProxiedRequest } from './cut-proxy.ts';
 import { freePort, startTestApp, TEST_PASSWORD, type TestApp } from './harness.ts';
 import { settled } from './settled.ts';
@@ -103,6 +103,7 @@ describe.each(['local', 's3'] as const)('resume on %s storage', (storage) => {
     }
     await t.login(email);
     browser = await launchChromium();
+    await rememberLink(browser.context);
     page = await browser.context.newPage();
   });
   beforeEach(({ onTestFailed }) => {

@@ -13,7 +13,7 @@ import path from 'node:path';
 import type { Page, Route } from 'playwright-core';
 import { writeRandomFile } from '../../test/random-file.ts';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { launchChromium, recordedStatuses, recordStatuses, type Browser } from '../../test/chromium.ts';
+import { launchChromium, rememberLink, recordedStatuses, recordStatuses, type Browser } from '../../test/chromium.ts';
 import { startTestApp, TEST_PASSWORD, type TestApp } from '../../test/harness.ts';
 import { settled } from '../../test/settled.ts';
 import { heldBytesOf } from '../storage/driver.ts';
@@ -45,6 +45,7 @@ describe.each([
     const email = 'forms@example.com';
     await t.login(email);
     browser = await launchChromium();
+    await rememberLink(browser.context);
     page = await browser.context.newPage();
     // A 257 MB upload to the S3 test server on a busy 2-core machine can take longer than Playwright's 30 s default.
     page.setDefaultTimeout(120_000);

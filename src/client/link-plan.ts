@@ -25,8 +25,6 @@ export interface LinkPlan {
   inFlight: number;
   /** Files up to this size go in one PUT: one wave of parts, which a cut loses as whole. */
   singlePutMax: number;
-  /** Bytes in flight at once across the uploader's files: the queue's budget. */
-  budget: number;
 }
 
 /** Parts in flight for a rate in bytes/s: one below 20 Mbit/s, two below 80, then the engine's four. */
@@ -42,13 +40,16 @@ export function linkPlan(bytesPerSecond: number | null): LinkPlan {
   const inFlight = inFlightFor(rate);
   const share = Math.floor((rate / inFlight) * PART_SECONDS / MiB) * MiB;
   const partSize = Math.min(DEFAULT_PART_SIZE, Math.max(MIN_PART_SIZE, share));
-  return { partSize, inFlight, singlePutMax: Math.min(SINGLE_PUT_MAX, partSize * inFlight), budget: partSize * inFlight };
+  return { partSize, inFlight, singlePutMax: Math.min(SINGLE_PUT_MAX, partSize * inFlight) };
 }
 
-/** The bytes the queue may have in flight at a live rate: `PART_SECONDS` of it, and never less than one part. */
-export function budgetFor(bytesPerSecond: number | null, partSize: number): number {
+/** What the parts in flight may hold together, in seconds of the link: the goal's bound, with the parts' 8 s leaving room for a rate that wavers. */
+export const BUDGET_SECONDS = 10;
+
+/** The bytes the queue may have in flight at a live rate (it always runs one part, however large). */
+export function budgetFor(bytesPerSecond: number | null): number {
   const rate = bytesPerSecond && bytesPerSecond > 0 ? bytesPerSecond : UNMEASURED_RATE;
-  return Math.max(partSize, Math.floor(rate * PART_SECONDS));
+  return Math.floor(rate * BUDGET_SECONDS);
 }
 
 /** How long a part of `bytes` should take in flight, in ms, at its share of the link. */
