@@ -196,6 +196,22 @@ const bench: BenchPage = {
     }
   },
 
+  async xhrPutRestarting(inputId, url, headers) {
+    const started = performance.now();
+    let restarts = 0;
+    for (;;) {
+      try {
+        await bench.xhrPut(inputId, url, headers);
+        return { ms: performance.now() - started, restarts };
+      } catch {
+        // What the seed's page does, by hand: choose the file again and send it from its first byte.
+        restarts += 1;
+        if (restarts > 50) throw new Error('The whole-file PUT failed 50 times');
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+      }
+    }
+  },
+
   tus(inputId, endpoint) {
     const file = fileIn(inputId);
     return new Promise((resolve, reject) => {

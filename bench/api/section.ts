@@ -1,27 +1,37 @@
 /**
- * The load benchmark's section of docs/BENCHMARKS.md lives between two markers, so a re-run
- * replaces it and `npm run bench`, which writes the rest of the page, keeps it (pure).
+ * The sections other benchmarks write into docs/BENCHMARKS.md (the load benchmark's, and
+ * `npm run bench:links`'s) live between two markers each, so a re-run replaces its own and
+ * `npm run bench`, which writes the rest of the page, keeps them (pure).
  */
-export const START = '<!-- bench:api -->';
-export const END = '<!-- /bench:api -->';
+export type SectionName = 'api' | 'links';
+const markers = (name: SectionName) => ({ start: `<!-- bench:${name} -->`, end: `<!-- /bench:${name} -->` });
+export const START = markers('api').start;
+export const END = markers('api').end;
 
 /** The section with its markers, as found in `doc`, or null. */
-export function findSection(doc: string): string | null {
-  const start = doc.indexOf(START);
-  const end = doc.indexOf(END, start);
-  return start >= 0 && end >= 0 ? doc.slice(start, end + END.length) : null;
+export function findSection(doc: string, name: SectionName = 'api'): string | null {
+  const { start: open, end: close } = markers(name);
+  const start = doc.indexOf(open);
+  const end = doc.indexOf(close, start);
+  return start >= 0 && end >= 0 ? doc.slice(start, end + close.length) : null;
 }
 
 /** `doc` with its section replaced by `body` (between fresh markers), or with it appended. */
-export function replaceSection(doc: string, body: string): string {
-  const section = `${START}\n${body.trim()}\n${END}`;
-  const old = findSection(doc);
+export function replaceSection(doc: string, body: string, name: SectionName = 'api'): string {
+  const { start, end } = markers(name);
+  const section = `${start}\n${body.trim()}\n${end}`;
+  const old = findSection(doc, name);
   if (old) return doc.replace(old, () => section);
   return `${doc.trimEnd()}\n\n${section}\n`;
 }
 
-/** A page written afresh (`next`) that keeps the section the previous page (`previous`) had. */
+/** A page written afresh (`next`) that keeps the sections the previous page (`previous`) had. */
 export function keepSection(previous: string, next: string): string {
-  const old = findSection(previous);
-  return old ? replaceSection(next, old.slice(START.length, -END.length)) : next;
+  let page = next;
+  for (const name of ['api', 'links'] as const) {
+    const old = findSection(previous, name);
+    const { start, end } = markers(name);
+    if (old) page = replaceSection(page, old.slice(start.length, -end.length), name);
+  }
+  return page;
 }
