@@ -76,3 +76,12 @@ export function recordStatuses(page: Page): Promise<void> {
 export function recordedStatuses(page: Page): Promise<string[]> {
   return page.evaluate(() => (window as unknown as { statuses: string[] }).statuses);
 }
+
+/** Logs `email` in through the login form, as a person does; the page ends on the library. */
+export async function logInPage(page: Page, baseUrl: string, email: string, password: string, query = ''): Promise<void> {
+  await page.goto(`${baseUrl}/login${query}`);
+  await page.fill('input[name=email]', email);
+  await page.fill('input[name=password]', password);
+  await page.click('form[action="/login"] button[type=submit]');
+  await page.waitForURL(`${baseUrl}/`);
+}

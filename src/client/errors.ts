@@ -27,6 +27,12 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * The server's 404 (the upload is gone) or 409 (it cannot go on: aborted, expired, or saved as
+ * an item already): either way there is nothing to continue or remove.
+ */
+export const isGone = (error: unknown): boolean => error instanceof ApiError && (error.status === 404 || error.status === 409);
+
 /** The store answered a PUT with a status other than 2xx. */
 export class StoreRefused extends Error {
   override name = 'StoreRefused';

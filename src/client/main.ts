@@ -5,6 +5,8 @@ import { createUploader } from './engine.ts';
 import { bindDropzone, bindUploadForm } from './forms.ts';
 import { LinkMeter } from './link-meter.ts';
 import { MemoryResumeStore, WebStorageResumeStore, type ResumeStore } from './resume-store.ts';
+import { bindUnfinishedNotice } from './unfinished-notice.ts';
+import { Drafts } from './unfinished.ts';
 import { xhrTransport } from './xhr-transport.ts';
 
 function start(): void {
@@ -13,6 +15,7 @@ function start(): void {
   const resumeStore = pageResumeStore();
   // One meter for the page's uploaders: each file is planned for the link the last one measured.
   const link = new LinkMeter(pageStorage());
+  const drafts = new Drafts(resumeStore instanceof WebStorageResumeStore ? resumeStore.storage : null);
   for (const zone of document.querySelectorAll<HTMLElement>('label.dropzone[data-for]')) bindDropzone(zone);
   for (const form of document.querySelectorAll<HTMLFormElement>('form[data-upload-form]')) {
     bindUploadForm(form, {
@@ -20,6 +23,7 @@ function start(): void {
       connectivity,
       createUploader: () => createUploader({ api, transport: xhrTransport, resumeStore, connectivity, link }),
     });
+    bindUnfinishedNotice(form, { api, resumeStore, drafts });
   }
 }
 

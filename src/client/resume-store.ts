@@ -16,13 +16,31 @@ export interface ResumeRecord {
 
 export interface ResumeStore {
   get(key: string): Promise<ResumeRecord | undefined>;
+  /** Every record of uploads of `kind`, with its key: what a page can offer to continue. */
+  list(kind: MediaKind): Promise<{ key: string; record: ResumeRecord }[]>;
   set(key: string, record: ResumeRecord): Promise<void>;
   delete(key: string): Promise<void>;
 }
 
 /** The same file chosen again gives the same key: kind, name, size and modification time. */
 export function resumeKey(file: { kind: string; filename: string; size: number; lastModified: number }): string {
-  return `airlift:upload:${file.kind}:${file.size}:${file.lastModified}:${file.filename}`;
+  return `${keyPrefix(file.kind)}${file.size}:${file.lastModified}:${file.filename}`;
+}
+
+const keyPrefix = (kind: string) => `airlift:upload:${kind}:`;
+
+/** A stored record as the engine wrote it, or undefined when it is not one (another version's, or damaged). */
+function parseRecord(text: string | null): ResumeRecord | undefined {
+  if (text === null) return undefined;
+  try {
+    const record = JSON.parse(text) as Partial<ResumeRecord>;
+    if (typeof record.uploadId === 'string' && typeof record.partSize === 'number' && typeof record.filename === 'string' && typeof record.size === 'number') {
+      return record as ResumeRecord;
+    }
+  } catch {
+    // Unreadable: treated as absent, and replaced by the next upload of that file.
+  }
+  return undefined;
 }
 
 /** For Node, and for pages that should not resume across reloads. */
@@ -31,6 +49,10 @@ export class MemoryResumeStore implements ResumeStore {
 
   async get(key: string) {
     return this.#records.get(key);
+  }
+
+  async list(kind: MediaKind) {
+    return [...this.#records].filter(([key]) => key.startsWith(keyPrefix(kind))).map(([key, record]) => ({ key, record }));
   }
 
   async set(key: string, record: ResumeRecord) {
@@ -50,15 +72,17 @@ export class WebStorageResumeStore implements ResumeStore {
   constructor(readonly storage: Storage) {}
 
   async get(key: string) {
-    const text = this.storage.getItem(key);
-    if (text === null) return undefined;
-    try {
-      const record = JSON.parse(text) as Partial<ResumeRecord>;
-      if (typeof record.uploadId === 'string' && typeof record.partSize === 'number') return record as ResumeRecord;
-    } catch {
-      // Unreadable: treated as absent, and replaced by the next upload of that file.
+    return parseRecord(this.storage.getItem(key));
+  }
+
+  async list(kind: MediaKind) {
+    const found: { key: string; record: ResumeRecord }[] = [];
+    for (let index = 0; index < this.storage.length; index++) {
+      const key = this.storage.key(index);
+      const record = key?.startsWith(keyPrefix(kind)) ? parseRecord(this.storage.getItem(key)) : undefined;
+      if (key && record) found.push({ key, record });
     }
-    return undefined;
+    return found;
   }
 
   async set(key: string, record: ResumeRecord) {

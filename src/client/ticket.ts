@@ -6,7 +6,7 @@
 import type { CreateUploadBody, UploadCreated, UploadState } from '../shared/api.ts';
 import type { MediaKind } from '../shared/media-kind.ts';
 import type { ApiClient } from './api.ts';
-import { ApiError } from './errors.ts';
+import { isGone } from './errors.ts';
 import { resumeKey, type ResumeRecord, type ResumeStore } from './resume-store.ts';
 import type { Requester } from './retry.ts';
 
@@ -74,14 +74,10 @@ export class Tickets {
   }
 }
 
-/**
- * Turns the server's 404 (the upload is gone) and 409 (it cannot go on: aborted, expired, or
- * saved as an item already) into `value`: either way there is nothing to continue or remove,
- * and the file starts afresh. Other errors pass on.
- */
+/** Turns the server's "gone" (`isGone`) into `value`, and the file starts afresh. Other errors pass on. */
 function unlessGone<T>(value: T): (error: unknown) => T {
   return (error) => {
-    if (error instanceof ApiError && (error.status === 404 || error.status === 409)) return value;
+    if (isGone(error)) return value;
     throw error;
   };
 }

@@ -4,6 +4,7 @@ import { LOCALES, type Locale } from './locales.ts';
 import { admin } from './messages/admin.ts';
 import { common } from './messages/common.ts';
 import { errors } from './messages/errors.ts';
+import { unfinished } from './messages/unfinished.ts';
 
 export { chooseLocale, DEFAULT_LOCALE, isLocale, LANG_COOKIE, LOCALES, type Locale } from './locales.ts';
 
@@ -15,6 +16,7 @@ export const CATALOGS = {
   admin,
   common,
   errors,
+  unfinished,
 } satisfies Record<string, Catalog<string>>;
 export type Namespace = keyof typeof CATALOGS;
 

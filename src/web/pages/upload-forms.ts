@@ -3,6 +3,7 @@ import type { MediaKind } from '../../shared/media-kind.ts';
 import { formatSize } from '../../shared/format.ts';
 import { html } from '../html.ts';
 import { layout } from '../layout.ts';
+import { unfinishedNotice } from './unfinished.ts';
 
 /** The seed's progress area, with its element ids, plus pause, resume and cancel. */
 const progressArea = html`<div id="uploadProgress" class="progress hidden">
@@ -78,6 +79,7 @@ export function renderUploadForm(request: FastifyRequest, noun: 'video' | 'photo
     `New ${noun}`,
     html`<section class="card">
       <h1>Upload a ${noun}</h1>
+      ${unfinishedNotice(request, noun, DROPZONES[noun].at(-1)!.id)}
       <form id="${noun}Form" data-upload-form="${noun}" class="stack" novalidate>
         ${textFields}
         ${DROPZONES[noun].map((zone) => dropzone(request, zone))}
