@@ -83,12 +83,6 @@ async function answerCompanion(url: URL, init: RequestInit | undefined): Promise
   const path = url.pathname.slice(new URL(COMPANION).pathname.length).split('/').filter(Boolean).map(decodeURIComponent);
   const json = (value: unknown) => new Response(JSON.stringify(value), { status: 200, headers: { 'Content-Type': 'application/json' } });
   // path: ['s3', 'multipart', uploadId?, partNumber | 'complete'?]
-  // Uppy sends files up to 100 MiB in one upload: a presigned PUT of the whole file, which Airlift signs as a single PUT.
-  if (path[0] === 's3' && path[1] === 'params' && method === 'GET') {
-    const created = await api.createUpload({ filename: url.searchParams.get('filename') ?? file.name, size: file.size, content_type: url.searchParams.get('type') || file.type, kind: 'video', single_put_max: file.size });
-    if (!created.url) throw new Error(`Airlift planned ${created.strategy} for Uppy's single upload`);
-    return json({ method: 'PUT', url: created.url, headers: created.headers ?? {}, fields: {} });
-  }
   if (path[0] !== 's3' || path[1] !== 'multipart') throw new Error(`Unexpected Companion call ${method} ${url.pathname}`);
   const [, , uploadId, last] = path;
   if (method === 'POST' && uploadId === undefined) {
@@ -187,7 +181,8 @@ const bench: BenchPage = {
     const partSize = uppyDefaultChunkSize(file.size);
     companion = { api, file, partSize };
     const uppy = new Uppy();
-    uppy.use(AwsS3, { companionEndpoint: COMPANION });
+    // Uppy sends files up to 100 MiB as an S3 POST policy, which Airlift (like R2) does not sign: always in parts, as larger files go at its defaults.
+    uppy.use(AwsS3, { companionEndpoint: COMPANION, shouldUseMultipart: true });
     uppy.addFile({ name: file.name, type: file.type, data: file });
     try {
       const started = performance.now();
