@@ -103,7 +103,8 @@ describe.each(['local', 's3'] as const)('resume on %s storage', (storage) => {
     }
     await t.login(email);
     browser = await launchChromium();
-    await rememberLink(browser.context);
+    // The bounds below are the loopback plan's: the link stays measured as loopback on every page.
+    await rememberLink(browser.context, undefined, { pinned: true });
     page = await browser.context.newPage();
   });
   beforeEach(({ onTestFailed }) => {
@@ -340,6 +341,7 @@ describe.each(['local', 's3'] as const)('resume on %s storage', (storage) => {
       const result = await interruptAndChooseAgain('restart', async () => {
         await browser.close({ removeProfile: false });
         browser = await launchChromium({ profileDir: browser.profileDir });
+        await rememberLink(browser.context, undefined, { pinned: true });
         page = await browser.context.newPage();
         loggedInAgain = await openForm();
       });
