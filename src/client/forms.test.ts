@@ -45,7 +45,7 @@ describe.each([
     const email = 'forms@example.com';
     await t.login(email);
     browser = await launchChromium();
-    await rememberLink(browser.context);
+    await rememberLink(browser.context, undefined, { pinned: true });
     page = await browser.context.newPage();
     // A 257 MB upload to the S3 test server on a busy 2-core machine can take longer than Playwright's 30 s default.
     page.setDefaultTimeout(120_000);
