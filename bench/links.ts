@@ -22,7 +22,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type BrowserContext, type CDPSession, type Page } from 'playwright-core';
 import { corsRulesFor, createS3Store } from '../src/storage/s3.ts';
 import { CHROMIUM_FLAGS, CHROMIUM_PATH } from '../test/chromium.ts';
 import { TcpProxy } from '../test/cut-proxy.ts';
@@ -143,9 +143,16 @@ function scenariosFor(sites: Site[], tusEndpoint: string): Scenario[] {
   return out.filter((s) => settings.clients.includes(s.id.split('/')[1]!));
 }
 
+/** One CDP session per page: the conditions of a session left open would stay in force beside a newer one's. */
+const sessions = new WeakMap<Page, CDPSession>();
+
 async function throttle(page: Page, profile: Profile | null): Promise<void> {
-  const cdp = await page.context().newCDPSession(page);
-  await cdp.send('Network.enable');
+  let cdp = sessions.get(page);
+  if (!cdp) {
+    cdp = await page.context().newCDPSession(page);
+    sessions.set(page, cdp);
+    await cdp.send('Network.enable');
+  }
   await cdp.send('Network.emulateNetworkConditions', profile ? { offline: false, latency: profile.latencyMs, downloadThroughput: -1, uploadThroughput: rateOf(profile) } : { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
 }
 
