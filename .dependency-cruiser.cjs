@@ -34,6 +34,7 @@ module.exports = {
     layer('db-at-the-bottom', 'db/ knows the schema and migrations, nothing above.', '^src/db/', '^src/((storage|auth|uploads|media|seed|web|ops)/|(context|http-errors)\\.ts$)'),
     layer('storage-below-the-services', 'storage/ is the driver contract and its drivers: no service, route or page.', '^src/storage/', '^src/(db|auth|uploads|media|seed|web|ops)/'),
     layer('auth-below-the-services', 'auth/ is the plugin and services of accounts; its pages are in web/.', '^src/auth/', '^src/(uploads|media|seed|web|ops)/'),
+    layer('api-beside-auth', 'api/ registers routes from the operations list and renders their document: the services above use it.', '^src/api/', '^src/(uploads|media|seed|web|ops|webhooks)/'),
     layer('uploads-below-media', 'uploads/ is the tickets; media and the seed build on it.', '^src/uploads/', '^src/(media|seed|web|ops)/'),
     layer('webhooks-below-media', 'webhooks/ is the outbox and its delivery: media writes to it in its transactions; it knows no service above.', '^src/webhooks/', '^src/(auth|uploads|media|seed|web|ops)/'),
     layer('media-below-seed-and-web', 'media/ is the records; the seed and the pages build on it.', '^src/media/', '^src/(seed|web|ops)/'),

@@ -2,9 +2,10 @@ import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import helmet from '@fastify/helmet';
 import type { Duplex } from 'node:stream';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type RouteOptions } from 'fastify';
 import type { Kysely } from 'kysely';
 import { adminRoutes } from './admin/routes.ts';
+import { openApiRoutes } from './api/openapi-routes.ts';
 import { authPlugin } from './auth/plugin.ts';
 import type { Config, TrustProxy } from './config.ts';
 import { migrate, openDatabase, type Database } from './db/index.ts';
@@ -23,6 +24,7 @@ import { renderErrorPage } from './web/pages/error.ts';
 import { authRoutes } from './web/auth-routes.ts';
 import { pageRoutes } from './web/routes.ts';
 import { adminPageRoutes } from './web/admin-routes.ts';
+import { apiDocsRoutes } from './web/api-docs-routes.ts';
 import { assetRoutes } from './web/assets.ts';
 import { i18nPlugin } from './web/i18n-plugin.ts';
 
@@ -48,6 +50,8 @@ export interface AppParts {
   logger?: boolean | { write(line: string): void };
   /** The login throttle's clock; the system's by default (tests move it instead of waiting). */
   clock?: () => Date;
+  /** Told of every route as it is registered (the OpenAPI test holds the list to the document). */
+  onRoute?: (route: RouteOptions) => void;
 }
 
 /** The whole application, ready for `listen()` or `inject()`. */
@@ -77,6 +81,7 @@ export async function buildApp(config: Config, parts: AppParts = {}): Promise<Fa
   app.decorate('config', config);
   app.decorate('db', database.db);
   app.decorate('clock', parts.clock ?? (() => new Date()));
+  if (parts.onRoute) app.addHook('onRoute', parts.onRoute);
   app.addHook('onClose', async () => {
     if (!parts.database) await database.close();
   });
@@ -119,6 +124,7 @@ export async function buildApp(config: Config, parts: AppParts = {}): Promise<Fa
   }
   await app.register(assetRoutes);
   await app.register(probeRoutes);
+  await app.register(openApiRoutes);
 
   // Everything below needs sessions and CSRF; the store's routes above are authorised by their signature alone.
   await app.register(async (scope) => {
@@ -131,6 +137,7 @@ export async function buildApp(config: Config, parts: AppParts = {}): Promise<Fa
     await scope.register(adminRoutes);
     await scope.register(pageRoutes);
     await scope.register(adminPageRoutes);
+    await scope.register(apiDocsRoutes);
   });
   return app;
 }

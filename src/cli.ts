@@ -105,7 +105,7 @@ const COMMANDS: Command[] = [
     words: ['sweep'],
     summary: 'remove abandoned uploads, expired sessions and other leftovers',
     description:
-      'Aborts and deletes the uploads started and never completed (UPLOAD_TTL seconds, plus the life of their last URL, UPLOAD_URL_EXPIRES), completed uploads never saved into an item within UPLOAD_TTL, multipart uploads the store holds that no upload knows, and object deletes that failed before; deletes expired sessions, old login failures and expired setup links. ' +
+      'Aborts and deletes the uploads started and never completed (UPLOAD_TTL seconds, plus the life of their last URL, UPLOAD_URL_EXPIRES), completed uploads never saved into an item within UPLOAD_TTL, multipart uploads the store holds that no upload knows, and object deletes that failed before; deletes expired sessions, old login failures, expired setup links, and webhook deliveries settled (delivered or given up) over 30 days ago. ' +
       'The server also does it every SWEEP_INTERVAL seconds (15 minutes by default). One instance sweeps at a time (a lease in the database, free again a minute after a sweeper dies), and requests are answered while it runs.',
     options: {},
     async run(_values, config) {
@@ -114,7 +114,8 @@ const COMMANDS: Command[] = [
       else {
         console.log(
           `Swept ${result.expiredTickets} expired upload(s), ${result.unsavedUploads} completed upload(s) never saved, ${result.finishedCleanups} earlier removal(s) finished, ` +
-            `${result.orphanMultipart} orphan multipart upload(s), ${result.expiredSessions} expired session(s) and ${result.expiredSetupTokens} expired setup link(s).`,
+            `${result.orphanMultipart} orphan multipart upload(s), ${result.expiredSessions} expired session(s), ${result.expiredSetupTokens} expired setup link(s) ` +
+            `and ${result.settledDeliveries} webhook delivery(ies) settled over 30 days ago.`,
         );
         if (result.failedCleanups) console.log(`${result.failedCleanups} store call(s) failed; the next sweep tries them again.`);
         if (result.stoppedEarly) console.log('The sweep lost its lease and stopped early; run it again to continue.');

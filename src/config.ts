@@ -3,6 +3,7 @@ import { isIP } from 'node:net';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { MediaKind } from './shared/media-kind.ts';
+import { MAX_THUMBNAIL_BYTES } from './shared/media-limits.ts';
 
 /** Everything Airlift reads from its environment, validated once at start-up. */
 export interface Config {
@@ -59,6 +60,8 @@ export const DEFAULT_TYPES: Record<MediaKind, string[]> = {
   video: ['video/mp4', 'video/webm', 'video/quicktime', 'video/x-matroska', 'video/ogg', 'video/mpeg'],
   photo: ['image/jpeg', 'image/png', 'image/webp', 'image/gif', 'image/avif', 'image/heic'],
   cover: ['image/jpeg', 'image/png', 'image/webp', 'image/avif'],
+  // What browsers' canvases encode: the thumbnail is made in the browser.
+  thumbnail: ['image/jpeg', 'image/png', 'image/webp'],
 };
 
 type Env = Record<string, string | undefined>;
@@ -216,11 +219,12 @@ export function loadConfig(env: Env = process.env): Config {
     uploadUrlExpires,
     uploadTtl,
     sweepInterval,
-    maxSize: { video, photo, cover: Math.min(photo, integer(env, 'MAX_COVER_SIZE', 20 * MiB)) },
+    maxSize: { video, photo, cover: Math.min(photo, integer(env, 'MAX_COVER_SIZE', 20 * MiB)), thumbnail: MAX_THUMBNAIL_BYTES },
     allowedTypes: {
       video: typeList(env, 'ALLOWED_VIDEO_TYPES', DEFAULT_TYPES.video),
       photo: typeList(env, 'ALLOWED_PHOTO_TYPES', DEFAULT_TYPES.photo),
       cover: typeList(env, 'ALLOWED_COVER_TYPES', DEFAULT_TYPES.cover),
+      thumbnail: DEFAULT_TYPES.thumbnail,
     },
     logLevel: env.LOG_LEVEL?.trim() || 'info',
     r2: r2Config(env),

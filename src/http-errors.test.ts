@@ -42,7 +42,7 @@ describe('validation messages', () => {
     ['null', createUploadBody, { ...upload, size: null }, 'size: expected a whole number, got null.'],
     ['an empty string', createUploadBody, { ...upload, filename: '' }, 'filename: must be at least 1 character long, got an empty string.'],
     ['a string for a string’s length', createUploadBody, { ...upload, content_type: 'x'.repeat(300) }, 'content_type: must be at most 255 characters long, got a string of 300 characters.'],
-    ['a value out of its set', createUploadBody, { ...upload, kind: 'audio' }, 'kind: expected "video", "photo" or "cover", got "audio".'],
+    ['a value out of its set', createUploadBody, { ...upload, kind: 'audio' }, 'kind: expected "video", "photo", "cover" or "thumbnail", got "audio".'],
     ['unknown fields', createUploadBody, { ...upload, a: 1, b: 2 }, 'Unknown fields "a" and "b".'],
     ['not an object', createUploadBody, 'text', 'Expected an object, got a string.'],
     ['a number for a string', seedSaveBody, { title: 42, file_key: 'k' }, 'title: expected a string, got a number.'],

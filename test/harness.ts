@@ -13,7 +13,7 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
 import { inject } from 'vitest';
-import { buildApp } from '../src/app.ts';
+import { buildApp, type AppParts } from '../src/app.ts';
 import { createUser } from '../src/auth/users.ts';
 import { loadConfig, type Config } from '../src/config.ts';
 import { openDatabase, type Database } from '../src/db/index.ts';
@@ -68,6 +68,8 @@ export interface TestAppOptions {
   clock?: () => Date;
   /** A PostgreSQL database another test app already uses (a second instance on it), instead of a fresh one. */
   databaseUrl?: string;
+  /** Told of every route the app registers. */
+  onRoute?: AppParts['onRoute'];
 }
 
 let bucketCount = 0;
@@ -109,7 +111,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       throw new Error('airlift storage cors failed');
     }
     database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir, command: 'test' });
-    const app = await buildApp(config, { database, logger: options.logStream ?? env.LOG_LEVEL !== 'silent', clock: options.clock });
+    const app = await buildApp(config, { database, logger: options.logStream ?? env.LOG_LEVEL !== 'silent', clock: options.clock, onRoute: options.onRoute });
     cleanups.unshift(async () => {
       await app.close();
       await database!.close();

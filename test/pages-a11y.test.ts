@@ -25,7 +25,7 @@ let browser: Browser;
 let page: Page;
 /** Pages that need a login, by name; filled once the records exist. */
 const signedIn: Record<string, string> = {};
-const signedOut: Record<string, string> = { login: '/login' };
+const signedOut: Record<string, string> = { login: '/login', 'api-docs': '/api/docs' };
 
 beforeAll(async () => {
   t = await startTestApp();
@@ -85,7 +85,28 @@ async function check(name: string, path: string, locale: string): Promise<void> 
   await page.setViewportSize({ width: 1280, height: 900 });
 }
 
+/** Axe on the API page with every operation open (they start closed), and a picture of one open. */
+async function checkApiOperations(locale: string): Promise<void> {
+  await page.goto(`${t.baseUrl}/api/docs?lang=${locale}`);
+  const opened = await page.evaluate(() => {
+    const all = [...document.querySelectorAll('details.api-op')];
+    for (const details of all) details.setAttribute('open', '');
+    return all.length;
+  });
+  expect(opened).toBeGreaterThan(20);
+  const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
+  const serious = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  expect(serious, `api-docs open in ${locale}`).toEqual([]);
+  for (const width of WIDTHS) {
+    await page.setViewportSize({ width, height: 900 });
+    await page.locator('#op-createUpload').screenshot({ path: `${SCREENSHOTS}api-docs-open-${locale}-${width}.png` });
+  }
+  await page.setViewportSize({ width: 1280, height: 900 });
+}
+
 describe.each(LOCALES)('pages in %s', (locale) => {
+  it('the API page, every operation open: no serious or critical accessibility violation', () => checkApiOperations(locale), 120_000);
+
   it('signed out: no serious or critical accessibility violation', async () => {
     await browser.context.clearCookies();
     for (const [name, path] of Object.entries(signedOut)) await check(name, path, locale);

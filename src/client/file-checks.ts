@@ -3,9 +3,11 @@
  * `accept` (the allowed types) and `data-max-size` (bytes). The server checks again (pure).
  */
 import { formatSize } from '../shared/format.ts';
+import { translator } from '../shared/i18n/index.ts';
+import type { Locale } from '../shared/i18n/locales.ts';
 
 export interface FileRules {
-  /** How the message names the file: "video", "cover image", "photo". */
+  /** How the message names the file, in the page's language: "video", "cover image", "photo". */
   label: string;
   required: boolean;
   /** The input's `accept` attribute: MIME types, `type/*` wildcards or `.ext` suffixes. */
@@ -26,15 +28,18 @@ export function accepts(accept: string, file: { name: string; type: string }): b
   });
 }
 
-/** What is wrong with the chosen file, as a sentence for the user, or null when it may be sent. */
-export function fileProblem(file: { name: string; type: string; size: number } | undefined, rules: FileRules): string | null {
-  if (!file) return rules.required ? `Choose a ${rules.label} file.` : null;
+/** What is wrong with the chosen file, as a sentence for the user in `locale`, or null when it may be sent. */
+export function fileProblem(file: { name: string; type: string; size: number } | undefined, rules: FileRules, locale: Locale = 'en'): string | null {
+  const t = translator(locale);
+  const { label } = rules;
+  if (!file) return rules.required ? t('upload:check.required', { label }) : null;
   if (!accepts(rules.accept, file)) {
-    return `“${file.name}” is not an allowed ${rules.label} type${file.type ? ` (${file.type})` : ''}. Allowed: ${rules.accept.split(',').map((t) => t.trim()).join(', ')}.`;
+    const allowed = rules.accept.split(',').map((type) => type.trim()).join(', ');
+    return t('upload:check.type', { name: file.name, label, detail: file.type ? ` (${file.type})` : '', allowed });
   }
   if (rules.maxSize !== null && file.size > rules.maxSize) {
-    return `“${file.name}” is ${formatSize(file.size)}; the largest ${rules.label} accepted is ${formatSize(rules.maxSize)}.`;
+    return t('upload:check.size', { name: file.name, label, size: formatSize(file.size, locale), max: formatSize(rules.maxSize, locale) });
   }
-  if (file.size === 0) return `“${file.name}” is empty.`;
+  if (file.size === 0) return t('upload:check.empty', { name: file.name });
   return null;
 }

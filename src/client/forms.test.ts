@@ -166,11 +166,20 @@ describe.each([
       },
     );
     await recordStatuses(page);
+    // Every value the bar takes: bytes sent again after a failure are not progress lost.
+    await page.evaluate(() => {
+      const bar = document.getElementById('progressBar')!;
+      const values: number[] = ((window as unknown as { barValues: number[] }).barValues = []);
+      new MutationObserver(() => values.push(Number(bar.getAttribute('aria-valuenow')))).observe(bar, { attributes: true, attributeFilter: ['aria-valuenow'] });
+    });
     await fillVideoForm('Through failures');
     await page.click('#videoForm button[type=submit]');
     await savedVideo('Through failures');
     expect(failed).toEqual({ forged: 1, reset: 1, serverError: 1 });
     expect(await statuses()).toContainEqual(expect.stringMatching(/^Retrying/));
+    const values = await page.evaluate(() => (window as unknown as { barValues: number[] }).barValues);
+    expect(values.length).toBeGreaterThan(2);
+    expect(values).toEqual([...values].sort((a, b) => a - b));
     expect(await text('#progressText')).toBe('100%');
   });
 

@@ -1,16 +1,23 @@
 /**
- * Binds the server-rendered upload forms to the engine: the checks made before sending,
- * the drop zones, the progress area and the outcome. The element ids and names are the
- * page contract (DESIGN.md, "Pages"); the engine does the uploading, this file only listens.
+ * Binds the server-rendered upload forms to the engine: the checks made before sending, the
+ * drop zones, what the browser reads of each file (media-probe.ts), the progress area and the
+ * outcome, in the page's language. The element ids and names are the page contract (DESIGN.md,
+ * "Pages"); the engine does the uploading, this file only listens. The photo form sends several
+ * photos at once, one record each: a file that fails does not stop the others.
  */
 import type { UploadCompleted } from '../shared/api.ts';
+import { formatSize } from '../shared/format.ts';
+import { translator, type Translate } from '../shared/i18n/index.ts';
+import { DEFAULT_LOCALE, isLocale, type Locale } from '../shared/i18n/locales.ts';
 import type { ApiClient } from './api.ts';
 import type { Connectivity } from './connectivity.ts';
-import type { FileState, FileUpload, MediaKind, Uploader } from './engine.ts';
+import { describeError } from './describe-error.ts';
+import type { MediaKind, Uploader } from './engine.ts';
 import { isInterruption } from './errors.ts';
 import { fileProblem } from './file-checks.ts';
-import { formatSize } from '../shared/format.ts';
-import { fileLine, progressView } from './progress-view.ts';
+import { itemTitles } from './item-titles.ts';
+import { derivedName, probePhoto, probeVideo, type PhotoProbe, type VideoProbe } from './media-probe.ts';
+import { element, progressArea, ProgressPanel, type FileLine } from './progress-panel.ts';
 import { DEFAULT_RETRY_POLICY, retrying } from './retry.ts';
 
 export interface FormDependencies {
@@ -22,46 +29,47 @@ export interface FormDependencies {
 
 type FormKind = 'video' | 'photo';
 
+/** One record to make: its title, its own file, and the uploads it needs besides (a cover, a thumbnail). */
+interface Item {
+  title: string;
+  file: File;
+  line: FileLine;
+}
+
+/** A file the browser read: what the record is told of it, and the pictures made from it. */
+type Probe = { details: { duration?: number | null; width: number | null; height: number | null }; extras: { blob: Blob; kind: MediaKind; filename: string; shownAs?: string }[] };
+
 /** What differs between the video and the photo form; the rest is one path. */
 interface FormType {
   /** Its own file input (the seed's id); a video form may also have a cover input. */
   inputId: string;
-  /** Its name in the outcome: "Video saved." */
-  name: string;
-  /** Creates the record from the form's text and its completed uploads, by kind. */
-  save(api: ApiClient, text: { title: string; description: string }, uploads: Map<MediaKind, UploadCompleted>): Promise<{ id: number }>;
+  /** Reads the file; `cover` is the cover the user chose, if any. */
+  probe(file: File, cover: File | undefined, t: Translate): Promise<Probe>;
+  /** Creates the record from its text, its completed uploads by kind, and what the browser read. */
+  save(api: ApiClient, text: { title: string; description: string }, uploads: Map<MediaKind, UploadCompleted>, details: Probe['details']): Promise<{ id: number }>;
 }
 
 const FORMS: Record<FormKind, FormType> = {
   video: {
     inputId: 'videoFileInput',
-    name: 'Video',
-    save: (api, text, uploads) => api.createVideo({ ...text, upload_id: uploads.get('video')!.id, cover_upload_id: uploads.get('cover')?.id ?? null }),
+    async probe(file, cover, t) {
+      const found: VideoProbe = await probeVideo(file, { cover: !cover });
+      const made = found.cover && { blob: found.cover, kind: 'cover' as const, filename: derivedName(file.name, 'cover', found.cover.type) };
+      const extras = cover ? [{ blob: cover, kind: 'cover' as const, filename: cover.name }] : made ? [{ ...made, shownAs: t('upload:file.cover', { name: made.filename }) }] : [];
+      return { details: { duration: found.duration, width: found.width, height: found.height }, extras };
+    },
+    save: (api, text, uploads, details) => api.createVideo({ ...text, ...details, upload_id: uploads.get('video')!.id, cover_upload_id: uploads.get('cover')?.id ?? null }),
   },
   photo: {
     inputId: 'photoFileInput',
-    name: 'Photo',
-    save: (api, text, uploads) => api.createPhoto({ ...text, upload_id: uploads.get('photo')!.id }),
+    async probe(file) {
+      const found: PhotoProbe = await probePhoto(file);
+      const extras = found.thumbnail ? [{ blob: found.thumbnail, kind: 'thumbnail' as const, filename: derivedName(file.name, 'thumb', found.thumbnail.type) }] : [];
+      return { details: { width: found.width, height: found.height }, extras };
+    },
+    save: (api, text, uploads, details) => api.createPhoto({ ...text, ...details, upload_id: uploads.get('photo')!.id, thumbnail_upload_id: uploads.get('thumbnail')?.id ?? null }),
   },
 };
-
-/** How long "Resuming: N% already uploaded" stays up: long enough to read, even when the next part lands at once. */
-const RESUME_NOTICE_MS = 4000;
-
-interface ProgressArea {
-  root: HTMLElement;
-  status: HTMLElement;
-  text: HTMLElement;
-  bar: HTMLElement;
-  speed: HTMLElement;
-  timeRemaining: HTMLElement;
-  details: HTMLElement;
-  pause: HTMLButtonElement;
-  resume: HTMLButtonElement;
-  cancel: HTMLButtonElement;
-  /** One line per file under the overall figures. */
-  files: HTMLElement;
-}
 
 /** A file input and what the form uploads it as. */
 interface FileField {
@@ -71,28 +79,39 @@ interface FileField {
   required: boolean;
 }
 
+/** The page's language, as the server rendered it (`<html lang>`). */
+export function pageLocale(doc: Document): Locale {
+  const lang = doc.documentElement.lang;
+  return isLocale(lang) ? lang : DEFAULT_LOCALE;
+}
+
 export function bindUploadForm(form: HTMLFormElement, deps: FormDependencies): void {
   const kind = formKind(form);
+  const type = FORMS[kind];
   const doc = form.ownerDocument;
+  const locale = pageLocale(doc);
+  const t = translator(locale);
   const area = progressArea(doc);
   const outcome = element(doc, 'uploadResult');
   const title = form.querySelector<HTMLInputElement>('input[name=title]');
   const description = form.querySelector<HTMLTextAreaElement>('textarea[name=description]');
   const submit = form.querySelector<HTMLButtonElement>('button[type=submit]');
-  const cover = form.querySelector<HTMLInputElement>('input[type=file][name=cover_film]');
-  const fields: FileField[] = [
-    ...(cover ? [{ input: cover, kind: 'cover' as const, label: 'cover image', required: false }] : []),
-    { input: element<HTMLInputElement>(doc, FORMS[kind].inputId), kind, label: kind, required: true },
-  ];
-  // Uploads that completed for a submission whose record was not saved, reused when it is sent again.
-  const completed = new WeakMap<File, UploadCompleted>();
+  const coverInput = form.querySelector<HTMLInputElement>('input[type=file][name=cover_film]');
+  const cover: FileField | null = coverInput && { input: coverInput, kind: 'cover', label: t('upload:kind.cover'), required: false };
+  const main: FileField = { input: element<HTMLInputElement>(doc, type.inputId), kind, label: t(`upload:kind.${kind}`), required: true };
+  // Uploads that completed for a submission whose record was not saved, reused when it is sent again;
+  // and what was read of each file, so the same cover or thumbnail is reused with them.
+  const completed = new WeakMap<Blob, UploadCompleted>();
+  const probes = new WeakMap<File, { cover: File | undefined; probe: Promise<Probe> }>();
+  // Files whose record a send saved while another file failed: sending the form again skips them.
+  const savedFiles = new WeakSet<File>();
   let busy = false;
 
-  for (const field of fields) {
-    field.input.addEventListener('change', () => {
-      const problem = fileProblem(field.input.files?.[0], { ...rulesOf(field), required: false });
-      markInvalid(field.input, problem !== null);
-      if (problem) announce(outcome, [problem], 'alert');
+  for (const field of [cover, main]) {
+    field?.input.addEventListener('change', () => {
+      const problems = [...(field.input.files ?? [])].flatMap((file) => fileProblem(file, { ...rulesOf(field), required: false }, locale) ?? []);
+      markInvalid(field.input, problems.length > 0);
+      if (problems.length) announce(outcome, [problems.join(' ')], 'alert');
       else if (outcome.getAttribute('role') === 'alert') announce(outcome, [], 'status');
     });
   }
@@ -102,90 +121,180 @@ export function bindUploadForm(form: HTMLFormElement, deps: FormDependencies): v
     if (!busy) void send();
   });
 
-  /** The first thing that stops the form from being sent, with the field to fix. */
+  /** The first thing that stops the form from being sent, with the field to fix; a photo among several is refused alone. */
   function firstProblem(): { field: HTMLElement; message: string } | null {
-    if (title && !title.value.trim()) return { field: title, message: 'Enter a title.' };
-    for (const field of fields) {
-      const message = fileProblem(field.input.files?.[0], rulesOf(field));
-      if (message) return { field: field.input, message };
+    // Photos without a title are named after their files.
+    if (title && kind === 'video' && !title.value.trim()) return { field: title, message: t('upload:check.title') };
+    if (cover) {
+      const message = fileProblem(cover.input.files?.[0], rulesOf(cover), locale);
+      if (message) return { field: cover.input, message };
     }
-    return null;
+    const files = [...(main.input.files ?? [])];
+    const message = files.length === 0 ? fileProblem(undefined, rulesOf(main), locale) : files.length === 1 ? fileProblem(files[0], rulesOf(main), locale) : null;
+    return message ? { field: main.input, message } : null;
   }
+
+  /** Warns before the page is left while the form sends: leaving would stop the upload. */
+  const stayWhileSending = (event: BeforeUnloadEvent) => {
+    event.preventDefault();
+    // Older browsers show the dialog only when a value is set; none shows the text itself any more.
+    event.returnValue = t('upload:leave.warning');
+  };
 
   async function send(): Promise<void> {
     const problem = firstProblem();
-    for (const field of [title, ...fields.map((f) => f.input)]) if (field) markInvalid(field, field === problem?.field);
+    for (const field of [title, cover?.input, main.input]) if (field) markInvalid(field, field === problem?.field);
     if (problem) {
       announce(outcome, [problem.message], 'alert');
       problem.field.focus();
       return;
     }
-    const jobs = fields.flatMap((field) => {
-      const file = field.input.files?.[0];
-      return file ? [{ file, kind: field.kind }] : [];
-    });
+    const files = [...(main.input.files ?? [])];
+    const chosenCover = cover?.input.files?.[0];
     busy = true;
     if (submit) submit.disabled = true;
+    doc.defaultView?.addEventListener('beforeunload', stayWhileSending);
     announce(outcome, [], 'status');
     const uploader = deps.createUploader();
-    const panel = new ProgressPanel(area, uploader, kind);
+    const panel = new ProgressPanel(area, uploader, { noun: kind, items: files.length, locale, t });
     const buttons = new AbortController();
+    let cancelled = false;
     area.pause.addEventListener('click', () => uploader.pause(), { signal: buttons.signal });
     area.resume.addEventListener('click', () => uploader.resume(), { signal: buttons.signal });
-    area.cancel.addEventListener('click', () => void uploader.cancel(), { signal: buttons.signal });
+    area.cancel.addEventListener('click', () => ((cancelled = true), void uploader.cancel()), { signal: buttons.signal });
+    const text = description?.value ?? '';
+    const titles = itemTitles(title?.value ?? '', files.map((file) => file.name));
+    const items: Item[] = files.map((file, i) => ({ title: titles[i]!, file, line: { name: file.name } }));
+
+    /** Uploads `blob` (or reuses its earlier upload); its line, when it has one, follows it. */
+    const uploadOf = async (blob: Blob, uploadKind: MediaKind, filename: string, line?: FileLine): Promise<UploadCompleted> => {
+      const earlier = completed.get(blob);
+      if (earlier) return earlier;
+      const upload = uploader.add(blob, { kind: uploadKind, filename });
+      if (line) line.upload = upload;
+      const result = await upload.done;
+      completed.set(blob, result);
+      return result;
+    };
+
+    /** Sends an item's uploads and saves its record; its line says how it went. */
+    const sendItem = async (item: Item, probe: Probe): Promise<{ id: number }> => {
+      // A cover has its own line (the one chosen, or the frame taken), above the video's; a thumbnail goes with its photo.
+      const extras = probe.extras.map((extra) => {
+        const line = extra.kind === 'cover' ? panel.line({ name: extra.shownAs ?? extra.filename }) : undefined;
+        return uploadOf(extra.blob, extra.kind, extra.filename, line).then((result) => [extra.kind, result] as const);
+      });
+      const own = uploadOf(item.file, kind, item.file.name, item.line).then((result) => [kind, result] as const);
+      panel.line(item.line);
+      const uploads = new Map(await Promise.all([...extras, own]));
+      panel.saving(+1);
+      try {
+        const saved = await retrying(() => type.save(deps.api, { title: item.title, description: text }, uploads, probe.details), {
+          policy: DEFAULT_RETRY_POLICY,
+          signal: buttons.signal,
+          connectivity: deps.connectivity,
+        });
+        // Its uploads now belong to the record: a later send neither reuses nor discards them, nor sends the file again.
+        for (const blob of [item.file, ...probe.extras.map((extra) => extra.blob)]) completed.delete(blob);
+        savedFiles.add(item.file);
+        return saved;
+      } finally {
+        panel.saving(-1);
+      }
+    };
+
+    const jobs: Promise<{ id: number }>[] = [];
+    const sent: Blob[] = [];
+    for (const item of items) {
+      if (cancelled) break;
+      if (savedFiles.has(item.file)) {
+        panel.line({ ...item.line, note: t('upload:file.saved') });
+        continue;
+      }
+      const refused = files.length > 1 ? fileProblem(item.file, rulesOf(main), locale) : null;
+      if (refused) {
+        item.line.refused = refused;
+        panel.line(item.line);
+        continue;
+      }
+      // One file read at a time (a photo's pixels are large); each is sent as soon as it is read.
+      // Read again only when the chosen cover changed: a frame is taken only without one.
+      let probed = probes.get(item.file);
+      if (!probed || probed.cover !== chosenCover) probes.set(item.file, (probed = { cover: chosenCover, probe: type.probe(item.file, chosenCover, t) }));
+      const read = await probed.probe;
+      if (cancelled) break;
+      sent.push(item.file, ...read.extras.map((extra) => extra.blob));
+      const job = sendItem(item, read);
+      job.then(
+        () => (kind === 'photo' ? (item.line.note = t('upload:file.saved')) : undefined, panel.changed()),
+        (error: unknown) => {
+          if (!isInterruption(error)) item.line.note = t('upload:file.failed', { reason: describeError(error, locale) });
+          panel.changed();
+        },
+      );
+      jobs.push(job);
+    }
+    panel.read();
+    const results = await Promise.allSettled(jobs);
+    const saved = results.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+    const failures = [
+      ...items.flatMap((item) => item.line.refused ?? []),
+      ...results.flatMap((result) => (result.status === 'rejected' && !isInterruption(result.reason) ? [describeError(result.reason, locale)] : [])),
+    ];
     try {
-      // Added in order, so the small cover goes first and the queue keeps that order.
-      const results = await Promise.all(
-        jobs.map(async ({ file, kind }) => {
-          const result = completed.get(file) ?? (await uploader.add(file, { kind }).done);
-          completed.set(file, result);
-          return result;
-        }),
-      );
-      panel.saving();
-      const uploaded = new Map(jobs.map((job, index) => [job.kind, results[index]!]));
-      const text = { title: title?.value.trim() ?? '', description: description?.value ?? '' };
-      const item = await retrying<{ id: number }>(
-        () => FORMS[kind].save(deps.api, text, uploaded),
-        { policy: DEFAULT_RETRY_POLICY, signal: buttons.signal, connectivity: deps.connectivity },
-      );
-      const link = doc.createElement('a');
-      link.href = `/${kind}s/${item.id}`;
-      link.textContent = 'View it';
-      announce(outcome, [`${FORMS[kind].name} saved. `, link], 'status');
-      form.reset();
-    } catch (error) {
-      if (isInterruption(error, 'cancel')) {
-        // The cover may have completed before the cancel: it belongs to no record, so discard it too.
-        for (const { file } of jobs) {
-          const result = completed.get(file);
-          completed.delete(file);
+      if (cancelled) {
+        // What completed before the cancel belongs to no record: discard it too.
+        for (const blob of sent) {
+          const result = completed.get(blob);
+          completed.delete(blob);
           if (result) void deps.api.abortUpload(result.id).catch(() => undefined);
         }
-        announce(outcome, ['Upload cancelled.'], 'status');
-      } else {
-        // The other file keeps its stored parts: sending the form again resumes it.
+        announce(outcome, [t('upload:outcome.cancelled')], 'status');
+      } else if (failures.length) {
+        // The files that failed keep their stored parts: sending the form again resumes them, and skips those saved.
         uploader.pause();
-        announce(outcome, [error instanceof Error ? error.message : String(error)], 'alert');
+        const message = files.length === 1 ? failures[0]! : t('upload:outcome.someFailed', { failed: failures.length, total: files.length });
+        announce(outcome, [message], 'alert');
+      } else {
+        announce(outcome, savedOutcome(doc, kind, saved, t), 'status');
+        form.reset();
       }
     } finally {
       buttons.abort();
       panel.stop();
       uploader.destroy();
+      doc.defaultView?.removeEventListener('beforeunload', stayWhileSending);
       busy = false;
       if (submit) submit.disabled = false;
     }
   }
 }
 
-/** A `label.dropzone[data-for]`: files dropped on it go to its input; it shows the chosen file's name and size. */
+/** "Video saved. View it", "Photo saved. View it", "5 photos saved. See them in the library". */
+function savedOutcome(doc: Document, kind: FormKind, saved: { id: number }[], t: Translate): (string | Node)[] {
+  const link = doc.createElement('a');
+  if (saved.length === 1) {
+    link.href = `/${kind}s/${saved[0]!.id}`;
+    link.textContent = t('upload:outcome.view');
+  } else {
+    link.href = '/';
+    link.textContent = t('upload:outcome.library');
+  }
+  return [kind === 'video' ? t('upload:outcome.videoSaved') : t('upload:outcome.photosSaved', { count: saved.length }), link];
+}
+
+/** A `label.dropzone[data-for]`: files dropped on it go to its input; it shows the chosen files' names and size. */
 export function bindDropzone(zone: HTMLElement): void {
-  const input = zone.ownerDocument.getElementById(zone.dataset.for ?? '');
+  const doc = zone.ownerDocument;
+  const input = doc.getElementById(zone.dataset.for ?? '');
   if (!(input instanceof HTMLInputElement)) return;
+  const locale = pageLocale(doc);
+  const t = translator(locale);
   const chosen = zone.querySelector('.dropzone-file');
   const show = () => {
-    const file = input.files?.[0];
-    if (chosen) chosen.textContent = file ? `${file.name} (${formatSize(file.size)})` : '';
+    const files = [...(input.files ?? [])];
+    const size = formatSize(files.reduce((sum, file) => sum + file.size, 0), locale);
+    if (chosen) chosen.textContent = files.length ? t('upload:zone.chosen', { count: files.length, name: files[0]!.name, size }) : '';
   };
   input.addEventListener('change', show);
   // A form reset clears the input after its event: show the result once it has.
@@ -201,101 +310,13 @@ export function bindDropzone(zone: HTMLElement): void {
   zone.addEventListener('drop', (event) => {
     event.preventDefault();
     zone.classList.remove('dragover');
-    const file = event.dataTransfer?.files[0];
-    if (!file) return;
+    const dropped = [...(event.dataTransfer?.files ?? [])].slice(0, input.multiple ? undefined : 1);
+    if (!dropped.length) return;
     const transfer = new DataTransfer();
-    transfer.items.add(file);
+    for (const file of dropped) transfer.items.add(file);
     input.files = transfer.files;
     input.dispatchEvent(new Event('change', { bubbles: true }));
   });
-}
-
-/** Renders the uploader's state into the progress area, at most once per frame. */
-class ProgressPanel {
-  readonly #states = new Map<FileUpload, FileState>();
-  readonly #unsubscribe: (() => void)[];
-  #resumed: { percent: number; until: number } | null = null;
-  /** When sending started and what the store already held then: the base of the average speed. */
-  #start: { at: number; loaded: number } | null = null;
-  #finished: { bytesPerSecond: number; seconds: number } | null = null;
-  #saving = false;
-  #frame = 0;
-
-  constructor(
-    readonly area: ProgressArea,
-    readonly uploader: Uploader,
-    readonly noun: string,
-  ) {
-    area.root.classList.remove('hidden');
-    area.files.replaceChildren();
-    this.#unsubscribe = [
-      uploader.on('state', ({ upload, state }) => {
-        this.#states.set(upload, state);
-        if (state.status === 'uploading') this.#start ??= { at: performance.now(), loaded: uploader.progress().loaded };
-        if (state.status === 'completed') this.#finish();
-        if (state.status === 'uploading' && state.resumedBytes > 0) {
-          this.#resumed = { percent: uploader.progress().percent, until: performance.now() + RESUME_NOTICE_MS };
-        }
-        // A change of state is shown at once: a frame may come too late for a short one ("Resuming…").
-        this.#render();
-      }),
-      uploader.on('progress', () => this.#schedule()),
-    ];
-    this.#render();
-  }
-
-  #finish(): void {
-    const states = [...this.#states.values()];
-    if (!this.#start || !states.every((state) => state.status === 'completed')) return;
-    const seconds = (performance.now() - this.#start.at) / 1000;
-    const sent = this.uploader.progress().loaded - this.#start.loaded;
-    this.#finished = { bytesPerSecond: seconds > 0 ? sent / seconds : 0, seconds };
-  }
-
-  saving(): void {
-    this.#saving = true;
-    this.#render();
-  }
-
-  stop(): void {
-    for (const unsubscribe of this.#unsubscribe) unsubscribe();
-    cancelAnimationFrame(this.#frame);
-    this.#saving = false;
-    this.#render();
-  }
-
-  #schedule(): void {
-    this.#frame ||= requestAnimationFrame(() => {
-      this.#frame = 0;
-      this.#render();
-    });
-  }
-
-  #render(): void {
-    const { area } = this;
-    const view = progressView({
-      noun: this.noun,
-      overall: this.uploader.progress(),
-      states: [...this.#states.values()],
-      resumed: this.#resumed,
-      now: performance.now(),
-      saving: this.#saving,
-      finished: this.#finished,
-    });
-    area.status.textContent = view.status;
-    area.text.textContent = view.percent;
-    area.bar.style.width = `${view.value}%`;
-    area.bar.setAttribute('aria-valuenow', String(view.value));
-    area.speed.textContent = view.speed;
-    area.timeRemaining.textContent = view.timeRemaining;
-    area.details.textContent = view.details;
-    area.pause.hidden = !view.canPause;
-    area.resume.hidden = !view.canResume;
-    area.cancel.hidden = !view.canCancel;
-    const lines = [...this.#states].map(([upload, state]) => fileLine(upload.filename, state, upload.progress()));
-    while (area.files.children.length < lines.length) area.files.append(area.files.ownerDocument.createElement('li'));
-    lines.forEach((line, i) => (area.files.children[i]!.textContent = line));
-  }
 }
 
 function formKind(form: HTMLFormElement): FormKind {
@@ -320,26 +341,4 @@ function announce(outcome: HTMLElement, content: (string | Node)[], role: 'statu
   outcome.replaceChildren(...content);
   outcome.hidden = content.length === 0;
   outcome.classList.toggle('hidden', content.length === 0);
-}
-
-function progressArea(doc: Document): ProgressArea {
-  return {
-    root: element(doc, 'uploadProgress'),
-    status: element(doc, 'progressStatus'),
-    text: element(doc, 'progressText'),
-    bar: element(doc, 'progressBar'),
-    speed: element(doc, 'progressSpeed'),
-    timeRemaining: element(doc, 'progressTimeRemaining'),
-    details: element(doc, 'progressDetails'),
-    pause: element(doc, 'pauseButton'),
-    resume: element(doc, 'resumeButton'),
-    cancel: element(doc, 'cancelButton'),
-    files: element(doc, 'progressFiles'),
-  };
-}
-
-function element<T extends HTMLElement = HTMLElement>(doc: Document, id: string): T {
-  const found = doc.getElementById(id);
-  if (!found) throw new Error(`The upload page lacks #${id}.`);
-  return found as T;
 }

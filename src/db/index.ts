@@ -13,6 +13,7 @@ import * as sweeperLease from './migrations/2026-12-02-sweeper-lease.ts';
 import * as roles from './migrations/2026-12-03-roles.ts';
 import * as tokensWebhooks from './migrations/2026-12-03-tokens-webhooks.ts';
 import * as failures from './migrations/2026-12-03-failures.ts';
+import * as mediaDetails from './migrations/2026-12-03-media-details.ts';
 
 export interface Database {
   db: Kysely<DB>;
@@ -29,6 +30,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-12-03-roles': roles,
   '2026-12-03-tokens-webhooks': tokensWebhooks,
   '2026-12-03-failures': failures,
+  '2026-12-03-media-details': mediaDetails,
 };
 /** The migrations' names, in the order they run. */
 export const MIGRATION_NAMES = Object.keys(MIGRATIONS).sort();

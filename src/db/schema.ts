@@ -111,7 +111,14 @@ export interface VideosTable {
   content_type: string;
   created_at: Timestamp;
   updated_at: Timestamp;
+  /** Seconds, as the browser read them from the file; null when it could not. */
+  duration: Measure;
+  width: Measure;
+  height: Measure;
 }
+
+/** A figure the browser measured of an item's file (src/shared/media-limits.ts); null when unknown. */
+type Measure = ColumnType<number | null, number | null | undefined, number | null>;
 
 export interface PhotosTable {
   id: Generated<number>;
@@ -126,6 +133,11 @@ export interface PhotosTable {
   content_type: string;
   created_at: Timestamp;
   updated_at: Timestamp;
+  /** Pixels, EXIF orientation applied, as the browser read them; null when it could not. */
+  width: Measure;
+  height: Measure;
+  /** The thumbnail's key (under `thumbs/`), at most 480 px on its longer side, made in the browser. */
+  thumbnail_key: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export type TokenScope = 'read' | 'write';

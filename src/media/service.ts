@@ -1,4 +1,4 @@
-import { expressionBuilder, type Transaction } from 'kysely';
+import { expressionBuilder, type ExpressionBuilder, type Transaction } from 'kysely';
 import type { AppContext } from '../context.ts';
 import { parseId } from '../db/ids.ts';
 import type { DB, Upload, User } from '../db/schema.ts';
@@ -7,7 +7,7 @@ import { textProblem, type EditMediaBody, type Page } from '../shared/api.ts';
 import { markForCleanup, removeMarked } from '../uploads/cleanup.ts';
 import { checkUnchanged, findUpload, goneProblem, voidUntil } from '../uploads/service.ts';
 import { recordChange } from '../webhooks/outbox.ts';
-import { ITEM_TYPES, type ItemType, type NewItem, type OwnedFile } from './item-types.ts';
+import { ITEM_TYPES, type ItemEdit, type ItemType, type NewItem, type OwnedFile } from './item-types.ts';
 import { mediaUrl } from './urls.ts';
 import { canEdit } from '../shared/roles.ts';
 
@@ -62,6 +62,7 @@ export async function createItem<Row, Item>(ctx: AppContext, type: ItemType<Row,
         title: input.title,
         description: input.description ?? null,
         ...Object.fromEntries(type.files.map((file) => [file.column, owned.get(file)?.key ?? null])),
+        ...Object.fromEntries(type.measures.map((measure) => [measure, input[measure] ?? null])),
         [type.urlColumn]: mediaUrl(ctx, main.key),
         size: main.size!,
         content_type: main.content_type,
@@ -124,14 +125,49 @@ const editedColumns = (input: EditMediaBody) => ({
   updated_at: new Date(),
 });
 
-export async function editItem<Row, Item>(ctx: AppContext, type: ItemType<Row, Item>, user: User, rawId: string, input: EditMediaBody): Promise<Item> {
+/**
+ * `PATCH`: the text, and for a video a new cover. The new upload is checked before anything
+ * changes (a refused one leaves the item as it was); the replaced file's upload is marked for
+ * removal in the edit's transaction and its object deleted once the edit is saved, as a delete does.
+ */
+export async function editItem<Row, Item>(ctx: AppContext, type: ItemType<Row, Item>, user: User, rawId: string, input: ItemEdit): Promise<Item> {
   const { id } = await editable(ctx, type, user, rawId);
-  const row = await ctx.db.transaction().execute(async (tx) => {
-    const row = await tx.updateTable(type.plural).set(editedColumns(input)).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
+  const replacing = new Map<OwnedFile, Upload>();
+  for (const file of type.files.slice(1)) {
+    const uploadId = input[file.field];
+    if (uploadId) replacing.set(file, await usableUpload(ctx, user, uploadId, file));
+  }
+  const at = new Date();
+  const { row, oldKeys, marked } = await ctx.db.transaction().execute(async (tx) => {
+    // Read under the row's lock: two edits at once each replace the cover the other left.
+    const before = (await tx.selectFrom(type.plural).selectAll().where('id', '=', id).forUpdate().executeTakeFirst()) as StoredItem | undefined;
+    if (!before) throw notFound(`No such ${type.noun}.`);
+    const newKeys = Object.fromEntries([...replacing].map(([file, upload]) => [file.column, upload.key]));
+    const row = await tx.updateTable(type.plural).set({ ...editedColumns(input), ...newKeys }).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
+    for (const upload of replacing.values()) await claim(tx, upload, usedBy(type, id));
+    const oldKeys = [...replacing.keys()].flatMap((file) => before[file.column] ?? []);
+    let marked: Upload[] = [];
+    if (oldKeys.length) {
+      const replaced = (eb: ExpressionBuilder<DB, 'uploads'>) => eb.and([uploadsUsedBy(usedBy(type, id)), eb('key', 'in', oldKeys)]);
+      await tx.updateTable('uploads').set({ void_until: voidUntil(ctx) }).where(replaced).execute();
+      marked = await markForCleanup(tx, replaced(expressionBuilder<DB, 'uploads'>()), at);
+    }
     await recordChange(tx, type.noun, 'updated', id, type.item(ctx, row as Row));
-    return row;
+    return { row, oldKeys, marked };
   });
+  await removeObjects(ctx, oldKeys, marked, at);
   return type.item(ctx, row as Row);
+}
+
+/**
+ * Deletes the objects of files an item no longer owns: through their marked uploads, or straight
+ * away for a key with no upload behind it (a record older than upload tickets).
+ */
+async function removeObjects(ctx: AppContext, keys: readonly string[], marked: Upload[], at: Date): Promise<void> {
+  const ticketed = new Set(marked.map((u) => u.key));
+  for (const key of keys) if (!ticketed.has(key)) await ctx.storage.delete(key);
+  const outcome = await removeMarked(ctx, marked, at);
+  if (outcome.failed) throw outcome.error;
 }
 
 /**
@@ -149,14 +185,7 @@ export async function deleteItem(ctx: AppContext, type: ItemType<unknown, unknow
     await tx.updateTable('uploads').set({ void_until: voidUntil(ctx) }).where('used_by', '=', usedBy(type, row.id)).execute();
     return markForCleanup(tx, uploadsUsedBy(usedBy(type, row.id)), at);
   });
-  // A key with no upload behind it (a record older than upload tickets) is deleted straight away.
-  const ticketed = new Set(marked.map((u) => u.key));
-  for (const file of type.files) {
-    const key = row[file.column];
-    if (key && !ticketed.has(key)) await ctx.storage.delete(key);
-  }
-  const outcome = await removeMarked(ctx, marked, at);
-  if (outcome.failed) throw outcome.error;
+  await removeObjects(ctx, type.files.flatMap((file) => row[file.column] ?? []), marked, at);
 }
 
 /** What the generic code reads of any row: its id, its owner, and the keys of its files. */

@@ -4,7 +4,8 @@
  * compile error on both sides. Field names are snake_case, like the seed's.
  */
 import { z } from 'zod';
-import { MEDIA_KINDS, type MediaKind } from './media-kind.ts';
+import { MEDIA_KINDS } from './media-kind.ts';
+import { MAX_DIMENSION, MAX_DURATION_SECONDS } from './media-limits.ts';
 
 export const mediaKind = z.enum(MEDIA_KINDS);
 
@@ -64,28 +65,33 @@ export const createUploadBody = z.strictObject({
 });
 export type CreateUploadBody = z.infer<typeof createUploadBody>;
 
-export interface SignedPut {
-  url: string;
-  headers: Record<string, string>;
-  expires_at: string;
-}
+// Answers are schemas too: the OpenAPI document shows them and its test holds the server to them.
+const isoTime = z.iso.datetime();
+const headers = z.record(z.string(), z.string()).meta({ description: 'Headers the request to the URL must carry, exactly.' });
+const strategy = z.enum(['single', 'multipart']);
 
-export interface UploadCreated {
-  id: string;
-  key: string;
-  strategy: 'single' | 'multipart';
-  part_size: number;
-  part_count: number;
-  expires_at: string;
-  /**
-   * For `single` on a store that keeps the bytes of a PUT cut short (the local store): the
-   * same URL then takes the rest, with `Content-Range: bytes <held_bytes>-<size-1>/<size>`.
-   */
-  resumable_put: boolean;
-  /** Only for `single`: the PUT to make. */
-  url?: string;
-  headers?: Record<string, string>;
-}
+export const signedPut = z.object({ url: z.string(), headers, expires_at: isoTime });
+export type SignedPut = z.infer<typeof signedPut>;
+
+export const uploadCreated = z
+  .object({
+    id: z.uuid(),
+    key: z.string(),
+    strategy,
+    part_size: z.number().int(),
+    part_count: z.number().int(),
+    expires_at: isoTime,
+    /**
+     * For `single` on a store that keeps the bytes of a PUT cut short (the local store): the
+     * same URL then takes the rest, with `Content-Range: bytes <held_bytes>-<size-1>/<size>`.
+     */
+    resumable_put: z.boolean(),
+    /** Only for `single`: the PUT to make. */
+    url: z.string().optional(),
+    headers: headers.optional(),
+  })
+  .meta({ id: 'UploadCreated' });
+export type UploadCreated = z.infer<typeof uploadCreated>;
 
 export const signPartsBody = z.strictObject({
   part_numbers: z.array(z.number().int().min(1).max(10_000)).min(1).max(1000),
@@ -94,54 +100,61 @@ export const signPartsBody = z.strictObject({
 });
 export type SignPartsBody = z.infer<typeof signPartsBody>;
 
-export interface SignedPart extends SignedPut {
-  part_number: number;
-}
+export const signedPart = signedPut.extend({ part_number: z.number().int() });
+export type SignedPart = z.infer<typeof signedPart>;
+export const signedParts = z.object({ parts: z.array(signedPart) }).meta({ id: 'SignedParts' });
 
-export interface UploadState {
-  id: string;
-  key: string;
-  kind: MediaKind;
-  filename: string;
-  size: number | null;
-  content_type: string;
-  strategy: 'single' | 'multipart';
-  part_size: number;
-  part_count: number;
-  state: 'pending' | 'completed' | 'aborted';
-  expires_at: string;
-  created_at: string;
-  /** Parts already in the store (multipart), asked from the store. */
-  parts: { part_number: number; size: number; etag: string }[];
-  /** As in `UploadCreated`. */
-  resumable_put: boolean;
-  /** With `resumable_put`: the bytes of the PUT the store holds, asked from the store; the PUT continues from there. */
-  held_bytes: number;
-}
+export const uploadState = z
+  .object({
+    id: z.uuid(),
+    key: z.string(),
+    kind: mediaKind,
+    filename: z.string(),
+    size: z.number().int().nullable(),
+    content_type: z.string(),
+    strategy,
+    part_size: z.number().int(),
+    part_count: z.number().int(),
+    state: z.enum(['pending', 'completed', 'aborted']),
+    expires_at: isoTime,
+    created_at: isoTime,
+    /** Parts already in the store (multipart), asked from the store. */
+    parts: z.array(z.object({ part_number: z.number().int(), size: z.number().int(), etag: z.string() })),
+    /** As in `UploadCreated`. */
+    resumable_put: z.boolean(),
+    /** With `resumable_put`: the bytes of the PUT the store holds, asked from the store; the PUT continues from there. */
+    held_bytes: z.number().int(),
+  })
+  .meta({ id: 'UploadState' });
+export type UploadState = z.infer<typeof uploadState>;
 
 export const completeUploadBody = z.strictObject({
   parts: z.array(z.strictObject({ part_number: z.number().int().min(1).max(10_000), etag: z.string().min(1).max(200).check(validText('ETag')) })).max(10_000).default([]),
 });
 export type CompleteUploadBody = z.infer<typeof completeUploadBody>;
 
-export interface UploadCompleted {
-  id: string;
-  key: string;
-  size: number;
-  content_type: string;
-  state: 'completed';
-}
+export const uploadCompleted = z
+  .object({ id: z.uuid(), key: z.string(), size: z.number().int(), content_type: z.string(), state: z.literal('completed') })
+  .meta({ id: 'UploadCompleted' });
+export type UploadCompleted = z.infer<typeof uploadCompleted>;
 
 // ---- Media records: /api/v1/videos, /api/v1/photos -----------------------------------
 
 const title = z.string().trim().min(1, 'The title is required.').max(TITLE_MAX, `The title is longer than ${TITLE_MAX} characters.`).check(validText('title'));
 const description = z.string().max(DESCRIPTION_MAX, `The description is longer than ${DESCRIPTION_MAX} characters.`).check(validText('description', { multiline: true })).nullish();
 
+/** What the browser measured of the file (src/shared/media-limits.ts); optional, null when it could not read it. */
+const side = z.number().int().min(1).max(MAX_DIMENSION).nullish();
+const measured = { width: side, height: side };
+
 export const createVideoBody = z.strictObject({
   title,
   description,
   upload_id: z.uuid(),
   cover_upload_id: z.uuid().nullish(),
+  /** Seconds: more than 0, at most 48 h. */
+  duration: z.number().positive().max(MAX_DURATION_SECONDS).nullish(),
+  ...measured,
 });
 export type CreateVideoBody = z.infer<typeof createVideoBody>;
 
@@ -149,37 +162,64 @@ export const createPhotoBody = z.strictObject({
   title,
   description,
   upload_id: z.uuid(),
+  /** A completed upload of kind `thumbnail`: the photo at most 480 px on its longer side. */
+  thumbnail_upload_id: z.uuid().nullish(),
+  ...measured,
 });
 export type CreatePhotoBody = z.infer<typeof createPhotoBody>;
 
 export const editMediaBody = z.strictObject({ title: title.optional(), description });
 export type EditMediaBody = z.infer<typeof editMediaBody>;
 
-export interface VideoItem {
-  id: number;
-  title: string;
-  description: string | null;
-  file_key: string;
-  video_url: string;
-  cover_url: string | null;
-  size: number;
-  content_type: string;
-  created_at: string;
-  updated_at: string;
-}
+/** A video's edit also replaces its cover: the old cover's object is deleted once the new one is saved. */
+export const editVideoBody = editMediaBody.extend({ cover_upload_id: z.uuid().optional() });
+export type EditVideoBody = z.infer<typeof editVideoBody>;
 
-export interface PhotoItem {
-  id: number;
-  title: string | null;
-  description: string | null;
-  file_key: string;
-  image_url: string;
-  size: number;
-  content_type: string;
-  created_at: string;
-  updated_at: string;
-}
+/** `GET /api/v1/videos`, `/photos`: a page of the list. */
+export const listMediaQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(100).optional().meta({ description: 'Items per page, 1 to 100 (24 by default).' }),
+  cursor: z.string().max(100).optional().meta({ description: 'The `next_cursor` of the page before.' }),
+});
 
+export const videoItem = z
+  .object({
+    id: z.number().int(),
+    title: z.string(),
+    description: z.string().nullable(),
+    file_key: z.string(),
+    video_url: z.string(),
+    cover_url: z.string().nullable(),
+    size: z.number().int(),
+    content_type: z.string(),
+    duration: z.number().nullable().meta({ description: 'Seconds; null when the browser could not read them (as width and height).' }),
+    width: z.number().int().nullable(),
+    height: z.number().int().nullable(),
+    created_at: isoTime,
+    updated_at: isoTime,
+  })
+  .meta({ id: 'VideoItem' });
+export type VideoItem = z.infer<typeof videoItem>;
+
+export const photoItem = z
+  .object({
+    id: z.number().int(),
+    title: z.string().nullable(),
+    description: z.string().nullable(),
+    file_key: z.string(),
+    image_url: z.string(),
+    thumbnail_url: z.string().nullable().meta({ description: 'At most 480 px on its longer side; null for a photo saved without one (the seed\'s script).' }),
+    size: z.number().int(),
+    content_type: z.string(),
+    width: z.number().int().nullable(),
+    height: z.number().int().nullable(),
+    created_at: isoTime,
+    updated_at: isoTime,
+  })
+  .meta({ id: 'PhotoItem' });
+export type PhotoItem = z.infer<typeof photoItem>;
+
+/** A list's page of `item`s, newest first; `next_cursor` asks for the next one. */
+export const page = <Item extends z.ZodType>(item: Item) => z.object({ items: z.array(item), next_cursor: z.string().nullable() });
 export interface Page<T> {
   items: T[];
   next_cursor: string | null;
@@ -202,12 +242,18 @@ export const seedSaveBody = z.object({
 });
 export type SeedSaveBody = z.infer<typeof seedSaveBody>;
 
-export interface SeedPresigned {
-  presigned_url: string;
-  file_key: string;
-  public_url: string;
-  content_type: string;
-  headers: Record<string, string>;
-  expires_at: string;
-  upload_id: string;
-}
+export const seedPresigned = z
+  .object({
+    presigned_url: z.string(),
+    file_key: z.string(),
+    public_url: z.string(),
+    content_type: z.string(),
+    headers,
+    expires_at: isoTime,
+    upload_id: z.uuid(),
+  })
+  .meta({ id: 'SeedPresigned' });
+export type SeedPresigned = z.infer<typeof seedPresigned>;
+
+/** `{success: true, video_id}` or `{success: true, photo_id}`, as the seed's view answers. */
+export const seedSaved = (idField: 'video_id' | 'photo_id') => z.object({ success: z.literal(true), [idField]: z.number().int() });

@@ -1,37 +1,30 @@
 import type { FastifyInstance } from 'fastify';
-import { currentUser, requireUser } from '../auth/plugin.ts';
-import { completeUploadBody, createUploadBody, signPartsBody } from '../shared/api.ts';
+import { route } from '../api/route.ts';
+import { currentUser } from '../auth/plugin.ts';
+import { OPERATIONS } from '../shared/operations.ts';
 import { abortUpload, completeUpload, createUpload, describeUpload, signParts } from './service.ts';
-
-type IdParams = { Params: { id: string } };
 
 /** The versioned upload API: `/api/v1/uploads`. */
 export async function uploadRoutes(app: FastifyInstance): Promise<void> {
-  app.addHook('onRequest', requireUser);
-
-  app.post('/api/v1/uploads', async (request, reply) => {
+  route(app, OPERATIONS.createUpload, async ({ request, body }) => {
     const user = currentUser(request);
-    const input = createUploadBody.parse(request.body);
-    const created = await createUpload(app, user, input);
-    request.log.info({ upload: created.id, kind: input.kind, size: input.size, strategy: created.strategy, user: user.id }, 'upload granted');
-    return reply.status(201).send(created);
+    const created = await createUpload(app, user, body);
+    request.log.info({ upload: created.id, kind: body.kind, size: body.size, strategy: created.strategy, user: user.id }, 'upload granted');
+    return created;
   });
 
-  app.post<IdParams>('/api/v1/uploads/:id/parts', async (request) =>
-    signParts(app, currentUser(request), request.params.id, signPartsBody.parse(request.body)),
-  );
+  route(app, OPERATIONS.signParts, async ({ request, params, body }) => signParts(app, currentUser(request), params.id, body));
 
-  app.get<IdParams>('/api/v1/uploads/:id', async (request) => describeUpload(app, currentUser(request), request.params.id));
+  route(app, OPERATIONS.getUpload, async ({ request, params }) => describeUpload(app, currentUser(request), params.id));
 
-  app.post<IdParams>('/api/v1/uploads/:id/complete', async (request) => {
-    const completed = await completeUpload(app, currentUser(request), request.params.id, completeUploadBody.parse(request.body ?? {}));
+  route(app, OPERATIONS.completeUpload, async ({ request, params, body }) => {
+    const completed = await completeUpload(app, currentUser(request), params.id, body);
     request.log.info({ upload: completed.id, size: completed.size }, 'upload completed');
     return completed;
   });
 
-  app.delete<IdParams>('/api/v1/uploads/:id', async (request, reply) => {
-    await abortUpload(app, currentUser(request), request.params.id);
-    request.log.info({ upload: request.params.id }, 'upload aborted');
-    return reply.status(204).send();
+  route(app, OPERATIONS.abortUpload, async ({ request, params }) => {
+    await abortUpload(app, currentUser(request), params.id);
+    request.log.info({ upload: params.id }, 'upload aborted');
   });
 }

@@ -108,6 +108,7 @@ describe('keys and types', () => {
   it('makes fresh keys in the kind’s folder, keeping a known extension only', () => {
     expect(newKey('video', 'Film.MP4')).toMatch(/^videos\/[0-9a-f-]{36}\.mp4$/);
     expect(newKey('cover', 'c.png')).toMatch(/^films\/[0-9a-f-]{36}\.png$/);
+    expect(newKey('thumbnail', 't.webp')).toMatch(/^thumbs\/[0-9a-f-]{36}\.webp$/);
     expect(newKey('photo', 'weird.p h p')).toMatch(/^photos\/[0-9a-f-]{36}$/);
     expect(newKey('video', 'a.mp4')).not.toBe(newKey('video', 'a.mp4'));
     expect(isKeyOfKind(newKey('photo', 'a.jpg'), 'photo')).toBe(true);

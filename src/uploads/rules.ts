@@ -5,8 +5,8 @@ import { badRequest } from '../errors.ts';
 import { textProblem } from '../shared/api.ts';
 import { DEFAULT_PART_SIZE, SINGLE_PUT_MAX } from '../shared/plan.ts';
 
-/** Where each kind's objects live in the bucket (the seed's folders; covers in the seed's `films/`). */
-export const KIND_FOLDER: Record<MediaKind, string> = { video: 'videos', photo: 'photos', cover: 'films' };
+/** Where each kind's objects live in the bucket (the seed's folders; covers in the seed's `films/`, photos' thumbnails in `thumbs/`). */
+export const KIND_FOLDER: Record<MediaKind, string> = { video: 'videos', photo: 'photos', cover: 'films', thumbnail: 'thumbs' };
 
 /**
  * The content type browsers give `File.type` for each extension. The seed's PUT sends

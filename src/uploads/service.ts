@@ -19,7 +19,7 @@ import { cleanFilename, extensionOf, newKey, planFor, planParts, planRequestedPa
  */
 const ticketExpiry = (ctx: AppContext) => new Date(Date.now() + Math.max(ctx.config.uploadTtl, ctx.config.uploadUrlExpires) * 1000);
 
-const KIND_NAME: Record<MediaKind, string> = { video: 'video', photo: 'photo', cover: 'cover image' };
+const KIND_NAME: Record<MediaKind, string> = { video: 'video', photo: 'photo', cover: 'cover image', thumbnail: 'thumbnail' };
 
 /** Refuses a type the configuration does not allow for this kind (415). */
 export function checkType(ctx: AppContext, kind: MediaKind, contentType: string): void {

@@ -10,7 +10,7 @@ export interface SweepSchedule {
 /** The first periodic sweep waits this long after start (or the interval, if shorter): start-up stays quick. */
 const FIRST_SWEEP_DELAY_MS = 60_000;
 
-const anythingDone = (r: SweepResult) => r.expiredTickets + r.unsavedUploads + r.finishedCleanups + r.orphanMultipart + r.failedCleanups + r.expiredSessions + r.expiredSetupTokens > 0;
+const anythingDone = (r: SweepResult) => r.expiredTickets + r.unsavedUploads + r.finishedCleanups + r.orphanMultipart + r.failedCleanups + r.expiredSessions + r.expiredSetupTokens + r.voidedKeys + r.settledDeliveries > 0;
 
 /**
  * Sweeps every `intervalS` seconds (0: never), the next sweep timed from the end of the last so

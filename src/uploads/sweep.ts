@@ -8,6 +8,7 @@ import type { DB, Upload } from '../db/schema.ts';
 import { sweeps, sweptItems } from '../metrics.ts';
 import { CLEANUP_GRACE_MS, markForCleanup, removeMarked } from './cleanup.ts';
 import { deleteOldFailures, recordFailures } from './failures.ts';
+import { deleteSettledDeliveries } from '../webhooks/retention.ts';
 import { deleteVoidedKeys } from './voided-keys.ts';
 
 export interface SweepResult {
@@ -25,6 +26,8 @@ export interface SweepResult {
   expiredSetupTokens: number;
   /** Keys of cancelled or deleted uploads deleted again once their last URL expired (on S3 an old URL could have written them). */
   voidedKeys: number;
+  /** Webhook deliveries settled (delivered or given up) more than 30 days ago, deleted with their attempts. */
+  settledDeliveries: number;
   /** True when the sweep stopped before the end: it lost its lease, or was asked to stop. */
   stoppedEarly: boolean;
 }
@@ -46,7 +49,7 @@ const uploads = expressionBuilder<DB, 'uploads'>();
 const ago = (now: Date, ms: number) => new Date(now.getTime() - ms);
 
 /**
- * Removes what uploads left behind, and what sessions and logins left: one step after another,
+ * Removes what uploads left behind, what sessions and logins left, and old webhook deliveries: one step after another,
  * each a short statement or a round of store calls made outside any transaction, so requests
  * keep being answered while it runs (PGlite has one connection). Only the holder of the
  * sweeper's lease sweeps; null when another instance is sweeping.
@@ -58,7 +61,7 @@ export async function sweep(ctx: AppContext, now = new Date(), options: LeaseOpt
   });
   sweeps.inc({ outcome: result === null ? 'skipped' : result.stoppedEarly ? 'stopped_early' : 'done' });
   if (result) {
-    for (const what of ['expiredTickets', 'unsavedUploads', 'finishedCleanups', 'orphanMultipart', 'expiredSessions', 'expiredSetupTokens', 'voidedKeys'] as const) {
+    for (const what of ['expiredTickets', 'unsavedUploads', 'finishedCleanups', 'orphanMultipart', 'expiredSessions', 'expiredSetupTokens', 'voidedKeys', 'settledDeliveries'] as const) {
       if (result[what] > 0) sweptItems.inc({ what }, result[what]);
     }
   }
@@ -86,6 +89,7 @@ async function sweepUnderLease(ctx: AppContext, now: Date, options: LeaseOptions
         expiredSessions: await deleteExpiredSessions(ctx.db, now),
         expiredSetupTokens: await deleteExpiredSetupTokens(ctx.db, now),
         voidedKeys: run.held() ? await deleteVoidedKeys(ctx, now) : 0,
+        settledDeliveries: await deleteSettledDeliveries(ctx.db, now, run.held),
       };
       await deleteOldLoginFailures(ctx.db, now);
       await deleteOldFailures(ctx.db, now);

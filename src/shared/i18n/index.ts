@@ -2,9 +2,11 @@ import i18next from 'i18next';
 import type { Catalog } from './catalog.ts';
 import { LOCALES, type Locale } from './locales.ts';
 import { admin } from './messages/admin.ts';
+import { api } from './messages/api.ts';
 import { common } from './messages/common.ts';
 import { errors } from './messages/errors.ts';
 import { unfinished } from './messages/unfinished.ts';
+import { upload } from './messages/upload.ts';
 
 export { chooseLocale, DEFAULT_LOCALE, isLocale, LANG_COOKIE, LOCALES, type Locale } from './locales.ts';
 
@@ -14,9 +16,11 @@ export { chooseLocale, DEFAULT_LOCALE, isLocale, LANG_COOKIE, LOCALES, type Loca
  */
 export const CATALOGS = {
   admin,
+  api,
   common,
   errors,
   unfinished,
+  upload,
 } satisfies Record<string, Catalog<string>>;
 export type Namespace = keyof typeof CATALOGS;
 

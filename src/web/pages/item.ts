@@ -35,7 +35,8 @@ export const PHOTO_VIEW: ItemView<Photo, PhotoItem> = {
   type: PHOTOS,
   label: 'Photo',
   media: (photo) => html`<img id="photo" class="photo" src="${photo.image_url}" alt="${photo.title ?? ''}">`,
-  thumbnail: (photo) => html`<span class="tile-media"><img src="${photo.image_url}" alt="${photo.title ?? ''}" loading="lazy"></span>`,
+  // The thumbnail, never the original: a library page of originals weighs hundreds of MB.
+  thumbnail: (photo) => html`<span class="tile-media"><img src="${photo.thumbnail_url ?? photo.image_url}" alt="${photo.title ?? ''}" loading="lazy"></span>`,
 };
 
 /** The item's name where one is shown; an item may lack a title (the seed's photos could). */
