@@ -32,6 +32,8 @@ export interface BenchPage {
   engine(inputId: string, options: { concurrency?: number; partSize?: number }): Promise<EngineOutcome>;
   /** One XMLHttpRequest PUT of the whole File to a presigned single-PUT URL. */
   xhrPut(inputId: string, url: string, headers: Record<string, string>): Promise<Outcome>;
+  /** The same PUT, sent again from its first byte a second after each failure (the seed's page, retried by hand). */
+  xhrPutRestarting(inputId: string, url: string, headers: Record<string, string>): Promise<Outcome & { restarts: number }>;
   /** Uppy (@uppy/core + @uppy/aws-s3 at their defaults), its Companion protocol answered by Airlift's API. */
   uppy(inputId: string): Promise<Outcome & { key: string; partSize: number }>;
   /** tus-js-client at its defaults against the tus server. */

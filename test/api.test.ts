@@ -256,6 +256,27 @@ describe.each([
       expect((await t.request('DELETE', `/api/v1/uploads/${created.id}`, { session: alice })).status).toBe(204);
     });
 
+    it('plans by a client’s link hints, clamped to the store’s limits: parts on S3, one continuable PUT on the local store', async () => {
+      const MiB = 1024 * 1024;
+      const create = async (size: number, hints: Record<string, number>) => {
+        const res = await t.request('POST', '/api/v1/uploads', { session: alice, json: { filename: 'hinted.mp4', size, content_type: 'video/mp4', kind: 'video', ...hints } });
+        expect(res.status, await res.clone().text()).toBe(201);
+        const created = (await res.json()) as UploadCreated;
+        expect((await t.request('DELETE', `/api/v1/uploads/${created.id}`, { session: alice })).status).toBe(204);
+        return created;
+      };
+      const slow = await create(20 * MiB, { preferred_part_size: 7 * MiB, single_put_max: 7 * MiB });
+      const tiny = await create(20 * MiB, { preferred_part_size: 1, single_put_max: 0 });
+      if (setup.storage === 'local') {
+        expect(slow).toMatchObject({ strategy: 'single', part_count: 1, resumable_put: true });
+        expect(tiny).toMatchObject({ strategy: 'single', part_count: 1, resumable_put: true });
+      } else {
+        expect(slow).toMatchObject({ strategy: 'multipart', part_size: 7 * MiB, part_count: 3 });
+        expect(tiny).toMatchObject({ strategy: 'multipart', part_size: 5 * MiB, part_count: 4 });
+      }
+      expect((await create(6 * MiB, { preferred_part_size: 7 * MiB, single_put_max: 7 * MiB })).strategy).toBe('single');
+    });
+
     it('takes a client-chosen part size for a multipart upload, and refuses one the store cannot take', async () => {
       const MiB = 1024 * 1024;
       const bytes = random(11 * MiB);

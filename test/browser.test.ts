@@ -9,7 +9,7 @@ import type { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, type Browser } from './chromium.ts';
+import { launchChromium, rememberLink, type Browser } from './chromium.ts';
 import { startTestApp, TEST_PASSWORD, type TestApp } from './harness.ts';
 import { mediaBytes, mediaOpening } from './media-bytes.ts';
 
@@ -37,6 +37,7 @@ describe.each(['local', 's3'] as const)('browser on %s storage', (storage) => {
     email = `staff-${storage}@example.com`;
     await t.app.db.insertInto('users').values({ email, password_hash: await (await import('../src/auth/passwords.ts')).hashPassword(TEST_PASSWORD), role: 'editor' }).execute();
     browser = await launchChromium();
+    await rememberLink(browser.context);
     page = await browser.context.newPage();
     await page.goto(`${t.baseUrl}/`);
     await page.waitForURL(/\/login\?next=/);

@@ -44,6 +44,30 @@ export async function launchChromium(options: { profileDir?: string; viewport?: 
   };
 }
 
+/** Loopback's rate (bytes/s): far above every real link, so the engine plans its CPU-tuned parts. */
+export const LOOPBACK_RATE = 1e9;
+
+/**
+ * Makes every page of the context remember this link rate (the engine's `airlift:link`), as
+ * after an upload that measured it, unless a page measured one since: the tests of loopback
+ * behaviour then see the plan a returning user gets, not the slow-link plan of a first upload.
+ * `pinned` keeps it so (what pages measure is not written): for tests whose bounds are the
+ * loopback plan's, which a loaded machine's measure would otherwise move from page to page.
+ */
+export async function rememberLink(context: BrowserContext, bytesPerSecond = LOOPBACK_RATE, { pinned = false } = {}): Promise<void> {
+  await context.addInitScript(
+    ([rate, pin]) => {
+      if (pin || !localStorage.getItem('airlift:link')) localStorage.setItem('airlift:link', JSON.stringify({ bytesPerSecond: rate, at: Date.now() }));
+      if (!pin) return;
+      const setItem = Storage.prototype.setItem;
+      Storage.prototype.setItem = function (key: string, value: string) {
+        if (key !== 'airlift:link') setItem.call(this, key, value);
+      };
+    },
+    [bytesPerSecond, pinned] as const,
+  );
+}
+
 /**
  * Starts keeping, in the page, every text the upload's status line (#progressStatus) shows:
  * each text set is recorded, even several within one task, from the mutation records.

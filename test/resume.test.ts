@@ -21,7 +21,7 @@ import { writeRandomFile } from './random-file.ts';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { UPLOADER_DEFAULTS } from '../src/client/engine.ts';
 import { DEFAULT_PLAN, planFor, planParts } from '../src/uploads/rules.ts';
-import { launchChromium, recordedStatuses, recordStatuses, type Browser } from './chromium.ts';
+import { launchChromium, rememberLink, recordedStatuses, recordStatuses, type Browser } from './chromium.ts';
 import { TcpProxy, type ProxiedRequest } from './cut-proxy.ts';
 import { freePort, startTestApp, TEST_PASSWORD, type TestApp } from './harness.ts';
 import { settled } from './settled.ts';
@@ -103,6 +103,8 @@ describe.each(['local', 's3'] as const)('resume on %s storage', (storage) => {
     }
     await t.login(email);
     browser = await launchChromium();
+    // The bounds below are the loopback plan's: the link stays measured as loopback on every page.
+    await rememberLink(browser.context, undefined, { pinned: true });
     page = await browser.context.newPage();
   });
   beforeEach(({ onTestFailed }) => {
@@ -339,6 +341,7 @@ describe.each(['local', 's3'] as const)('resume on %s storage', (storage) => {
       const result = await interruptAndChooseAgain('restart', async () => {
         await browser.close({ removeProfile: false });
         browser = await launchChromium({ profileDir: browser.profileDir });
+        await rememberLink(browser.context, undefined, { pinned: true });
         page = await browser.context.newPage();
         loggedInAgain = await openForm();
       });

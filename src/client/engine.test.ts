@@ -15,6 +15,7 @@ import { settled } from '../../test/settled.ts';
 import { heldBytesOf } from '../storage/driver.ts';
 import { DEFAULT_PART_SIZE, SINGLE_PUT_MAX } from '../shared/plan.ts';
 import { ApiClient } from './api.ts';
+import { LinkMeter } from './link-meter.ts';
 import { createUploader, type FileState, type ProgressSnapshot, type Uploader, type UploaderOptions } from './engine.ts';
 import { Interruption, NetworkError, UploadFailed } from './errors.ts';
 import { fetchTransport } from './fetch-transport.ts';
@@ -146,9 +147,12 @@ describe.each([
   const apiClient = (fetchImpl?: typeof fetch) =>
     new ApiClient({ baseUrl: t.baseUrl, headers: () => ({ Cookie: session.cookie, 'X-CSRFToken': session.csrf }), fetch: fetchImpl });
 
+  /** A link measured on loopback: the plan of a returning user, which these tests of the server's plan expect. */
+  const loopbackLink = () => new LinkMeter({ getItem: () => JSON.stringify({ bytesPerSecond: 1e9, at: Date.now() }), setItem: () => undefined });
+
   function uploaderWith(options: Partial<UploaderOptions> = {}) {
     const api = options.api ?? apiClient();
-    return { api, uploader: createUploader({ api, transport: fetchTransport(), retry: FAST_RETRY, ...options }) };
+    return { api, uploader: createUploader({ api, transport: fetchTransport(), retry: FAST_RETRY, link: loopbackLink(), ...options }) };
   }
 
   /** For the tests of parts: on the local store the engine must ask for them. */

@@ -15,6 +15,8 @@ import { alwaysOnline, type Connectivity } from './connectivity.ts';
 import { Emitter } from './emitter.ts';
 import type { FileState } from './file-state.ts';
 import { FileUpload, type UploadContext } from './file-upload.ts';
+import { LinkMeter } from './link-meter.ts';
+import { budgetFor } from './link-plan.ts';
 import { partMd5 } from './part-md5.ts';
 import { PartQueue } from './part-queue.ts';
 import { Recovery } from './recovery.ts';
@@ -32,7 +34,10 @@ export interface UploaderOptions {
   api: ApiClient;
   /** `xhrTransport` in browsers (progress while a part goes), `fetchTransport()` in Node. */
   transport: Transport;
-  /** Part PUTs in flight at once, across all files. */
+  /**
+   * The most part PUTs in flight at once, across all files; fewer while the bytes in flight
+   * would hold more than 10 s of the link (`link-plan.ts`).
+   */
   concurrency?: number;
   /**
    * Asks the server for a multipart upload in parts of this many bytes (5 MiB to 5 GiB; at
@@ -49,6 +54,12 @@ export interface UploaderOptions {
   resumeStore?: ResumeStore;
   /** Lets retries wait for the network while the browser is offline; `browserConnectivity()` in pages. */
   connectivity?: Connectivity;
+  /**
+   * The link's rate, which each new file is planned for: `new LinkMeter(localStorage)` in
+   * pages remembers it across uploads; by default it is measured in memory, and the first
+   * file is planned for a slow link.
+   */
+  link?: LinkMeter;
   /**
    * Sends each part's MD5 (Content-MD5) when signing it, so the store refuses a part whose
    * bytes changed on the way, and the engine sends it again. Off by default: it reads every
@@ -92,15 +103,23 @@ export class Uploader {
   readonly #uploads: FileUpload[] = [];
   readonly #meter = new SpeedMeter();
   readonly #context: UploadContext;
+  readonly #link: LinkMeter;
 
   constructor(options: UploaderOptions) {
+    const link = (this.#link = options.link ?? new LinkMeter());
+    const queue = new PartQueue(options.concurrency ?? UPLOADER_DEFAULTS.concurrency, () => budgetFor(link.rate()));
+    const connectivity = options.connectivity ?? alwaysOnline;
+    const recovery = new Recovery();
+    // After a sleep the connections are dead: retries waiting on their backoff go at once.
+    connectivity.onWake?.(() => recovery.gotThrough());
     this.#context = {
       api: options.api,
       transport: withStallTimeout(options.transport, options.stallTimeoutMs ?? UPLOADER_DEFAULTS.stallTimeoutMs),
-      queue: new PartQueue(options.concurrency ?? UPLOADER_DEFAULTS.concurrency),
+      queue,
+      link,
       resumeStore: options.resumeStore ?? new MemoryResumeStore(),
-      connectivity: options.connectivity ?? alwaysOnline,
-      recovery: new Recovery(),
+      connectivity,
+      recovery,
       retryPolicy: { ...DEFAULT_RETRY_POLICY, ...options.retry },
       signBatchSize: options.signBatchSize ?? UPLOADER_DEFAULTS.signBatchSize,
       partSize: options.partSize,
@@ -108,7 +127,10 @@ export class Uploader {
       onState: (upload) => this.#emitter.emit('state', { upload, state: upload.state }),
       onProgress: (upload) => {
         const { loaded, total, parts, sent } = this.#totals();
-        this.#meter.add(performance.now(), sent);
+        const now = performance.now();
+        this.#meter.add(now, sent);
+        link.add(now, sent);
+        queue.refill();
         this.#emitter.emit('progress', { upload, overall: snapshot(loaded, total, parts, this.#meter.bytesPerSecond()) });
       },
     };
@@ -142,6 +164,7 @@ export class Uploader {
   pause(): void {
     for (const upload of this.#uploads) upload.pause();
     this.#meter.reset();
+    this.#link.idle();
   }
 
   resume(): void {

@@ -6,12 +6,14 @@
  */
 import type { SignedPart, UploadCompleted, UploadCreated, UploadState } from '../shared/api.ts';
 import type { MediaKind } from '../shared/media-kind.ts';
-import { DEFAULT_PART_SIZE, partRanges } from '../shared/plan.ts';
+import { partRanges } from '../shared/plan.ts';
 import type { ApiClient } from './api.ts';
 import type { Connectivity } from './connectivity.ts';
 import { ContinuedPutSender } from './continued-put-sender.ts';
 import { Interruption, SplitIntoParts, UploadFailed } from './errors.ts';
 import { PAUSABLE, StateTracker, type FileState } from './file-state.ts';
+import type { LinkMeter } from './link-meter.ts';
+import { expectedSendMs, linkPlan } from './link-plan.ts';
 import type { PartQueue } from './part-queue.ts';
 import { PartsSender } from './parts-sender.ts';
 import { snapshot, SpeedMeter, type ProgressSnapshot } from './progress.ts';
@@ -34,6 +36,8 @@ export interface UploadContext {
   signBatchSize: number;
   /** The part size to ask the server for, instead of its plan. */
   partSize?: number;
+  /** The link's rate, which each new upload is planned for (`link-plan.ts`). */
+  link: LinkMeter;
   partMd5?: (part: Blob) => Promise<string>;
   onState(upload: FileUpload): void;
   onProgress(upload: FileUpload): void;
@@ -62,8 +66,12 @@ export class FileUpload {
   #splitPartSize: number | null = null;
   /** Sends the bytes of the upload `#uploadId`; replaced with it. */
   #sender: Sender | null = null;
-  /** What the store held when this file's upload was adopted: not sent now, so not speed. */
-  #storedAtAdoption = 0;
+  /** Every byte this page sent, those sent again after a cut included: the link's work, for speed. */
+  #sent = 0;
+  /** The sender's bytes at the last look, to add what it sent since to `#sent`. */
+  #lastLoaded = 0;
+  /** The most bytes ever shown: bytes sent again after a cut are not progress lost. */
+  #shown = 0;
   #controller = new AbortController();
   #running: Promise<void> | null = null;
   #settle!: { resolve(result: UploadCompleted): void; reject(error: Error): void };
@@ -93,12 +101,12 @@ export class FileUpload {
     const parts = this.#sender?.parts ?? [];
     let partsDone = 0;
     for (const part of parts) if (part.done) partsDone += 1;
-    return snapshot(this.#loaded(), this.size, { done: partsDone, count: parts.length }, this.#meter.bytesPerSecond());
+    return snapshot(this.#shown, this.size, { done: partsDone, count: parts.length }, this.#meter.bytesPerSecond());
   }
 
-  /** Bytes sent by this page so far, for speed: a resumed upload's stored parts are not. */
+  /** Bytes sent by this page so far, a count that only grows, for speed: a resumed upload's stored parts are not. */
   sentBytes(): number {
-    return this.#loaded() - this.#storedAtAdoption;
+    return this.#sent;
   }
 
   /** Starts the upload; the uploader calls it once, when the file is added. */
@@ -171,7 +179,9 @@ export class FileUpload {
 
   /** Opens a new upload on the server (in parts of `#splitPartSize` once a whole-file PUT failed) and takes it. */
   async #create(signal: AbortSignal): Promise<void> {
-    const created = await this.#tickets.open(this.#splitPartSize ?? this.#ctx.partSize, signal);
+    const part_size = this.#splitPartSize ?? this.#ctx.partSize;
+    const plan = linkPlan(this.#ctx.link.rate());
+    const created = await this.#tickets.open(part_size === undefined ? { preferred_part_size: plan.partSize, single_put_max: plan.singlePutMax } : { part_size }, signal);
     const signed = created.url ? { part_number: 1, url: created.url, headers: created.headers ?? {}, expires_at: created.expires_at } : undefined;
     this.#adopt(created, [], 0, signed);
   }
@@ -188,7 +198,7 @@ export class FileUpload {
     this.#sender = ticket.resumable_put
       ? new ContinuedPutSender(ctx, { range: ranges[0]!, held, complete: stored === 'all', signed })
       : new PartsSender(ctx, { multipart: ticket.strategy === 'multipart', ranges, stored, signed });
-    this.#storedAtAdoption = this.#loaded();
+    this.#lastLoaded = this.#loaded();
     this.#reportProgress();
   }
 
@@ -197,6 +207,7 @@ export class FileUpload {
     return {
       ...{ uploadId, blob: this.#source.blob, priority: this.#source.priority },
       ...{ api, transport, queue, recovery, signBatchSize, partMd5 },
+      sendTimeMs: (bytes) => expectedSendMs(bytes, this.#ctx.link.rate()),
       request: (request, signal, options) => this.#request(request, signal, options),
       onSending: () => {
         if (this.#status.step.status === 'queued') this.#status.enter({ status: 'uploading', resumedBytes: this.#loaded() });
@@ -226,7 +237,7 @@ export class FileUpload {
    */
   async #splitIntoParts(signal: AbortSignal): Promise<void> {
     const single = this.#uploadId!;
-    this.#splitPartSize = DEFAULT_PART_SIZE;
+    this.#splitPartSize = linkPlan(this.#ctx.link.rate()).partSize;
     // From here a pause resumes by creating the upload in parts.
     this.#uploadId = null;
     // Only clean-up (the sweeper would remove it too): its failure must not fail the upload.
@@ -252,7 +263,11 @@ export class FileUpload {
   }
 
   #reportProgress(): void {
-    this.#meter.add(performance.now(), this.sentBytes());
+    const loaded = this.#loaded();
+    if (loaded > this.#lastLoaded) this.#sent += loaded - this.#lastLoaded;
+    this.#lastLoaded = loaded;
+    this.#shown = Math.min(this.size, Math.max(this.#shown, loaded));
+    this.#meter.add(performance.now(), this.#sent);
     this.#ctx.onProgress(this);
   }
 }

@@ -33,6 +33,7 @@ export function signerFor(ctx: SendContext, parts: readonly SentPart[], signed?:
     },
     upcoming: () => parts.filter((part) => !part.done).map((part) => part.number),
     batchSize: partMd5 ? 1 : ctx.signBatchSize,
+    sendTimeMs: (number) => ctx.sendTimeMs(parts[number - 1]!.end - parts[number - 1]!.start),
   });
   // With checksums, the PUT is signed again with its MD5 before it goes.
   if (signed && !partMd5) signer.remember(signed);

@@ -82,3 +82,34 @@ describe('allOrNothing', () => {
     expect(reasons).toEqual([pause, pause]);
   });
 });
+
+describe('PartQueue with a byte budget', () => {
+  it('keeps the bytes in flight within the budget, always runs one part however large, and starts more as the budget grows', async () => {
+    let budget = 10;
+    const queue = new PartQueue(4, () => budget);
+    const signal = new AbortController().signal;
+    const running = new Set<string>();
+    const gates = new Map<string, ReturnType<typeof gate>>();
+    const task = (name: string, bytes: number) => {
+      gates.set(name, gate());
+      return queue.run(0, signal, async () => {
+        running.add(name);
+        await gates.get(name)!.opened;
+        running.delete(name);
+      }, bytes);
+    };
+    const settle = () => new Promise((resolve) => setTimeout(resolve));
+    const all = [task('big', 25), task('a', 6), task('b', 6), task('c', 6)];
+    await settle();
+    expect([...running]).toEqual(['big']);
+    gates.get('big')!.open();
+    await settle();
+    expect([...running]).toEqual(['a']);
+    budget = 20;
+    queue.refill();
+    await settle();
+    expect([...running].sort()).toEqual(['a', 'b', 'c']);
+    for (const name of ['a', 'b', 'c']) gates.get(name)!.open();
+    await Promise.all(all);
+  });
+});

@@ -1,45 +1,65 @@
 import { childController } from './abort.ts';
 
 /**
- * The request queue: at most `limit` part PUTs in flight across every file of an uploader.
- * Waiting requests start in (priority, arrival) order, so files go in the order they were
- * added and each file's parts in order.
+ * The request queue: at most `limit` part PUTs in flight across every file of an uploader,
+ * and no more bytes in flight than the budget (what a cut may cost: `link-plan.ts`), though
+ * always one part, however large. Waiting requests start in (priority, arrival) order, so
+ * files go in the order they were added and each file's parts in order.
  */
 interface Waiter {
   priority: number;
-  seq: number;
+  bytes: number;
   grant(): void;
 }
 
 export class PartQueue {
   #running = 0;
-  #seq = 0;
+  #runningBytes = 0;
   readonly #waiting: Waiter[] = [];
 
-  constructor(readonly limit: number) {
+  /** `budget` is read at each start, so it can follow the link's live rate. */
+  constructor(
+    readonly limit: number,
+    readonly budget: () => number = () => Infinity,
+  ) {
     if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`The concurrency must be a whole number of at least 1, got ${limit}.`);
   }
 
-  /** Runs `task` once a slot is free; rejects with the signal's reason if it aborts while waiting. */
-  async run<T>(priority: number, signal: AbortSignal, task: () => Promise<T>): Promise<T> {
-    await this.#acquire(priority, signal);
+  /** Runs `task` (which sends `bytes`) once a slot and the budget allow; rejects with the signal's reason if it aborts while waiting. */
+  async run<T>(priority: number, signal: AbortSignal, task: () => Promise<T>, bytes = 0): Promise<T> {
+    await this.#acquire(priority, bytes, signal);
     try {
       return await task();
     } finally {
-      this.#release();
+      this.#release(bytes);
     }
   }
 
-  #acquire(priority: number, signal: AbortSignal): Promise<void> {
+  /** Starts what a grown budget now allows (the engine calls it as the rate rises). */
+  refill(): void {
+    while (this.#waiting.length > 0 && this.#fits(this.#waiting[0]!.bytes)) this.#start(this.#waiting.shift()!);
+  }
+
+  #fits(bytes: number): boolean {
+    return this.#running === 0 || (this.#running < this.limit && this.#runningBytes + bytes <= this.budget());
+  }
+
+  #start(waiter: Pick<Waiter, 'bytes' | 'grant'>): void {
+    this.#running += 1;
+    this.#runningBytes += waiter.bytes;
+    waiter.grant();
+  }
+
+  #acquire(priority: number, bytes: number, signal: AbortSignal): Promise<void> {
     if (signal.aborted) return Promise.reject(signal.reason);
-    if (this.#running < this.limit) {
-      this.#running += 1;
+    if (this.#waiting.length === 0 && this.#fits(bytes)) {
+      this.#start({ bytes, grant: () => undefined });
       return Promise.resolve();
     }
     return new Promise((resolve, reject) => {
       const waiter: Waiter = {
         priority,
-        seq: this.#seq++,
+        bytes,
         grant: () => {
           signal.removeEventListener('abort', onAbort);
           resolve();
@@ -48,6 +68,8 @@ export class PartQueue {
       const onAbort = () => {
         this.#waiting.splice(this.#waiting.indexOf(waiter), 1);
         reject(signal.reason);
+        // The head may have been what held the others back.
+        this.refill();
       };
       signal.addEventListener('abort', onAbort, { once: true });
       // Most arrivals go last: search from the end.
@@ -57,10 +79,10 @@ export class PartQueue {
     });
   }
 
-  #release(): void {
-    const next = this.#waiting.shift();
-    if (next) next.grant();
-    else this.#running -= 1;
+  #release(bytes: number): void {
+    this.#running -= 1;
+    this.#runningBytes -= bytes;
+    this.refill();
   }
 }
 

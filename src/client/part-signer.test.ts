@@ -45,6 +45,24 @@ describe('PartSigner', () => {
     expect(second.url).not.toBe(first.url);
   });
 
+  it('signs again a URL whose time left would not cover the part’s send time and 30 s, and uses a fresh one whatever its lifetime', async () => {
+    let now = NOW;
+    const sign = vi.fn(async (numbers: number[]): Promise<SignedPart[]> =>
+      numbers.map((number) => ({ part_number: number, url: `https://store/part/${number}?v=${sign.mock.calls.length}`, headers: {}, expires_at: new Date(now + 60_000).toISOString() })),
+    );
+    // Parts of 20 s on the link: a URL needs 50 s left.
+    const signer = new PartSigner({ sign, upcoming: () => [1, 2, 3], batchSize: 3, now: () => now, sendTimeMs: () => 20_000 });
+    await signer.urlFor(1, signal);
+    now += 5_000;
+    expect((await signer.urlFor(2, signal)).url).toContain('v=1');
+    now += 6_000;
+    expect((await signer.urlFor(3, signal)).url).toContain('v=2');
+    expect(sign).toHaveBeenCalledTimes(2);
+    // A URL that lives less than the part takes is still used fresh: nothing better can be had.
+    const short = new PartSigner({ sign, upcoming: () => [1], batchSize: 1, now: () => now, sendTimeMs: () => 120_000 });
+    expect((await short.urlFor(1, signal)).part_number).toBe(1);
+  });
+
   it('uses a URL handed out with the upload without signing', async () => {
     const { sign, signer } = setup();
     signer.remember({ part_number: 1, url: 'https://store/whole', headers: {}, expires_at: new Date(NOW + 60_000).toISOString() });

@@ -1,8 +1,8 @@
 /**
  * Presigned part URLs, asked for on demand and in batches: the part about to be sent and
  * the next few that will need one share one round trip. A URL is reused only while it has
- * time left, and dropped when the store refuses it, so a slow link never sends to an expired URL
- * twice.
+ * time left for the part to get there, and dropped when the store refuses it, so a slow link
+ * sends to an expired URL neither once nor twice, whatever the URLs' lifetime.
  */
 import type { SignedPart } from '../shared/api.ts';
 
@@ -12,8 +12,13 @@ export interface PartSignerOptions {
   /** The part numbers still to send, in sending order: the batch is filled from them. */
   upcoming(): Iterable<number>;
   batchSize: number;
-  /** A URL with less time left than this is signed again rather than used. */
+  /**
+   * A URL with less time left than this is signed again rather than used: 30 s by default,
+   * plus the time the part should take to send (what `sendTimeMs` says), so a part on a slow
+   * link never reaches the store on a URL that expired on the way.
+   */
   marginMs?: number;
+  sendTimeMs?: (partNumber: number) => number;
   now?: () => number;
 }
 
@@ -46,8 +51,8 @@ export class PartSigner {
   }
 
   #usable(part: SignedPart): boolean {
-    const { marginMs = 30_000, now = Date.now } = this.#options;
-    return Date.parse(part.expires_at) - now() > marginMs;
+    const { marginMs = 30_000, sendTimeMs, now = Date.now } = this.#options;
+    return Date.parse(part.expires_at) - now() > marginMs + (sendTimeMs?.(part.part_number) ?? 0);
   }
 
   #request(partNumber: number, signal: AbortSignal): Promise<SignedPart[]> {

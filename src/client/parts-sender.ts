@@ -52,7 +52,7 @@ export class PartsSender implements Sender {
     const { queue, priority } = this.#ctx;
     const missing = this.parts.filter((part) => !part.done);
     await allOrNothing(
-      missing.map((part) => (group) => queue.run(priority, group, () => this.#sendPart(part, group))),
+      missing.map((part) => (group) => queue.run(priority, group, () => this.#sendPart(part, group), part.end - part.start)),
       signal,
     );
     return this.#multipart ? this.parts.map((part) => ({ part_number: part.number, etag: part.etag! })) : [];

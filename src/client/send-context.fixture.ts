@@ -49,6 +49,7 @@ export function fakeSendContext({ size, put, heldBytes = () => 0, retry = {} }: 
     queue: new PartQueue(4),
     recovery: new Recovery(),
     signBatchSize: 8,
+    sendTimeMs: () => 0,
     request: (request, signal, options = {}) => {
       log.requests.push(options);
       return retrying(request, { policy: { retries: 3, baseDelayMs: 1, maxDelayMs: 2 }, ...retry, ...options, signal, connectivity: alwaysOnline });

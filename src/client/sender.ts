@@ -48,6 +48,8 @@ export interface SendContext {
   /** Part URLs asked for in one call. */
   signBatchSize: number;
   partMd5?: (part: Blob) => Promise<string>;
+  /** How long a part of `bytes` should take to send on this link, in ms (`expectedSendMs` in link-plan.ts). */
+  sendTimeMs(bytes: number): number;
   /** Runs a request with the upload's retries (the part number as its `waitKey`). */
   request: Requester;
   /** A part is about to go. */

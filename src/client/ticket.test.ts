@@ -63,12 +63,12 @@ describe('Tickets', () => {
     ] as const) {
       const createUpload = vi.fn(async () => ticket);
       const { tickets, resumeStore } = setup({ createUpload });
-      expect(await tickets.open(10, signal)).toBe(ticket);
+      expect(await tickets.open({ part_size: 10 }, signal)).toBe(ticket);
       expect(createUpload).toHaveBeenCalledWith({ filename: 'a.mp4', size: 100, content_type: 'video/mp4', kind: 'video', part_size: 10 });
       expect(await resumeStore.get(key)).toEqual(recorded ? { ...saved, uploadId: 'u2' } : undefined);
     }
     const { tickets, resumeStore } = setup({ createUpload: async () => created({}) }, { ...file, lastModified: undefined });
-    await tickets.open(undefined, signal);
+    await tickets.open({}, signal);
     expect(await resumeStore.get(key)).toBeUndefined();
   });
 

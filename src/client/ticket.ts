@@ -3,7 +3,7 @@
  * found through the resume record, or a new one, recorded when a reload could continue it;
  * and its removal.
  */
-import type { UploadCreated, UploadState } from '../shared/api.ts';
+import type { CreateUploadBody, UploadCreated, UploadState } from '../shared/api.ts';
 import type { MediaKind } from '../shared/media-kind.ts';
 import type { ApiClient } from './api.ts';
 import { isGone } from './errors.ts';
@@ -50,12 +50,12 @@ export class Tickets {
     return null;
   }
 
-  /** Opens a new upload (in parts of `partSize` when given) and records it when a reload can continue it. */
-  async open(partSize: number | undefined, signal: AbortSignal): Promise<UploadCreated> {
+  /** Opens a new upload (in parts of `part_size` when given, else by the link's hints) and records it when a reload can continue it. */
+  async open(plan: Pick<CreateUploadBody, 'part_size' | 'preferred_part_size' | 'single_put_max'>, signal: AbortSignal): Promise<UploadCreated> {
     const { api, resumeStore, request } = this.#deps;
     const { filename, size, kind, contentType, lastModified } = this.#file;
     // Not abortable: once the server made the upload, its id is needed to clean it up.
-    const created = await request(() => api.createUpload({ filename, size, content_type: contentType, kind, part_size: partSize }), signal);
+    const created = await request(() => api.createUpload({ filename, size, content_type: contentType, kind, ...plan }), signal);
     if (this.#key && lastModified !== undefined && (created.strategy === 'multipart' || created.resumable_put)) {
       await resumeStore.set(this.#key, { uploadId: created.id, filename, size, lastModified, kind, partSize: created.part_size });
     }

@@ -54,6 +54,14 @@ export const createUploadBody = z.strictObject({
    * 10,000 parts; else 400). Without it the server picks the strategy and the part size.
    */
   part_size: z.number().int().positive().optional(),
+  /**
+   * Optional hints from a client that measured its link (the engine's link plan): the part
+   * size it would like and the largest file it would send in one PUT. Unlike `part_size` they
+   * are clamped to the store's limits, never refused, and the server keeps its own plan where
+   * the store makes it better (the local store's PUT goes on after a cut: one PUT stays).
+   */
+  preferred_part_size: z.number().int().positive().optional(),
+  single_put_max: z.number().int().nonnegative().optional(),
 });
 export type CreateUploadBody = z.infer<typeof createUploadBody>;
 

@@ -39,6 +39,25 @@ describe('planParts', () => {
     expect(planParts(GiB, planFor({ extensions: [] }))).toEqual({ strategy: 'multipart', partSize: 64 * MiB, partCount: 16 });
   });
 
+  it('takes a client’s link hints on S3, clamped to the store’s limits, one size but the last within 10,000 parts', () => {
+    const s3 = { extensions: [] };
+    const slow = planFor(s3, { preferred_part_size: 7 * MiB, single_put_max: 7 * MiB });
+    expect(planParts(6 * MiB, slow).strategy).toBe('single');
+    expect(planParts(100 * MiB, slow)).toEqual({ strategy: 'multipart', partSize: 7 * MiB, partCount: 15 });
+    const huge = planParts(200 * GiB, slow);
+    expect(huge.partSize).toBe(21 * MiB);
+    expect(huge.partCount).toBeLessThanOrEqual(MULTIPART_LIMITS.maxParts);
+    expect(planFor(s3, { preferred_part_size: 1, single_put_max: 10 * 1024 * GiB })).toEqual({ preferredPartSize: MULTIPART_LIMITS.minPartSize, singlePutMax: MULTIPART_LIMITS.maxSinglePut });
+    expect(planFor(s3, { preferred_part_size: 7.5 * MiB }).preferredPartSize).toBe(7 * MiB);
+    expect(planFor(s3, { preferred_part_size: 10 * 1024 * GiB }).preferredPartSize).toBe(MULTIPART_LIMITS.maxPartSize);
+  });
+
+  it('keeps one PUT on the local store whatever the hints: a cut there loses nothing', () => {
+    const local = planFor({ extensions: ['resumable-put'] }, { preferred_part_size: 7 * MiB, single_put_max: 7 * MiB });
+    expect(planParts(GiB, local)).toEqual({ strategy: 'single', partSize: GiB, partCount: 1 });
+    expect(planParts(MULTIPART_LIMITS.maxSinglePut + 1, local).partSize).toBe(7 * MiB);
+  });
+
   it('honours a smaller single-PUT threshold and refuses impossible sizes', () => {
     expect(planParts(10 * MiB, { singlePutMax: 8 * MiB, preferredPartSize: 8 * MiB })).toEqual({ strategy: 'multipart', partSize: 8 * MiB, partCount: 2 });
     expect(() => planParts(-1)).toThrow(RangeError);

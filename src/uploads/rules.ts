@@ -99,8 +99,27 @@ export const DEFAULT_PLAN: PlanOptions = { singlePutMax: SINGLE_PUT_MAX, preferr
  */
 export const RESUMABLE_PUT_PLAN: PlanOptions = { singlePutMax: MULTIPART_LIMITS.maxSinglePut, preferredPartSize: DEFAULT_PART_SIZE };
 
-/** The default plan for a store. */
-export const planFor = (store: Pick<StorageDriver, 'extensions'>): PlanOptions => (hasExtension(store, 'resumable-put') ? RESUMABLE_PUT_PLAN : DEFAULT_PLAN);
+/** A client's hints for its link (`preferred_part_size`, `single_put_max` of the create call). */
+export interface PlanHints {
+  preferred_part_size?: number;
+  single_put_max?: number;
+}
+
+/**
+ * The plan for a store, with the client's hints clamped to the store's limits: parts of 5 MiB
+ * to 5 GiB − 5 MiB, in whole MiB, and one PUT up to 5 GiB − 5 MiB. On a store that keeps a cut
+ * PUT's bytes, files up to its limit still go in one PUT: a cut there costs nothing.
+ */
+export function planFor(store: Pick<StorageDriver, 'extensions'>, hints: PlanHints = {}): PlanOptions {
+  const base = hasExtension(store, 'resumable-put') ? RESUMABLE_PUT_PLAN : DEFAULT_PLAN;
+  const { minPartSize, maxPartSize, maxSinglePut } = MULTIPART_LIMITS;
+  const clamp = (value: number, min: number, max: number) => Math.min(max, Math.max(min, value));
+  const preferred = hints.preferred_part_size;
+  return {
+    preferredPartSize: preferred === undefined ? base.preferredPartSize : clamp(Math.floor(preferred / MiB) * MiB, minPartSize, maxPartSize),
+    singlePutMax: hints.single_put_max === undefined || base === RESUMABLE_PUT_PLAN ? base.singlePutMax : clamp(hints.single_put_max, 0, maxSinglePut),
+  };
+}
 
 /**
  * Picks the strategy and one uniform part size: every part but the last is `partSize`, the

@@ -49,7 +49,7 @@ export async function createUpload(ctx: AppContext, user: User, input: CreateUpl
   checkSize(ctx, input.kind, input.size);
   if (input.size > MULTIPART_LIMITS.maxObjectSize) throw tooLarge('The file is larger than the largest object a bucket can hold (5 TiB).');
 
-  const plan = input.part_size === undefined ? planParts(input.size, planFor(ctx.storage)) : planRequestedParts(input.size, input.part_size);
+  const plan = input.part_size === undefined ? planParts(input.size, planFor(ctx.storage, input)) : planRequestedParts(input.size, input.part_size);
   if ('problem' in plan) throw badRequest(plan.problem, 'invalid_part_size');
   // The key keeps the extension only when it agrees with the declared type.
   const key = newKey(input.kind, TYPE_BY_EXTENSION[extensionOf(filename)] === contentType ? filename : '');

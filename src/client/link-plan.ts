@@ -1,0 +1,59 @@
+/**
+ * How the engine cuts a file for the link it is on (pure). A cut, a pause or a reload loses
+ * the bytes of the parts in flight, so parts are sized by their time on the link: each takes
+ * about `PART_SECONDS` at its share of the rate, and all in flight together hold no more
+ * than that many seconds of transfer. One stream fills a slow link; more only help where
+ * they raise the rate (round trips between parts, a fast link's CPU), so parts in flight
+ * grow with the rate. On loopback the plan is the CPU-tuned one of shared/plan.ts.
+ */
+import { DEFAULT_CONCURRENCY, DEFAULT_PART_SIZE, SINGLE_PUT_MAX } from '../shared/plan.ts';
+
+const MiB = 1024 ** 2;
+/** The store's smallest part but the last (S3's and R2's rule). */
+const MIN_PART_SIZE = 5 * MiB;
+
+/** A part's time in flight at its share of the link: what a cut costs at most, with margin under 10 s. */
+export const PART_SECONDS = 8;
+
+/** The rate assumed before any is measured: a slow link (8 Mbit/s), so the first upload is safe everywhere. */
+export const UNMEASURED_RATE = 1e6;
+
+export interface LinkPlan {
+  /** The part size to ask the server for (whole MiB, 5 to 64 MiB). */
+  partSize: number;
+  /** Parts in flight at once. */
+  inFlight: number;
+  /** Files up to this size go in one PUT: one wave of parts, which a cut loses as whole. */
+  singlePutMax: number;
+}
+
+/** Parts in flight for a rate in bytes/s: one below 20 Mbit/s, two below 80, then the engine's four. */
+export function inFlightFor(bytesPerSecond: number): number {
+  if (bytesPerSecond < 2.5e6) return 1;
+  if (bytesPerSecond < 10e6) return 2;
+  return DEFAULT_CONCURRENCY;
+}
+
+/** The plan for a measured rate in bytes/s, or for a slow link when none is known. */
+export function linkPlan(bytesPerSecond: number | null): LinkPlan {
+  const rate = bytesPerSecond && bytesPerSecond > 0 ? bytesPerSecond : UNMEASURED_RATE;
+  const inFlight = inFlightFor(rate);
+  const share = Math.floor((rate / inFlight) * PART_SECONDS / MiB) * MiB;
+  const partSize = Math.min(DEFAULT_PART_SIZE, Math.max(MIN_PART_SIZE, share));
+  return { partSize, inFlight, singlePutMax: Math.min(SINGLE_PUT_MAX, partSize * inFlight) };
+}
+
+/** What the parts in flight may hold together, in seconds of the link: the goal's bound, with the parts' 8 s leaving room for a rate that wavers. */
+export const BUDGET_SECONDS = 10;
+
+/** The bytes the queue may have in flight at a live rate (it always runs one part, however large). */
+export function budgetFor(bytesPerSecond: number | null): number {
+  const rate = bytesPerSecond && bytesPerSecond > 0 ? bytesPerSecond : UNMEASURED_RATE;
+  return Math.floor(rate * BUDGET_SECONDS);
+}
+
+/** How long a part of `bytes` should take in flight, in ms, at its share of the link. */
+export function expectedSendMs(bytes: number, bytesPerSecond: number | null): number {
+  const rate = bytesPerSecond && bytesPerSecond > 0 ? bytesPerSecond : UNMEASURED_RATE;
+  return Math.ceil((bytes * inFlightFor(rate) * 1000) / rate);
+}
