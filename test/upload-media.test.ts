@@ -5,14 +5,17 @@
  * record, its real size (EXIF orientation applied) and a thumbnail of at most 480 px; a file that
  * fails beside the others; a cancel that does not read "complete"; the pages in French.
  */
+import { mkdir } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { THUMBNAIL_EDGE } from '../src/shared/media-limits.ts';
-import { launchChromium, type Browser } from './chromium.ts';
+import { launchChromium, logInPage, type Browser } from './chromium.ts';
 import { startTestApp, TEST_PASSWORD, type TestApp } from './harness.ts';
 import { mediaBytes } from './media-bytes.ts';
 
 const MiB = 1024 * 1024;
+const SCREENSHOTS = fileURLToPath(new URL('../.tmp/screenshots/', import.meta.url));
 
 describe.each([
   { storage: 'local', database: 'pglite' },
@@ -29,11 +32,8 @@ describe.each([
     browser = await launchChromium();
     page = await browser.context.newPage();
     page.setDefaultTimeout(90_000);
-    await page.goto(`${t.baseUrl}/login`);
-    await page.fill('input[name=email]', email);
-    await page.fill('input[name=password]', TEST_PASSWORD);
-    await page.click('main button[type=submit]');
-    await page.waitForURL(`${t.baseUrl}/`);
+    await logInPage(page, t.baseUrl, email, TEST_PASSWORD);
+    await mkdir(SCREENSHOTS, { recursive: true });
   });
   afterAll(async () => {
     await browser?.close();
@@ -166,6 +166,16 @@ describe.each([
     const sources = await page.locator('#photoList img').evaluateAll((imgs) => imgs.map((img) => img.getAttribute('src')));
     expect(sources.length).toBeGreaterThanOrEqual(5);
     for (const src of sources.slice(0, 5)) expect(src).toMatch(/thumbs\//);
+
+    // The library as its users see it, real covers and thumbnails, for people to look at (the README shows it).
+    await page.goto(`${t.baseUrl}/?lang=fr`);
+    await page.waitForLoadState('networkidle');
+    for (const width of [1280, 375]) {
+      await page.setViewportSize({ width, height: 900 });
+      await page.screenshot({ path: `${SCREENSHOTS}library-${setup.storage}-fr-${width}.png`, fullPage: true });
+    }
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await page.goto(`${t.baseUrl}/?lang=en`);
   });
 
   it('saves the photos it can when one fails, and says why beside that file; a title is numbered', async () => {

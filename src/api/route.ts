@@ -40,8 +40,8 @@ export function route<Op extends Operation>(app: FastifyInstance, operation: Op,
         // The params first: a path that names nothing is a 404 before a body is judged.
         params: operation.params?.parse(request.params),
         query: operation.query?.parse(request.query),
-        // No body reads as an empty one, so the message names the missing fields.
-        body: operation.body?.parse(request.body ?? {}),
+        // No body reads as an empty one, so the message names the missing fields; a JSON `null` is a body, and refused.
+        body: operation.body?.parse(request.body === undefined ? {} : request.body),
         request,
         reply,
       } as RouteInput<Op>;

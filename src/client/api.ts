@@ -9,6 +9,7 @@ import type {
   CreatePhotoBody,
   CreateUploadBody,
   CreateVideoBody,
+  EditVideoBody,
   PhotoItem,
   SignedPart,
   SignPartsBody,
@@ -79,6 +80,10 @@ export class ApiClient {
 
   createPhoto(body: CreatePhotoBody, options?: CallOptions): Promise<PhotoItem> {
     return this.#call('POST', '/api/v1/photos', body, options);
+  }
+
+  editVideo(id: number, body: EditVideoBody, options?: CallOptions): Promise<VideoItem> {
+    return this.#call('PATCH', `/api/v1/videos/${id}`, body, options);
   }
 
   async #call<T>(method: string, path: string, body: unknown, { signal, timeoutMs = this.#timeoutMs }: CallOptions = {}): Promise<T> {

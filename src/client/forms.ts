@@ -14,6 +14,7 @@ import type { Connectivity } from './connectivity.ts';
 import { describeError } from './describe-error.ts';
 import type { MediaKind, Uploader } from './engine.ts';
 import { isInterruption } from './errors.ts';
+import { showFieldProblem, markBusy } from './field-problem.ts';
 import { fileProblem } from './file-checks.ts';
 import { itemTitles } from './item-titles.ts';
 import { derivedName, probePhoto, probeVideo, type PhotoProbe, type VideoProbe } from './media-probe.ts';
@@ -110,7 +111,7 @@ export function bindUploadForm(form: HTMLFormElement, deps: FormDependencies): v
   for (const field of [cover, main]) {
     field?.input.addEventListener('change', () => {
       const problems = [...(field.input.files ?? [])].flatMap((file) => fileProblem(file, { ...rulesOf(field), required: false }, locale) ?? []);
-      markInvalid(field.input, problems.length > 0);
+      showFieldProblem(field.input, problems.length ? problems.join(' ') : null);
       if (problems.length) announce(outcome, [problems.join(' ')], 'alert');
       else if (outcome.getAttribute('role') === 'alert') announce(outcome, [], 'status');
     });
@@ -143,7 +144,7 @@ export function bindUploadForm(form: HTMLFormElement, deps: FormDependencies): v
 
   async function send(): Promise<void> {
     const problem = firstProblem();
-    for (const field of [title, cover?.input, main.input]) if (field) markInvalid(field, field === problem?.field);
+    for (const field of [title, cover?.input, main.input]) if (field) showFieldProblem(field, field === problem?.field ? problem.message : null);
     if (problem) {
       announce(outcome, [problem.message], 'alert');
       problem.field.focus();
@@ -152,7 +153,7 @@ export function bindUploadForm(form: HTMLFormElement, deps: FormDependencies): v
     const files = [...(main.input.files ?? [])];
     const chosenCover = cover?.input.files?.[0];
     busy = true;
-    if (submit) submit.disabled = true;
+    markBusy(submit, true);
     doc.defaultView?.addEventListener('beforeunload', stayWhileSending);
     announce(outcome, [], 'status');
     const uploader = deps.createUploader();
@@ -265,7 +266,7 @@ export function bindUploadForm(form: HTMLFormElement, deps: FormDependencies): v
       uploader.destroy();
       doc.defaultView?.removeEventListener('beforeunload', stayWhileSending);
       busy = false;
-      if (submit) submit.disabled = false;
+      markBusy(submit, false);
     }
   }
 }
@@ -330,10 +331,6 @@ function rulesOf(field: FileField) {
   return { label: field.label, required: field.required, accept: field.input.accept, maxSize: maxSize > 0 ? maxSize : null };
 }
 
-function markInvalid(field: HTMLElement, invalid: boolean): void {
-  if (invalid) field.setAttribute('aria-invalid', 'true');
-  else field.removeAttribute('aria-invalid');
-}
 
 /** Puts the outcome in `#uploadResult`: `status` is announced politely, `alert` at once. */
 function announce(outcome: HTMLElement, content: (string | Node)[], role: 'status' | 'alert'): void {

@@ -1,6 +1,7 @@
-/** The pages' script (bundled to /assets/app.js): binds every upload form and drop zone on the page. */
+/** The pages' script (bundled to /assets/app.js): binds every upload form, drop zone and cover form on the page. */
 import { ApiClient, csrfHeader } from './api.ts';
 import { browserConnectivity } from './connectivity.ts';
+import { bindCoverForm } from './cover-form.ts';
 import { createUploader } from './engine.ts';
 import { bindDropzone, bindUploadForm } from './forms.ts';
 import { LinkMeter } from './link-meter.ts';
@@ -24,6 +25,9 @@ function start(): void {
       createUploader: () => createUploader({ api, transport: xhrTransport, resumeStore, connectivity, link }),
     });
     bindUnfinishedNotice(form, { api, resumeStore, drafts });
+  }
+  for (const form of document.querySelectorAll<HTMLFormElement>('form[data-cover-form]')) {
+    bindCoverForm(form, { api, connectivity, createUploader: () => createUploader({ api, transport: xhrTransport, connectivity, link }) });
   }
 }
 

@@ -246,7 +246,8 @@ export interface Page<T> {
 
 export const seedPresignQuery = z.object({
   filename: z.string({ error: 'The filename parameter is required.' }).min(1, 'The filename parameter is required.').check(validText('filename')),
-  type: z.enum(MEDIA_KINDS, { error: 'type must be video or photo.' }).default('video'),
+  // The seed's kinds: thumbnails are the pages' own, made in the browser beside a photo.
+  type: z.enum(['video', 'photo', 'cover'], { error: 'type must be video or photo.' }).default('video'),
 });
 
 export const seedSaveBody = z.object({

@@ -58,7 +58,21 @@ export function addedBy(request: FastifyRequest, item: ShownItem, owner: string 
   return t('library:item.added', { date: formatDate(item.created_at, locale), owner: owner ?? t('library:owner.gone') });
 }
 
-function editForms(request: FastifyRequest, path: string, item: ShownItem): SafeHtml {
+/** A video's new cover, sent by the page's script straight to the store (src/client/cover-form.ts). */
+function coverForm(request: FastifyRequest, item: ShownItem): SafeHtml {
+  const { t } = readerOf(request);
+  const { config } = request.server;
+  return html`<form class="stack cover-form" data-cover-form data-video-id="${item.id}" novalidate>
+    <label class="field"><span class="field-label">${t('library:cover.field')}</span>
+      <input type="file" name="cover" accept="${config.allowedTypes.cover.join(',')}" data-max-size="${config.maxSize.cover}" aria-describedby="coverHint">
+      <span class="field-hint" id="coverHint">${t('library:cover.hint', { size: formatSize(config.maxSize.cover, readerOf(request).locale) })}</span>
+    </label>
+    <button type="submit" class="button">${t('library:cover.change')}</button>
+    <p class="cover-status muted" role="status" aria-live="polite"></p>
+  </form>`;
+}
+
+function editForms(request: FastifyRequest, path: string, item: ShownItem, withCover: boolean): SafeHtml {
   const { t } = readerOf(request);
   return html`<div class="item-actions">
     <details class="edit">
@@ -69,6 +83,7 @@ function editForms(request: FastifyRequest, path: string, item: ShownItem): Safe
         <label class="field"><span class="field-label">${t('library:item.descriptionField')}</span><textarea name="description" rows="3" maxlength="10000">${item.description ?? ''}</textarea></label>
         <button type="submit" class="button">${t('library:item.save')}</button>
       </form>
+      ${withCover ? coverForm(request, item) : ''}
     </details>
     <a class="button button-danger" href="${path}/delete" id="deleteLink">${t('library:item.delete')}</a>
   </div>`;
@@ -86,7 +101,7 @@ export function renderItem<Row, Item extends ShownItem>(request: FastifyRequest,
       ${item.description ? html`<p class="description">${item.description}</p>` : ''}
       <p class="muted">${itemFacts(request, item)} · ${item.content_type}</p>
       <p class="muted">${addedBy(request, item, options.owner)}</p>
-      ${options.canEdit ? editForms(request, `/${view.type.plural}/${item.id}`, item) : ''}
+      ${options.canEdit ? editForms(request, `/${view.type.plural}/${item.id}`, item, view.type.noun === 'video') : ''}
     </article>`,
   );
 }
