@@ -82,8 +82,8 @@ describe('unfinished uploads in the page (local store)', () => {
     const [stored] = await uploadsOf('reportage-eleves.mp4');
     expect(stored?.state).toBe('pending');
     const line = (await notice.locator('.unfinished-line').textContent()) ?? '';
-    expect(line).toMatch(/^reportage-eleves\.mp4 : \d+,\d\d Mo sur 24,00 Mo déjà stockés, conservés jusqu’au .+\.$/);
-    const heldMo = Number(line.match(/: (\d+,\d\d) Mo/)![1]!.replace(',', '.'));
+    expect(line).toMatch(/^reportage-eleves\.mp4\u00a0: \d+,\d\d Mo sur 24,00 Mo déjà stockés, conservés jusqu’au .+\.$/);
+    const heldMo = Number(line.match(/\u00a0: (\d+,\d\d) Mo/)![1]!.replace(',', '.'));
     expect(heldMo).toBeGreaterThan(0);
     expect(heldMo).toBeLessThan(24);
     expect(await notice.locator('h2').textContent()).toBe('Envois inachevés');
@@ -102,7 +102,7 @@ describe('unfinished uploads in the page (local store)', () => {
 
     expect(await page.inputValue('#videoForm input[name=title]')).toBe('Reportage : les élèves');
     expect(await page.inputValue('#videoForm textarea[name=description]')).toBe('Tourné au lycée.');
-    expect(await notice.locator('.unfinished-chosen').textContent()).toBe('Ce fichier reprend l’envoi : envoyez le formulaire.');
+    expect(await notice.locator('.unfinished-chosen').textContent()).toBe('Ce fichier reprend l’envoi\u00a0: envoyez le formulaire.');
 
     await page.click('form[data-upload-form] button[type=submit]');
     await page.waitForSelector('#uploadResult a[href^="/videos/"]', { timeout: 60_000 });
