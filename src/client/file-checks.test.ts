@@ -37,7 +37,7 @@ describe('fileProblem', () => {
 describe('fileProblem in French', () => {
   it('says it with French units and decimals', () => {
     const rules = { label: 'vidéo', required: true, accept: 'video/mp4', maxSize: 100 * MB };
-    expect(fileProblem({ name: 'a.mp4', type: 'video/mp4', size: 150.5 * MB }, rules, 'fr')).toBe('« a.mp4 » fait 150,50 Mo ; le maximum accepté (vidéo) est 100,00 Mo.');
+    expect(fileProblem({ name: 'a.mp4', type: 'video/mp4', size: 150.5 * MB }, rules, 'fr')).toBe('«\u00a0a.mp4\u00a0» fait 150,50 Mo\u00a0; le maximum accepté (vidéo) est 100,00 Mo.');
     expect(fileProblem(undefined, rules, 'fr')).toBe('Choisissez un fichier (vidéo).');
   });
 });

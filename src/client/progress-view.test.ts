@@ -43,7 +43,7 @@ describe('progressView status line', () => {
   it.each<[ProgressViewInput, string]>([
     [input([uploading], fr), 'Envoi de la vidéo…'],
     [input([uploading], { ...fr, noun: 'photo', items: 3 }), 'Envoi de 3 photos…'],
-    [input([uploading], { ...fr, resumed: { percent: 45, until: 12_000 } }), 'Reprise : 45 % déjà envoyés'],
+    [input([uploading], { ...fr, resumed: { percent: 45, until: 12_000 } }), 'Reprise\u00a0: 45 % déjà envoyés'],
     [input([completed, { status: 'cancelled' }], fr), 'Envoi annulé'],
   ])('in French: %#', (viewInput, status) => {
     expect(progressView(viewInput).status).toBe(status);
