@@ -210,11 +210,11 @@ function fmt(s: Spread | null, digits = 1, scale = 1): string {
   return s.n > 1 ? `${f(s.median)} (${f(s.min)}–${f(s.max)})` : f(s.median);
 }
 
-function render(rows: Row[], scenarios: Scenario[], meta: { startedAt: string; finishedAt: string; load: number[]; cpu: string }): string {
+function render(rows: Row[], scenarios: Scenario[], meta: { startedAt: string; finishedAt: string; load: number[]; cpu: string; complete: boolean }): string {
   const lines: string[] = [
     '## Real links',
     '',
-    `\`npm run bench:links\`, ${meta.startedAt.slice(0, 16).replace('T', ' ')} to ${meta.finishedAt.slice(11, 16)} UTC, on ${meta.cpu} (${os.cpus().length} cores), ` +
+    `${meta.complete ? '' : `Partial (${rows.length} uploads so far): `}\`npm run bench:links\`, ${meta.startedAt.slice(0, 16).replace('T', ' ')} to ${meta.finishedAt.slice(11, 16)} UTC, on ${meta.cpu} (${os.cpus().length} cores), ` +
       `load average at the end ${meta.load.map((l) => l.toFixed(1)).join(' / ')} (other work ran on the machine: compare only inside this run). ` +
       `Settings: profiles ${settings.profiles.map(profileName).join(', ')}; files ${settings.sizesMiB.join(', ')} MiB; stores ${settings.stores.join(', ')} (+ tus's own); ` +
       `${settings.runs} run(s), scenarios interleaved; every connection cut for ${settings.cutMs / 1000} s at ${settings.cuts.join(' / ')} % of the file's bytes received at the proxy. ` +
@@ -324,6 +324,19 @@ async function main(): Promise<void> {
     log(`scenarios: ${scenarios.map((s) => s.id).join(', ')}`);
 
     const rows: Row[] = [];
+    const resultsDir = path.join(HERE, 'results');
+    await mkdir(resultsDir, { recursive: true });
+    const json = path.join(resultsDir, `links-${startedAt.replace(/[:.]/g, '-')}.json`);
+    // Written after every upload, so a run stopped early (they last hours) keeps what it measured.
+    const save = async (complete: boolean) => {
+      const finishedAt = new Date().toISOString();
+      await writeFile(json, JSON.stringify({ startedAt, finishedAt, complete, settings, machine: { cpu: cpuModel(), cpus: os.cpus().length, loadAverageAtEnd: os.loadavg() }, rows }, null, 2) + '\n');
+      const section = render(rows, scenarios, { startedAt, finishedAt, load: os.loadavg(), cpu: cpuModel(), complete }) + `\n\nRaw results: \`${path.relative(ROOT, json)}\`.`;
+      if (settings.docs) {
+        const docs = path.join(ROOT, 'docs', 'BENCHMARKS.md');
+        await writeFile(docs, replaceSection(await readFile(docs, 'utf8'), section, 'links'));
+      } else if (complete) console.log(section);
+    };
     for (let run = 1; run <= settings.runs; run++) {
       for (const profile of settings.profiles) {
         // The engine's page measures the link once, untimed and uncut, as a returning user's has.
@@ -334,6 +347,7 @@ async function main(): Promise<void> {
           for (const scenario of order) {
             const row = await measure(scenario, profile, file, ctx, run, settings.cuts);
             rows.push(row);
+            await save(false);
             if (!row.error) log(`  run ${run} ${profileName(profile)} ${file.sizeMiB} MiB ${scenario.id.padEnd(12)} ${(row.ms! / 1000).toFixed(1)} s, sent again ${(row.resent! / MiB).toFixed(1)} MiB over ${row.cuts} cut(s)`);
           }
         }
@@ -341,17 +355,8 @@ async function main(): Promise<void> {
     }
     await ctx.page.goto('about:blank');
     await throttle(ctx.page, null);
-    const finishedAt = new Date().toISOString();
-    const resultsDir = path.join(HERE, 'results');
-    await mkdir(resultsDir, { recursive: true });
-    const json = path.join(resultsDir, `links-${startedAt.replace(/[:.]/g, '-')}.json`);
-    await writeFile(json, JSON.stringify({ startedAt, finishedAt, settings, machine: { cpu: cpuModel(), cpus: os.cpus().length, loadAverageAtEnd: os.loadavg() }, rows }, null, 2) + '\n');
-    const section = render(rows, scenarios, { startedAt, finishedAt, load: os.loadavg(), cpu: cpuModel() }) + `\n\nRaw results: \`${path.relative(ROOT, json)}\`.`;
-    if (settings.docs) {
-      const docs = path.join(ROOT, 'docs', 'BENCHMARKS.md');
-      await writeFile(docs, replaceSection(await readFile(docs, 'utf8'), section, 'links'));
-      log('report: docs/BENCHMARKS.md, "Real links"');
-    } else console.log(section);
+    await save(true);
+    if (settings.docs) log('report: docs/BENCHMARKS.md, "Real links"');
   } finally {
     for (const cleanup of cleanups.reverse()) await cleanup().catch((error: unknown) => console.error('cleanup failed:', error));
   }

@@ -15,6 +15,7 @@ import { settled } from '../../test/settled.ts';
 import { heldBytesOf } from '../storage/driver.ts';
 import { DEFAULT_PART_SIZE, SINGLE_PUT_MAX } from '../shared/plan.ts';
 import { ApiClient } from './api.ts';
+import { alwaysOnline } from './connectivity.ts';
 import { LinkMeter } from './link-meter.ts';
 import { createUploader, type FileState, type ProgressSnapshot, type Uploader, type UploaderOptions } from './engine.ts';
 import { Interruption, NetworkError, UploadFailed } from './errors.ts';
@@ -331,6 +332,42 @@ describe.each([
       { strategy: 'single', state: 'aborted' },
       { strategy: 'multipart', state: 'completed' },
     ]);
+  });
+
+  it('goes on at once when the machine wakes from sleep, not at the end of a retry’s backoff', async () => {
+    const file = await randomFile(`wake-${setup.storage}.mp4`, 11 * MiB);
+    const wakes: (() => void)[] = [];
+    const connectivity = { ...alwaysOnline, onWake: (listener: () => void) => (wakes.push(listener), () => undefined) };
+    const puts: number[] = [];
+    let asleep = true;
+    const inner = fetchTransport();
+    // No `reach`: only the wake can end the waits. Every PUT dies while the laptop sleeps.
+    const sleeping: Transport = {
+      async put(url, headers, body, onProgress, signal) {
+        puts.push(performance.now());
+        if (asleep) throw new NetworkError('Injected: the laptop slept.');
+        return inner.put(url, headers, body, onProgress, signal);
+      },
+    };
+    // Backoffs of up to ten minutes: without the wake the retries would come long after the test's timeout.
+    const { uploader } = uploaderWith({ transport: sleeping, connectivity, partSize: 5 * MiB, retry: { retries: 3, baseDelayMs: 600_000, maxDelayMs: 600_000 } });
+    const waiting = new Promise<void>((resolve) => uploader.on('state', ({ state }) => state.status === 'retrying' && resolve()));
+    const upload = add(uploader, file);
+    await waiting;
+    await sleep(300);
+    const failed = puts.length;
+    expect(failed).toBeGreaterThan(0);
+    expect(wakes).toHaveLength(1);
+    asleep = false;
+    const wokeAt = performance.now();
+    wakes[0]!();
+    const result = await upload.done;
+
+    const again = puts.slice(failed);
+    expect(again.length).toBeGreaterThanOrEqual(failed);
+    expect(again.every((at) => at >= wokeAt)).toBe(true);
+    expect(again[0]! - wokeAt).toBeLessThan(2000);
+    expect(await storedSha256(result.key)).toBe(file.sha256);
   });
 
   /** The local store's key in one of its signed URLs. */

@@ -4,7 +4,7 @@
  */
 import { NetworkError } from './errors.ts';
 import { parseRetryAfter } from './retry.ts';
-import { parseStoreError, sendableHeaders, type Transport } from './transport.ts';
+import { parseStoreError, reachByFetch, sendableHeaders, type Transport } from './transport.ts';
 
 export function fetchTransport(fetchImpl: typeof fetch = fetch): Transport {
   return {
@@ -25,5 +25,6 @@ export function fetchTransport(fetchImpl: typeof fetch = fetch): Transport {
         throw new NetworkError('The connection to the storage failed.', { cause: error });
       }
     },
+    reach: (url, signal) => reachByFetch(url, signal, fetchImpl),
   };
 }

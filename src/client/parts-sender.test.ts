@@ -37,11 +37,30 @@ describe('PartsSender', () => {
     expect(sender.parts.every((part) => part.done && part.sent === part.end - part.start)).toBe(true);
   });
 
-  it('sends a failed part again from its first byte, with no probe and the table’s verdicts', async () => {
+  it('sends a failed part again from its first byte, by the table’s verdicts (no probe when the transport cannot reach the store)', async () => {
     const { sender, log } = multipart(20, 10, (_, index) => (index === 0 ? new NetworkError('reset') : ok()));
     await sender.send(signal);
     expect(log.puts.map((put) => put.body.size)).toEqual([10, 10, 10]);
     expect(log.requests.every((options) => options.probe === undefined && options.judge === undefined)).toBe(true);
+  });
+
+  it('sends a lone part again as soon as the store answers after a cut, not at the end of its backoff', async () => {
+    let answers = 0;
+    const { ctx, log } = fakeSendContext({
+      size: 10,
+      put: (_, index) => (index === 0 ? new NetworkError('reset') : ok()),
+      // Every backoff a minute long: only the probe can end the wait within the test's time.
+      retry: { policy: { retries: 3, baseDelayMs: 60_000, maxDelayMs: 60_000 }, random: () => 1 },
+      reach: async () => {
+        answers += 1;
+        if (answers === 1) throw new TypeError('Failed to fetch');
+      },
+    });
+    const sender = new PartsSender(ctx, { multipart: true, ranges: partRanges(10, 10, 1), stored: [] });
+    await expect(sender.send(signal)).resolves.toEqual([{ part_number: 1, etag: '"etag"' }]);
+    expect(log.puts).toHaveLength(2);
+    // Asked at the URL the part went to: its store, whatever the app's origin.
+    expect(log.reached).toEqual(['https://store/u1/1?v=1', 'https://store/u1/1?v=1']);
   });
 
   it('signs a part afresh when the store refuses its URL', async () => {

@@ -62,9 +62,12 @@ export class PartsSender implements Sender {
     const ctx = this.#ctx;
     const signer = this.#signer;
     ctx.onSending();
+    let lastUrl: string | undefined;
+    const { transport } = ctx;
     part.etag = await ctx.request(
       async () => {
         const { url, headers } = await signer.urlFor(part.number, signal);
+        lastUrl = url;
         try {
           const result = await putPart(ctx, part, url, headers, 0, signal);
           if (!result.etag && this.#multipart) throw new UploadFailed(MISSING_ETAG, false);
@@ -78,7 +81,12 @@ export class PartsSender implements Sender {
         }
       },
       signal,
-      { waitKey: part.number, resign: () => signer.forget(part.number) },
+      {
+        waitKey: part.number,
+        resign: () => signer.forget(part.number),
+        // The store answering anything means the link is back: the part goes again at once.
+        probe: transport.reach && ((probeSignal) => (lastUrl ? transport.reach!(lastUrl, probeSignal) : Promise.reject(new Error('no URL yet')))),
+      },
     );
     partStored(ctx, part);
     signer.forget(part.number);

@@ -21,8 +21,8 @@ export type PutScript = (call: PutCall, index: number) => PutResult | Error | Pr
 
 export const ok = (etag: string | null = '"etag"'): PutResult => ({ status: 200, etag });
 
-export function fakeSendContext({ size, put, heldBytes = () => 0, retry = {} }: { size: number; put: PutScript; heldBytes?: () => number; retry?: Partial<RetryOptions> }) {
-  const log = { puts: [] as PutCall[], signed: [] as number[][], heldAsked: 0, sending: 0, requests: [] as RequestOptions[] };
+export function fakeSendContext({ size, put, heldBytes = () => 0, retry = {}, reach }: { size: number; put: PutScript; heldBytes?: () => number; retry?: Partial<RetryOptions>; reach?: (url: string) => Promise<void> }) {
+  const log = { puts: [] as PutCall[], signed: [] as number[][], heldAsked: 0, sending: 0, requests: [] as RequestOptions[], reached: [] as string[] };
   const ctx: SendContext = {
     uploadId: 'u1',
     blob: new Blob([new Uint8Array(size)]),
@@ -45,6 +45,12 @@ export function fakeSendContext({ size, put, heldBytes = () => 0, retry = {} }: 
         if (answer.status < 300) onProgress(body.size);
         return answer;
       },
+      ...(reach && {
+        reach: (url: string) => {
+          log.reached.push(url);
+          return reach(url);
+        },
+      }),
     },
     queue: new PartQueue(4),
     recovery: new Recovery(),

@@ -1,6 +1,8 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it, vi } from 'vitest';
 import { RequestTimeout } from './errors.ts';
-import { parseStoreError, sendableHeaders, withStallTimeout, type Transport } from './transport.ts';
+import { parseStoreError, reachByFetch, sendableHeaders, withStallTimeout, type Transport } from './transport.ts';
 
 describe('parseStoreError', () => {
   it.each([
@@ -63,5 +65,39 @@ describe('withStallTimeout', () => {
     const reason = new Error('paused');
     controller.abort(reason);
     await expect(put).rejects.toBe(reason);
+  });
+
+  it('keeps the transport’s way to reach the store, and adds none to one without', async () => {
+    const reached: string[] = [];
+    const inner: Transport = { ...scripted([], 0), reach: async (url) => void reached.push(url) };
+    await withStallTimeout(inner, 5000).reach!('https://store/b/k', new AbortController().signal);
+    expect(reached).toEqual(['https://store/b/k']);
+    expect(withStallTimeout(scripted([], 0), 5000).reach).toBeUndefined();
+  });
+});
+
+describe('reachByFetch', () => {
+  it('resolves on any answer of the store’s origin (a refusal too), asking HEAD / with no credentials', async () => {
+    const seen: string[] = [];
+    const server = createServer((request, response) => {
+      seen.push(`${request.method} ${request.url} ${request.headers.cookie ?? ''}`.trim());
+      response.writeHead(403).end('<Error><Code>AccessDenied</Code></Error>');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    try {
+      await expect(reachByFetch(`http://127.0.0.1:${port}/bucket/videos/a.mp4?X-Amz-Signature=abc`, new AbortController().signal)).resolves.toBeUndefined();
+      expect(seen).toEqual(['HEAD /']);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('rejects when nothing answers', async () => {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    await new Promise((resolve) => server.close(resolve));
+    await expect(reachByFetch(`http://127.0.0.1:${port}/bucket/a`, new AbortController().signal)).rejects.toThrow();
   });
 });

@@ -16,6 +16,19 @@ export interface Transport {
    * answer came, and with `signal.reason` when aborted.
    */
   put(url: string, headers: Record<string, string>, body: Blob, onProgress: (loaded: number) => void, signal: AbortSignal): Promise<PutResult>;
+  /**
+   * Resolves once the store at `url`'s origin answers anything (any status: only the link is
+   * in question), rejects when no answer comes. A lone part waiting out its backoff after a
+   * cut asks this every second, so it goes again as soon as the link is back. Without it, the
+   * backoff runs its course.
+   */
+  reach?(url: string, signal: AbortSignal): Promise<void>;
+}
+
+/** `reach` by fetch: a HEAD of the store's origin, credentials left out and `no-cors`, so it needs neither a signature nor CORS rules (its answer is opaque, and is not read). */
+export async function reachByFetch(url: string, signal: AbortSignal, fetchImpl: typeof fetch = fetch): Promise<void> {
+  const response = await fetchImpl(new URL(url).origin + '/', { method: 'HEAD', mode: 'no-cors', credentials: 'omit', cache: 'no-store', signal });
+  await response.body?.cancel();
 }
 
 /** Headers the HTTP client computes itself (browsers refuse to set them); the signature covers them all the same. */
@@ -52,7 +65,9 @@ export function parseStoreError(body: string): StoreErrorBody | undefined {
  * `RequestTimeout` (a stalled connection otherwise hangs until the OS gives up, minutes later).
  */
 export function withStallTimeout(transport: Transport, stallMs: number): Transport {
+  const reach = transport.reach?.bind(transport);
   return {
+    ...(reach && { reach }),
     async put(url, headers, body, onProgress, signal) {
       const { controller, dispose } = childController(signal);
       let timer: ReturnType<typeof setTimeout> | undefined;

@@ -4,7 +4,7 @@
  */
 import { NetworkError } from './errors.ts';
 import { parseRetryAfter } from './retry.ts';
-import { parseStoreError, sendableHeaders, type Transport } from './transport.ts';
+import { parseStoreError, reachByFetch, sendableHeaders, type Transport } from './transport.ts';
 
 export const xhrTransport: Transport = {
   put(url, headers, body, onProgress, signal) {
@@ -35,4 +35,5 @@ export const xhrTransport: Transport = {
       xhr.send(body);
     });
   },
+  reach: (url, signal) => reachByFetch(url, signal),
 };
