@@ -14,7 +14,9 @@
  *
  * Settings (environment): BENCH_PROFILES ("8@80,40@40,200@20": Mbit/s @ ms), BENCH_SIZES in
  * MiB (64,512), BENCH_RUNS (3), BENCH_STORES (local,s3), BENCH_CLIENTS (engine,uppy,tus,xhr),
- * BENCH_CUTS (25,50,75), BENCH_CUT_MS (3000), BENCH_DIR, BENCH_DOCS=0 (print, leave the docs).
+ * BENCH_CUTS (25,50,75), BENCH_CUT_MS (3000), BENCH_DIR, BENCH_DOCS=0 (print, leave the docs),
+ * BENCH_SECTION (links; links-large writes a second section, for a run of other settings: the
+ * large files, whose uploads at 8 Mbit/s take ten minutes each).
  */
 import { randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -28,7 +30,7 @@ import { CHROMIUM_FLAGS, CHROMIUM_PATH } from '../test/chromium.ts';
 import { TcpProxy } from '../test/cut-proxy.ts';
 import { freePort } from '../test/net.ts';
 import { startS3TestServer, type S3TestServer } from '../test/s3-server.ts';
-import { replaceSection } from './api/section.ts';
+import { replaceSection, SECTIONS, type SectionName } from './api/section.ts';
 import { benchFile, bundlePageScript, chromiumGroups, collectGarbage, INPUT_ID, intSetting, log, openPage, rgwPids, startApp, startTus, type AppServer, type BenchFile } from './harness.ts';
 import { cpuBetween, cpuModel, findChromiumBrowser, sample, type Watched } from './procs.ts';
 import { spread, type Spread } from './stats.ts';
@@ -54,7 +56,9 @@ const settings = {
   cutMs: intSetting('BENCH_CUT_MS', 3000),
   dir: process.env.BENCH_DIR || path.join(os.tmpdir(), 'airlift-bench'),
   docs: process.env.BENCH_DOCS !== '0',
+  section: (process.env.BENCH_SECTION || 'links') as SectionName,
 };
+if (!settings.section.startsWith('links') || !SECTIONS.includes(settings.section)) throw new Error(`BENCH_SECTION is links or links-large; got "${settings.section}"`);
 process.env.MEMSTORE_BYTES ??= String(5 * GiB);
 
 type Profile = (typeof settings.profiles)[number];
@@ -212,7 +216,7 @@ function fmt(s: Spread | null, digits = 1, scale = 1): string {
 
 function render(rows: Row[], scenarios: Scenario[], meta: { startedAt: string; finishedAt: string; load: number[]; cpu: string; complete: boolean }): string {
   const lines: string[] = [
-    '## Real links',
+    settings.section === 'links' ? '## Real links' : '### Real links: large files',
     '',
     `${meta.complete ? '' : `Partial (${rows.length} uploads so far): `}\`npm run bench:links\`, ${meta.startedAt.slice(0, 16).replace('T', ' ')} to ${meta.finishedAt.slice(11, 16)} UTC, on ${meta.cpu} (${os.cpus().length} cores), ` +
       `load average at the end ${meta.load.map((l) => l.toFixed(1)).join(' / ')} (other work ran on the machine: compare only inside this run). ` +
@@ -257,7 +261,7 @@ function render(rows: Row[], scenarios: Scenario[], meta: { startedAt: string; f
       }
     }
   }
-  return [...lines, '', '### Targets (ratios inside this run)', '', ...targets].join('\n');
+  return [...lines, '', `${settings.section === 'links' ? '###' : '####'} Targets (ratios inside this run)`, '', ...targets].join('\n');
 }
 
 async function main(): Promise<void> {
@@ -334,7 +338,7 @@ async function main(): Promise<void> {
       const section = render(rows, scenarios, { startedAt, finishedAt, load: os.loadavg(), cpu: cpuModel(), complete }) + `\n\nRaw results: \`${path.relative(ROOT, json)}\`.`;
       if (settings.docs) {
         const docs = path.join(ROOT, 'docs', 'BENCHMARKS.md');
-        await writeFile(docs, replaceSection(await readFile(docs, 'utf8'), section, 'links'));
+        await writeFile(docs, replaceSection(await readFile(docs, 'utf8'), section, settings.section));
       } else if (complete) console.log(section);
     };
     for (let run = 1; run <= settings.runs; run++) {
@@ -356,7 +360,7 @@ async function main(): Promise<void> {
     await ctx.page.goto('about:blank');
     await throttle(ctx.page, null);
     await save(true);
-    if (settings.docs) log('report: docs/BENCHMARKS.md, "Real links"');
+    if (settings.docs) log(`report: docs/BENCHMARKS.md, section ${settings.section}`);
   } finally {
     for (const cleanup of cleanups.reverse()) await cleanup().catch((error: unknown) => console.error('cleanup failed:', error));
   }

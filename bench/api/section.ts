@@ -1,9 +1,10 @@
 /**
  * The sections of docs/BENCHMARKS.md that benchmarks of their own write — the load benchmark's
- * (`api`), the library's list and search (`library`) and the real links' (`links`) — each between two markers, so a re-run
+ * (`api`), the library's list and search (`library`) and the real links' (`links`, and `links-large` for a run
+ * of other settings beside it) — each between two markers, so a re-run
  * replaces its section and `npm run bench`, which writes the rest of the page, keeps them (pure).
  */
-export const SECTIONS = ['api', 'library', 'links'] as const;
+export const SECTIONS = ['api', 'library', 'links', 'links-large'] as const;
 export type SectionName = (typeof SECTIONS)[number];
 
 const markers = (name: SectionName) => ({ start: `<!-- bench:${name} -->`, end: `<!-- /bench:${name} -->` });
