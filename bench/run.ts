@@ -17,7 +17,11 @@
  * BENCH_PAUSE_MS (1000), BENCH_DIR (where the test files live), BENCH_DOCS=0 (leave
  * docs/BENCHMARKS.md alone), BENCH_ENGINE_VARIANTS (extra engine scenarios with a part
  * size the page asks for, "<MiB>x<concurrency>,…", for tuning), MEMSTORE_BYTES (the S3
- * server's RAM store, 5 GiB here).
+ * server's RAM store, 5 GiB here), BENCH_FLOOR=0 (skip the floor below).
+ *
+ * With the S3 store, the run ends with `bench:send-methods` on its largest file, ways of
+ * sending parts only: the cheapest is Chromium's CPU floor for a file in parts, which the S3
+ * targets are read against. The page also sets each target beside the run it showed before.
  */
 import { CHROMIUM_FLAGS } from '../test/chromium.ts';
 import { execFile, spawn } from 'node:child_process';
@@ -37,7 +41,7 @@ import { CHROMIUM_PATH } from '../test/chromium.ts';
 import { startS3TestServer, type S3TestServer } from '../test/s3-server.ts';
 import type { Outcome } from './page-api.ts';
 import { cpuBetween, cpuModel, findChromiumBrowser, peaks, resetPeaks, sample, threadSplit, type Watched } from './procs.ts';
-import { renderReport, summarise, type BenchResults, type Measurement, type ScenarioInfo } from './report.ts';
+import { partsFloor, renderReport, summarise, type BenchResults, type Measurement, type PartsFloor, type ScenarioInfo, type SendMethodsResults } from './report.ts';
 import { withTimeout } from './timeout.ts';
 import { benchFile, bundlePageScript, chromiumGroups, collectGarbage, INPUT_ID, intSetting, log, openPage, rgwPids, startApp, startTus, type AppServer, type BenchFile, type TusServer } from './harness.ts';
 import { keepSection } from './api/section.ts';
@@ -58,6 +62,7 @@ const settings = {
   pauseMs: intSetting('BENCH_PAUSE_MS', 1000),
   dir: process.env.BENCH_DIR || path.join(os.tmpdir(), 'airlift-bench'),
   docs: process.env.BENCH_DOCS !== '0',
+  floor: process.env.BENCH_FLOOR !== '0',
   /** Exploratory engine variants, "<part MiB>x<concurrency>" each, e.g. "32x4,128x2": for tuning the defaults. */
   engineVariants: (process.env.BENCH_ENGINE_VARIANTS || '')
     .split(',')
@@ -306,6 +311,35 @@ async function versions(): Promise<Record<string, string>> {
   };
 }
 
+/** The ways of sending a file in parts that bench/send-methods.ts knows (not a whole File, not a stream Chromium refuses on HTTP/1.1). */
+const PARTS_METHODS = '-(slices|arraybuffer|filereader|filereadersync|file-wrap|blob-wrap)-';
+
+/** Runs `bench:send-methods` on `file`, parts methods only, and returns the cheapest. */
+async function measureFloor(file: BenchFile): Promise<PartsFloor | null> {
+  const json = path.join(await mkdtemp(path.join(os.tmpdir(), 'airlift-floor-')), 'send-methods.json');
+  log(`the floor: bench:send-methods on ${file.sizeMiB} MiB, ways of sending parts`);
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(HERE, 'send-methods.ts')], {
+    env: { ...process.env, SEND_FILE: file.path, SEND_ONLY: PARTS_METHODS, SEND_RUNS: String(Math.min(3, settings.runs)), SEND_JSON: json },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  if (code !== 0) {
+    log(`bench:send-methods exited with ${code}: no floor in this run`);
+    return null;
+  }
+  const floor = partsFloor(JSON.parse(await readFile(json, 'utf8')) as SendMethodsResults);
+  await rm(path.dirname(json), { recursive: true, force: true });
+  return floor;
+}
+
+/** The results docs/BENCHMARKS.md showed before this run, to set its targets beside. */
+async function lastShown(docs: string): Promise<{ results: BenchResults; jsonPath: string } | undefined> {
+  const shown = /measurements of the run it shows are in `(bench\/results\/[^`]+\.json)`/.exec(await readFile(docs, 'utf8').catch(() => ''))?.[1];
+  if (!shown) return undefined;
+  const results = (await readFile(path.join(ROOT, shown), 'utf8').then(JSON.parse, () => undefined)) as BenchResults | undefined;
+  return results && { results, jsonPath: shown };
+}
+
 async function main(): Promise<void> {
   const startedAt = new Date();
   log('settings', JSON.stringify(settings));
@@ -395,6 +429,8 @@ async function main(): Promise<void> {
         }
       }
     }
+    const largest = files.reduce((a, b) => (a.size >= b.size ? a : b));
+    const floor = settings.floor && s3 ? await measureFloor(largest) : null;
     const finishedAt = new Date();
     const results: BenchResults = {
       startedAt: startedAt.toISOString(),
@@ -411,6 +447,7 @@ async function main(): Promise<void> {
       defaults: { concurrency: UPLOADER_DEFAULTS.concurrency, signBatchSize: UPLOADER_DEFAULTS.signBatchSize, singlePutMax: DEFAULT_PLAN.singlePutMax, resumablePutMax: RESUMABLE_PUT_PLAN.singlePutMax, preferredPartSize: DEFAULT_PLAN.preferredPartSize },
       scenarios: list.map(({ id, store, kind, label, server, client }) => ({ id, store, kind, label, server, client })),
       measurements,
+      floor,
     };
     results.summary = summarise(results);
     const resultsDir = path.join(HERE, 'results');
@@ -418,10 +455,10 @@ async function main(): Promise<void> {
     const jsonPath = path.join(resultsDir, `${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
     await writeFile(jsonPath, JSON.stringify(results, null, 2) + '\n');
     log(`raw results: ${path.relative(ROOT, jsonPath)}`);
-    const report = renderReport(results, path.relative(ROOT, jsonPath));
+    const docs = path.join(ROOT, 'docs', 'BENCHMARKS.md');
+    const report = renderReport(results, path.relative(ROOT, jsonPath), await lastShown(docs));
     if (settings.docs) {
       await mkdir(path.join(ROOT, 'docs'), { recursive: true });
-      const docs = path.join(ROOT, 'docs', 'BENCHMARKS.md');
       // The page keeps the section `npm run bench:api` writes.
       await writeFile(docs, keepSection(await readFile(docs, 'utf8').catch(() => ''), report));
       log('report: docs/BENCHMARKS.md');

@@ -15,7 +15,8 @@
  * SEND_FILE (the file to send; by default 1 GiB of random bytes written once to
  * $TMPDIR/airlift-bench/send-1024MiB.bin and kept), CHROMIUM_PATH (/usr/bin/chromium).
  * Prints a markdown table of medians over the runs (each run sends by every method in turn)
- * and writes the raw rows to bench/results/send-methods-<time>.json.
+ * and writes the raw rows to bench/results/send-methods-<time>.json (SEND_JSON: to that path
+ * instead; `npm run bench` reads its floor from there).
  */
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
@@ -250,7 +251,7 @@ async function main(): Promise<void> {
     };
     const resultsDir = path.join(HERE, 'results');
     await mkdir(resultsDir, { recursive: true });
-    const jsonPath = path.join(resultsDir, `send-methods-${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
+    const jsonPath = process.env.SEND_JSON || path.join(resultsDir, `send-methods-${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
     await writeFile(jsonPath, JSON.stringify(results, null, 2) + '\n');
     log(`raw rows: ${path.relative(path.dirname(HERE), jsonPath)}`);
   } finally {
