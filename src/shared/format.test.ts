@@ -44,7 +44,14 @@ describe('format', () => {
   ])('time remaining %j → %s', (seconds, text) => expect(formatTimeRemaining(seconds)).toBe(text));
 
   it.each([
-    [0, '0.00 MB'],
+    [0, '0 B'],
+    [812, '812 B'],
+    [999, '999 B'],
+    [1000, '1.0 KB'],
+    [12.34 * 1024, '12.3 KB'],
+    [999 * 1024, '999.0 KB'],
+    [1000 * 1024, '0.98 MB'],
+    [MB, '1.00 MB'],
     [820 * MB, '820.00 MB'],
     [1023.99 * MB, '1023.99 MB'],
     [1024 * MB, '1.00 GB'],
@@ -60,6 +67,8 @@ describe('format in French', () => {
     [() => formatSize(4.27 * 1024 * MB, 'fr'), '4,27 Go'],
     [() => formatSize(1234.5 * MB, 'fr'), '1,21 Go'],
     [() => formatSize(820 * MB, 'fr'), '820,00 Mo'],
+    [() => formatSize(48.5 * 1024, 'fr'), '48,5 Ko'],
+    [() => formatSize(812, 'fr'), '812 o'],
   ])('%#: %s', (format, text) => expect(format()).toBe(text));
 
   it('dates in the reader’s language', () => {

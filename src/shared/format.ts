@@ -10,9 +10,11 @@ import type { Locale } from './i18n/locales.ts';
 const MB = 1024 * 1024;
 const GB = 1024 * MB;
 
-const UNITS: Record<Locale, { mb: string; gb: string; rate: string }> = {
-  en: { mb: 'MB', gb: 'GB', rate: 'MB/s' },
-  fr: { mb: 'Mo', gb: 'Go', rate: 'Mo/s' },
+const KB = 1024;
+
+const UNITS: Record<Locale, { b: string; kb: string; mb: string; gb: string; rate: string }> = {
+  en: { b: 'B', kb: 'KB', mb: 'MB', gb: 'GB', rate: 'MB/s' },
+  fr: { b: 'o', kb: 'Ko', mb: 'Mo', gb: 'Go', rate: 'Mo/s' },
 };
 
 /** `digits` decimals, the locale's separator, no grouping: `1234.56`, `1234,56` (toFixed's rounding in both). */
@@ -47,9 +49,14 @@ export function formatTimeRemaining(seconds: number | null): string {
   return `${Math.floor(whole / 3600)} h ${pad(Math.floor((whole % 3600) / 60))} min`;
 }
 
-/** A file size for people, wherever one is shown or told (pages, forms, error messages): `820.00 MB`, `4.27 GB`, `4,27 Go`. */
+/** A file size for people, wherever one is shown or told (pages, forms, error messages): `820.00 MB`, `4.27 GB`, `4,27 Go`; below a megabyte `12.3 KB`, `812 o` (a thumbnail is not `0.01 MB`). */
 export function formatSize(bytes: number, locale: Locale = 'en'): string {
-  return bytes >= GB ? `${decimal(bytes / GB, 2, locale)} ${UNITS[locale].gb}` : `${formatMegabytes(bytes, locale)} ${UNITS[locale].mb}`;
+  const units = UNITS[locale];
+  if (bytes >= GB) return `${decimal(bytes / GB, 2, locale)} ${units.gb}`;
+  // From 1000 of a unit on, the next one: `0.98 MB`, not `1024.0 KB`.
+  if (bytes >= 1000 * KB) return `${formatMegabytes(bytes, locale)} ${units.mb}`;
+  if (bytes >= 1000) return `${decimal(bytes / KB, 1, locale)} ${units.kb}`;
+  return `${Math.round(bytes)} ${units.b}`;
 }
 
 /** A date (and time) in the locale's way: `2 Dec 2026, 10:15` / `2 déc. 2026, 10:15`. */
