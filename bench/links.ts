@@ -77,7 +77,7 @@ interface Scenario {
   id: string;
   site: Site;
   label: string;
-  run(page: Page, file: BenchFile): Promise<{ ms: number; apiCalls?: number; cleanup(): Promise<void> }>;
+  run(page: Page, file: BenchFile): Promise<{ ms: number; apiCalls?: number; plan?: string; cleanup(): Promise<void> }>;
 }
 
 interface Row {
@@ -89,6 +89,8 @@ interface Row {
   resent?: number;
   cuts?: number;
   apiCalls?: number;
+  /** The engine's plan: parts × size, and the upload's strategy. */
+  plan?: string;
   cpuPerGB?: number;
   load1: number;
   error?: string;
@@ -120,7 +122,8 @@ function scenariosFor(sites: Site[], tusEndpoint: string): Scenario[] {
       label: 'Airlift engine, defaults',
       async run(page) {
         const outcome = await page.evaluate((id) => window.airliftBench.engine(id, {}), INPUT_ID);
-        return { ms: outcome.ms, apiCalls: outcome.apiCalls, cleanup: removeKey(outcome.key) };
+        const plan = `${outcome.partCount} × ${Math.round(outcome.partSize / MiB)} MiB, ${outcome.strategy}`;
+        return { ms: outcome.ms, apiCalls: outcome.apiCalls, plan, cleanup: removeKey(outcome.key) };
       },
     });
     out.push({
@@ -195,10 +198,11 @@ async function measure(scenario: Scenario, profile: Profile, file: BenchFile, ct
       proxy.restore();
     }
     const outcome = await upload;
+    if (process.env.BENCH_DEBUG) await writeFile(`/tmp/links-debug-${scenario.id.replace('/', '-')}-${profile.mbit}.json`, JSON.stringify(proxy.requests.map((r) => [r.method, r.url.slice(0, 80), r.bodyBytes, r.contentLength, r.status, Math.round(r.sentAt), r.answeredAt && Math.round(r.answeredAt)])));
     const after = sample(ctx.groups);
     const cpu = Object.values(cpuBetween(before, after)).reduce((a, b) => a + b, 0);
     await outcome.cleanup();
-    return { ...base, ms: outcome.ms, resent: bodyBytes(proxy) - file.size, cuts: cutsMade, apiCalls: outcome.apiCalls, cpuPerGB: cpu / (file.size / GiB) };
+    return { ...base, ms: outcome.ms, resent: bodyBytes(proxy) - file.size, cuts: cutsMade, apiCalls: outcome.apiCalls, plan: outcome.plan, cpuPerGB: cpu / (file.size / GiB) };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     log(`  ${scenario.id} failed: ${message}`);
@@ -269,7 +273,9 @@ async function main(): Promise<void> {
   log('settings', JSON.stringify(settings));
   const files: BenchFile[] = [];
   for (const size of settings.sizesMiB) files.push(await benchFile(size, settings.dir));
-  const warmup = await benchFile(16, settings.dir);
+  // The engine measures the link over at least 2 s of sending: the untimed upload lasts 6 s at the profile's rate.
+  const warmups = new Map<Profile, BenchFile>();
+  for (const profile of settings.profiles) warmups.set(profile, await benchFile(Math.min(256, Math.max(16, Math.ceil((rateOf(profile) * 6) / MiB))), settings.dir));
   const cleanups: (() => Promise<void>)[] = [];
   try {
     const sites: Site[] = [];
@@ -344,7 +350,7 @@ async function main(): Promise<void> {
     for (let run = 1; run <= settings.runs; run++) {
       for (const profile of settings.profiles) {
         // The engine's page measures the link once, untimed and uncut, as a returning user's has.
-        for (const scenario of scenarios.filter((s) => s.id.endsWith('/engine'))) await measure(scenario, profile, warmup, ctx, 0, []);
+        for (const scenario of scenarios.filter((s) => s.id.endsWith('/engine'))) await measure(scenario, profile, warmups.get(profile)!, ctx, 0, []);
         for (const file of files) {
           const k = run - 1 + settings.profiles.indexOf(profile);
           const order = [...scenarios.slice(k % scenarios.length), ...scenarios.slice(0, k % scenarios.length)];
@@ -352,7 +358,7 @@ async function main(): Promise<void> {
             const row = await measure(scenario, profile, file, ctx, run, settings.cuts);
             rows.push(row);
             await save(false);
-            if (!row.error) log(`  run ${run} ${profileName(profile)} ${file.sizeMiB} MiB ${scenario.id.padEnd(12)} ${(row.ms! / 1000).toFixed(1)} s, sent again ${(row.resent! / MiB).toFixed(1)} MiB over ${row.cuts} cut(s)`);
+            if (!row.error) log(`  run ${run} ${profileName(profile)} ${file.sizeMiB} MiB ${scenario.id.padEnd(12)} ${(row.ms! / 1000).toFixed(1)} s, sent again ${(row.resent! / MiB).toFixed(1)} MiB over ${row.cuts} cut(s)${row.plan ? ` (${row.plan})` : ''}`);
           }
         }
       }

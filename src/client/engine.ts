@@ -16,7 +16,7 @@ import { Emitter } from './emitter.ts';
 import type { FileState } from './file-state.ts';
 import { FileUpload, type UploadContext } from './file-upload.ts';
 import { LinkMeter } from './link-meter.ts';
-import { budgetFor } from './link-plan.ts';
+import { roomFor } from './link-plan.ts';
 import { partMd5 } from './part-md5.ts';
 import { PartQueue } from './part-queue.ts';
 import { Recovery } from './recovery.ts';
@@ -107,7 +107,7 @@ export class Uploader {
 
   constructor(options: UploaderOptions) {
     const link = (this.#link = options.link ?? new LinkMeter());
-    const queue = new PartQueue(options.concurrency ?? UPLOADER_DEFAULTS.concurrency, () => budgetFor(link.rate()));
+    const queue = new PartQueue(options.concurrency ?? UPLOADER_DEFAULTS.concurrency, () => roomFor(link.rate()));
     const connectivity = options.connectivity ?? alwaysOnline;
     const recovery = new Recovery();
     // After a sleep the connections are dead: retries waiting on their backoff go at once.

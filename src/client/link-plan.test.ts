@@ -1,16 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_PART_SIZE, SINGLE_PUT_MAX } from '../shared/plan.ts';
-import { budgetFor, expectedSendMs, linkPlan } from './link-plan.ts';
+import { budgetFor, expectedSendMs, linkPlan, roomFor } from './link-plan.ts';
 
 const MiB = 1024 ** 2;
 const mbit = (n: number) => (n * 1e6) / 8;
 
 describe('linkPlan', () => {
   it.each([
-    [8, 7, 1],
-    [40, 19, 2],
-    [100, 23, 4],
-    [200, 47, 4],
+    [8, 5, 1],
+    [20, 5, 2],
+    [40, 5, 2],
+    [100, 5, 4],
+    [200, 11, 4],
+    [500, 29, 4],
     [10_000, 64, 4],
   ])('at %d Mbit/s sends parts of %d MiB, %d in flight', (rate, partMiB, inFlight) => {
     const plan = linkPlan(mbit(rate));
@@ -40,7 +42,7 @@ describe('linkPlan', () => {
 });
 
 describe('budgetFor and expectedSendMs', () => {
-  it('lets 10 s of the live rate be in flight: room for the plan’s parts in flight at 8 s each', () => {
+  it('lets 10 s of the live rate be in flight: room for the plan’s parts in flight at 2 s each', () => {
     expect(budgetFor(mbit(40))).toBe(mbit(40) * 10);
     expect(budgetFor(null)).toBe(budgetFor(mbit(8)));
     for (const rate of [8, 40, 100, 200]) {
@@ -50,8 +52,15 @@ describe('budgetFor and expectedSendMs', () => {
   });
 
   it('times a part at its share of the link', () => {
-    expect(expectedSendMs(7 * MiB, mbit(8))).toBe(Math.ceil((7 * MiB * 1000) / mbit(8)));
-    expect(expectedSendMs(19 * MiB, mbit(40))).toBe(Math.ceil((19 * MiB * 2 * 1000) / mbit(40)));
-    expect(expectedSendMs(7 * MiB, null)).toBe(expectedSendMs(7 * MiB, mbit(8)));
+    expect(expectedSendMs(5 * MiB, mbit(8))).toBe(Math.ceil((5 * MiB * 1000) / mbit(8)));
+    expect(expectedSendMs(11 * MiB, mbit(200))).toBe(Math.ceil((11 * MiB * 4 * 1000) / mbit(200)));
+    expect(expectedSendMs(5 * MiB, null)).toBe(expectedSendMs(5 * MiB, mbit(8)));
+  });
+});
+
+describe('roomFor', () => {
+  it('lets the queue run the plan’s parts in flight, within the byte budget, and one part before any measure', () => {
+    for (const rate of [8, 40, 100, 200, 10_000]) expect(roomFor(mbit(rate))).toEqual({ parts: linkPlan(mbit(rate)).inFlight, bytes: budgetFor(mbit(rate)) });
+    expect(roomFor(null)).toEqual({ parts: 1, bytes: budgetFor(mbit(8)) });
   });
 });

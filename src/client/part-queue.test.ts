@@ -86,7 +86,7 @@ describe('allOrNothing', () => {
 describe('PartQueue with a byte budget', () => {
   it('keeps the bytes in flight within the budget, always runs one part however large, and starts more as the budget grows', async () => {
     let budget = 10;
-    const queue = new PartQueue(4, () => budget);
+    const queue = new PartQueue(4, () => ({ parts: Infinity, bytes: budget }));
     const signal = new AbortController().signal;
     const running = new Set<string>();
     const gates = new Map<string, ReturnType<typeof gate>>();
@@ -111,5 +111,41 @@ describe('PartQueue with a byte budget', () => {
     expect([...running].sort()).toEqual(['a', 'b', 'c']);
     for (const name of ['a', 'b', 'c']) gates.get(name)!.open();
     await Promise.all(all);
+  });
+});
+
+describe('PartQueue with the parts the link fills', () => {
+  it('runs no more parts at once than the link has room for, under its own limit, and more as the room grows', async () => {
+    let parts = 1;
+    const queue = new PartQueue(4, () => ({ parts, bytes: Infinity }));
+    const signal = new AbortController().signal;
+    let running = 0;
+    let most = 0;
+    const gates: ReturnType<typeof gate>[] = [];
+    const task = () => {
+      const g = gate();
+      gates.push(g);
+      return queue.run(0, signal, async () => {
+        running += 1;
+        most = Math.max(most, running);
+        await g.opened;
+        running -= 1;
+      }, 1);
+    };
+    const settle = () => new Promise((resolve) => setTimeout(resolve));
+    const all = Array.from({ length: 8 }, task);
+    await settle();
+    expect(running).toBe(1);
+    parts = 2;
+    queue.refill();
+    await settle();
+    expect(running).toBe(2);
+    parts = 10;
+    queue.refill();
+    await settle();
+    expect(running).toBe(4);
+    for (const g of gates) g.open();
+    await Promise.all(all);
+    expect(most).toBe(4);
   });
 });

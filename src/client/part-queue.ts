@@ -2,10 +2,20 @@ import { childController } from './abort.ts';
 
 /**
  * The request queue: at most `limit` part PUTs in flight across every file of an uploader,
- * and no more bytes in flight than the budget (what a cut may cost: `link-plan.ts`), though
- * always one part, however large. Waiting requests start in (priority, arrival) order, so
- * files go in the order they were added and each file's parts in order.
+ * and within the room the link leaves (`link-plan.ts`): no more parts than it fills, and no
+ * more bytes than a cut may cost, though always one part, however large. Parts in flight
+ * share the link and progress together, so a cut loses about half of each: their number, not
+ * only their bytes, is what a cut costs. Waiting requests start in (priority, arrival) order,
+ * so files go in the order they were added and each file's parts in order.
  */
+/** What the link has room for in flight at once. */
+export interface Room {
+  parts: number;
+  bytes: number;
+}
+
+const UNLIMITED: Room = { parts: Infinity, bytes: Infinity };
+
 interface Waiter {
   priority: number;
   bytes: number;
@@ -17,10 +27,10 @@ export class PartQueue {
   #runningBytes = 0;
   readonly #waiting: Waiter[] = [];
 
-  /** `budget` is read at each start, so it can follow the link's live rate. */
+  /** `room` is read at each start, so it can follow the link's live rate. */
   constructor(
     readonly limit: number,
-    readonly budget: () => number = () => Infinity,
+    readonly room: () => Room = () => UNLIMITED,
   ) {
     if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`The concurrency must be a whole number of at least 1, got ${limit}.`);
   }
@@ -35,13 +45,15 @@ export class PartQueue {
     }
   }
 
-  /** Starts what a grown budget now allows (the engine calls it as the rate rises). */
+  /** Starts what a grown room now allows (the engine calls it as the rate rises). */
   refill(): void {
     while (this.#waiting.length > 0 && this.#fits(this.#waiting[0]!.bytes)) this.#start(this.#waiting.shift()!);
   }
 
   #fits(bytes: number): boolean {
-    return this.#running === 0 || (this.#running < this.limit && this.#runningBytes + bytes <= this.budget());
+    if (this.#running === 0) return true;
+    const room = this.room();
+    return this.#running < Math.min(this.limit, room.parts) && this.#runningBytes + bytes <= room.bytes;
   }
 
   #start(waiter: Pick<Waiter, 'bytes' | 'grant'>): void {
