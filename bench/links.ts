@@ -198,7 +198,6 @@ async function measure(scenario: Scenario, profile: Profile, file: BenchFile, ct
       proxy.restore();
     }
     const outcome = await upload;
-    if (process.env.BENCH_DEBUG) await writeFile(`/tmp/links-debug-${scenario.id.replace('/', '-')}-${profile.mbit}.json`, JSON.stringify(proxy.requests.map((r) => [r.method, r.url.slice(0, 80), r.bodyBytes, r.contentLength, r.status, Math.round(r.sentAt), r.answeredAt && Math.round(r.answeredAt)])));
     const after = sample(ctx.groups);
     const cpu = Object.values(cpuBetween(before, after)).reduce((a, b) => a + b, 0);
     await outcome.cleanup();
