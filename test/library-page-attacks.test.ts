@@ -57,16 +57,16 @@ describe('the library page, attacked', () => {
   });
 
   it.each([
-    ['a NUL byte', 'q=ab%00cd'],
-    ['an unknown sort', 'sort=id;DROP%20TABLE%20videos'],
-    ['an unknown type', 'type=users'],
-    ['a forged cursor', 'videos=eyJpZCI6MX0'],
-    ['a cursor of 3,000 characters', `videos=${'A'.repeat(3000)}`],
-  ])('answers %s with a 400 page, not a 500', async (_, query) => {
+    ['a NUL byte', 'q=ab%00cd', 'La requête n’est pas valide.'],
+    ['an unknown sort', 'sort=id;DROP%20TABLE%20videos', 'La requête n’est pas valide.'],
+    ['an unknown type', 'type=users', 'La requête n’est pas valide.'],
+    ['a forged cursor', 'videos=eyJpZCI6MX0', 'Ce lien de page n’est plus valable'],
+    ['a cursor of 3,000 characters', `videos=${'A'.repeat(3000)}`, 'La requête n’est pas valide.'],
+  ])('answers %s with a 400 page that says so, not a 500', async (_, query, said) => {
     const { status, html } = await library(query);
     expect(status).toBe(400);
     expect(html).toContain('<html lang="fr"');
-    expect(html).toContain('La requête n’est pas valide.');
+    expect(html).toContain(said);
     const { n } = await t.app.db.selectFrom('videos').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
     expect(Number(n)).toBe(30);
   });
