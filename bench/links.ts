@@ -16,7 +16,8 @@
  * MiB (64,512), BENCH_RUNS (3), BENCH_STORES (local,s3), BENCH_CLIENTS (engine,uppy,tus,xhr),
  * BENCH_CUTS (25,50,75), BENCH_CUT_MS (3000), BENCH_DIR, BENCH_DOCS=0 (print, leave the docs),
  * BENCH_SECTION (links; links-large writes a second section, for a run of other settings: the
- * large files, whose uploads at 8 Mbit/s take ten minutes each).
+ * large files, whose uploads at 8 Mbit/s take ten minutes each), BENCH_FROM (a results JSON: write
+ * its section again, measuring nothing).
  */
 import { randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -65,6 +66,14 @@ type Profile = (typeof settings.profiles)[number];
 const rateOf = (profile: Profile) => (profile.mbit * 1e6) / 8;
 const profileName = (profile: Profile) => `${profile.mbit} Mbit/s @ ${profile.latencyMs} ms`;
 
+/** Each client's name in the tables. */
+const LABELS: Record<string, string> = {
+  engine: 'Airlift engine, defaults',
+  uppy: 'Uppy @uppy/aws-s3, defaults',
+  xhr: 'one XHR PUT, restarted from zero',
+  tus: 'tus-js-client → @tus/server, defaults',
+};
+
 /** A store behind its cutting proxy, and the app whose page the uploads run in. */
 interface Site {
   store: 'local' | 's3' | 'tus';
@@ -108,7 +117,7 @@ function scenariosFor(sites: Site[], tusEndpoint: string): Scenario[] {
       out.push({
         id: 'tus/tus',
         site,
-        label: 'tus-js-client → @tus/server, defaults',
+        label: LABELS.tus!,
         async run(page) {
           const outcome = await page.evaluate(([id, endpoint]) => window.airliftBench.tus(id, endpoint), [INPUT_ID, tusEndpoint] as const);
           return { ms: outcome.ms, cleanup: async () => undefined };
@@ -119,7 +128,7 @@ function scenariosFor(sites: Site[], tusEndpoint: string): Scenario[] {
     out.push({
       id: `${site.store}/engine`,
       site,
-      label: 'Airlift engine, defaults',
+      label: LABELS.engine!,
       async run(page) {
         const outcome = await page.evaluate((id) => window.airliftBench.engine(id, {}), INPUT_ID);
         const plan = `${outcome.partCount} × ${Math.round(outcome.partSize / MiB)} MiB, ${outcome.strategy}`;
@@ -129,7 +138,7 @@ function scenariosFor(sites: Site[], tusEndpoint: string): Scenario[] {
     out.push({
       id: `${site.store}/uppy`,
       site,
-      label: 'Uppy @uppy/aws-s3, defaults',
+      label: LABELS.uppy!,
       async run(page) {
         const outcome = await page.evaluate((id) => window.airliftBench.uppy(id), INPUT_ID);
         return { ms: outcome.ms, apiCalls: outcome.apiCalls, cleanup: removeKey(outcome.key) };
@@ -138,7 +147,7 @@ function scenariosFor(sites: Site[], tusEndpoint: string): Scenario[] {
     out.push({
       id: `${site.store}/xhr`,
       site,
-      label: 'one XHR PUT, restarted from zero',
+      label: LABELS.xhr!,
       async run(page, file) {
         const key = `videos/bench-${randomUUID()}.mp4`;
         const put = (await app.ask({ op: 'presign', key, size: file.size, contentType: 'video/mp4' })) as { url: string; headers: Record<string, string> };
@@ -217,7 +226,17 @@ function fmt(s: Spread | null, digits = 1, scale = 1): string {
   return s.n > 1 ? `${f(s.median)} (${f(s.min)}–${f(s.max)})` : f(s.median);
 }
 
-function render(rows: Row[], scenarios: Scenario[], meta: { startedAt: string; finishedAt: string; load: number[]; cpu: string; complete: boolean }): string {
+type Settings = typeof settings;
+
+/** The scenarios the rows measured, in the tables' order: each store's clients, then tus. */
+function shownScenarios(rows: Row[], shown: Settings): { id: string; label: string; store: string }[] {
+  const ids = new Set(rows.map((r) => r.scenario));
+  const all = [...shown.stores.flatMap((store) => ['engine', 'uppy', 'xhr'].map((client) => `${store}/${client}`)), 'tus/tus'];
+  return all.filter((id) => ids.has(id)).map((id) => ({ id, label: LABELS[id.split('/')[1]!]!, store: id.split('/')[0]! }));
+}
+
+function render(rows: Row[], settings: Settings, meta: { startedAt: string; finishedAt: string; load: number[]; cpu: string; complete: boolean }): string {
+  const scenarios = shownScenarios(rows, settings);
   const lines: string[] = [
     settings.section === 'links' ? '## Real links' : '### Real links: large files',
     '',
@@ -226,7 +245,7 @@ function render(rows: Row[], scenarios: Scenario[], meta: { startedAt: string; f
       `Settings: profiles ${settings.profiles.map(profileName).join(', ')}; files ${settings.sizesMiB.join(', ')} MiB; stores ${settings.stores.join(', ')} (+ tus's own); ` +
       `${settings.runs} run(s), scenarios interleaved; every connection cut for ${settings.cutMs / 1000} s at ${settings.cuts.join(' / ')} % of the file's bytes received at the proxy. ` +
       'Link: Chromium\'s throttling (CDP `Network.emulateNetworkConditions`, upload throughput and latency). Bytes sent again: body bytes the proxy relayed minus the file. ' +
-      'CPU: the app, the S3 gateway, tus and Chromium (all processes), per GB of file. The engine had one untimed upload on each profile first (a returning user\'s remembered link).',
+      'CPU: the app, the S3 gateway, tus and Chromium (all processes), per GB of file; on a slow link it is mostly what these processes spend idling while the upload lasts, so compare it only inside a profile. The engine had one untimed upload on each profile first (a returning user\'s remembered link).',
     '',
     '| profile | file | client | store | time to finish, s | sent again, MiB | per cut, s of link | API calls | CPU-s/GB |',
     '|---|---|---|---|---|---|---|---|---|',
@@ -247,11 +266,11 @@ function render(rows: Row[], scenarios: Scenario[], meta: { startedAt: string; f
         const perCut = pick((r) => (r.cuts ? r.resent! / r.cuts / rateOf(profile) : undefined));
         if (time) times.set(scenario.id, time.median);
         lines.push(
-          `| ${profileName(profile)} | ${sizeMiB} MiB | ${scenario.label}${failed ? ` (${failed} failed)` : ''} | ${scenario.site.store} | ${fmt(time, 1, 1000)} | ${fmt(pick((r) => r.resent), 1, MiB)} | ${fmt(perCut)} | ${fmt(pick((r) => r.apiCalls), 0)} | ${fmt(pick((r) => r.cpuPerGB))} |`,
+          `| ${profileName(profile)} | ${sizeMiB} MiB | ${scenario.label}${failed ? ` (${failed} failed)` : ''} | ${scenario.store} | ${fmt(time, 1, 1000)} | ${fmt(pick((r) => r.resent), 1, MiB)} | ${fmt(perCut)} | ${fmt(pick((r) => r.apiCalls), 0)} | ${fmt(pick((r) => r.cpuPerGB))} |`,
         );
         if (scenario.id.endsWith('/engine') && perCut) {
           const ratio = perCut.max / 10;
-          targets.push(`| ${profileName(profile)} | ${sizeMiB} MiB | ${scenario.site.store} | engine's bytes sent again per cut ≤ 10 s × rate (worst run) | ${ratio.toFixed(2)} | ${ratio <= 1 ? 'yes' : 'no'} |`);
+          targets.push(`| ${profileName(profile)} | ${sizeMiB} MiB | ${scenario.store} | engine's bytes sent again per cut ≤ 10 s × rate (worst run) | ${ratio.toFixed(2)} | ${ratio <= 1 ? 'yes' : 'no'} |`);
         }
       }
       for (const store of settings.stores) {
@@ -264,7 +283,23 @@ function render(rows: Row[], scenarios: Scenario[], meta: { startedAt: string; f
       }
     }
   }
-  return [...lines, '', `${settings.section === 'links' ? '###' : '####'} Targets (ratios inside this run)`, '', ...targets].join('\n');
+  const why = [
+    '',
+    'Where the engine trails tus on S3, it is by the bytes a cut costs there: S3 and R2 keep nothing of a part whose PUT was cut, and a part is 5 MiB at least, ' +
+      'so each part in flight goes again from its first byte (half a part each, on average), where tus\'s server keeps every byte that arrived. ' +
+      'On the local store the engine\'s PUT goes on from the bytes the store kept, as tus does. Uppy at its defaults gives up at a cut: its requests retry three times within a second, and a 3 s outage outlasts them.',
+  ];
+  return [...lines, '', `${settings.section === 'links' ? '###' : '####'} Targets (ratios inside this run)`, '', ...targets, ...why].join('\n');
+}
+
+/** BENCH_FROM=<results JSON>: the docs section written again from a run's raw results (after a run stopped early, or a change of wording). */
+async function renderFrom(file: string): Promise<void> {
+  const saved = JSON.parse(await readFile(file, 'utf8')) as { startedAt: string; finishedAt: string; complete?: boolean; settings: Settings; machine: { cpu: string; loadAverageAtEnd: number[] }; rows: Row[] };
+  const shown = { ...saved.settings, section: settings.section };
+  const section = render(saved.rows, shown, { startedAt: saved.startedAt, finishedAt: saved.finishedAt, load: saved.machine.loadAverageAtEnd, cpu: saved.machine.cpu, complete: saved.complete ?? true }) + `\n\nRaw results: \`${path.relative(ROOT, path.resolve(file))}\`.`;
+  const docs = path.join(ROOT, 'docs', 'BENCHMARKS.md');
+  await writeFile(docs, replaceSection(await readFile(docs, 'utf8'), section, settings.section));
+  log(`report: docs/BENCHMARKS.md, section ${settings.section}, from ${file}`);
 }
 
 async function main(): Promise<void> {
@@ -340,7 +375,7 @@ async function main(): Promise<void> {
     const save = async (complete: boolean) => {
       const finishedAt = new Date().toISOString();
       await writeFile(json, JSON.stringify({ startedAt, finishedAt, complete, settings, machine: { cpu: cpuModel(), cpus: os.cpus().length, loadAverageAtEnd: os.loadavg() }, rows }, null, 2) + '\n');
-      const section = render(rows, scenarios, { startedAt, finishedAt, load: os.loadavg(), cpu: cpuModel(), complete }) + `\n\nRaw results: \`${path.relative(ROOT, json)}\`.`;
+      const section = render(rows, settings, { startedAt, finishedAt, load: os.loadavg(), cpu: cpuModel(), complete }) + `\n\nRaw results: \`${path.relative(ROOT, json)}\`.`;
       if (settings.docs) {
         const docs = path.join(ROOT, 'docs', 'BENCHMARKS.md');
         await writeFile(docs, replaceSection(await readFile(docs, 'utf8'), section, settings.section));
@@ -371,4 +406,5 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+if (process.env.BENCH_FROM) await renderFrom(process.env.BENCH_FROM);
+else await main();
