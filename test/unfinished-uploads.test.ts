@@ -178,4 +178,27 @@ describe('unfinished uploads found on S3 (parts stored)', () => {
     expect(await findUnfinished(['video'], { api, resumeStore, drafts })).toEqual([]);
     expect(await resumeStore.list('video')).toEqual([]);
   });
+
+  it('offers nothing of records tampered with in the browser’s storage, and discards no one else’s upload', async () => {
+    // Another user's upload, in progress: a forged record names it.
+    const owner = await t.login('unfinished-owner@example.com');
+    const theirs = await t.request('POST', '/api/v1/uploads', { session: owner, json: { filename: 'theirs.mp4', size: 6 * MiB, content_type: 'video/mp4', kind: 'video' } });
+    expect(theirs.status).toBe(201);
+    const { id: theirId } = (await theirs.json()) as { id: string };
+    const session = await t.login('unfinished-attacker@example.com');
+    const api = new ApiClient({ baseUrl: t.baseUrl, headers: () => ({ cookie: session.cookie, 'x-csrftoken': session.csrf }) });
+    const resumeStore = new MemoryResumeStore();
+    const drafts = new Drafts(null);
+    const forged = (filename: string, uploadId: string) => resumeStore.set(`airlift:upload:video:${6 * MiB}:1:${filename}`, { uploadId, filename, size: 6 * MiB, lastModified: 1, kind: 'video', partSize: 5 * MiB });
+    await forged('theirs.mp4', theirId);
+    await forged('<img src=x onerror=alert(1)>.mp4', '../../admin/users');
+    await forged('nul.mp4', 'a\u0000b');
+
+    expect(await findUnfinished(['video'], { api, resumeStore, drafts })).toEqual([]);
+    expect(await resumeStore.list('video')).toEqual([]);
+    // Discarding the forged record of their upload leaves it theirs and pending.
+    await discardUnfinished({ key: 'airlift:upload:video:forged', record: { uploadId: theirId, filename: 'theirs.mp4', size: 6 * MiB, lastModified: 1, kind: 'video', partSize: 5 * MiB } }, { api, resumeStore, drafts });
+    const row = await t.app.db.selectFrom('uploads').select('state').where('id', '=', theirId).executeTakeFirstOrThrow();
+    expect(row.state).toBe('pending');
+  });
 });
