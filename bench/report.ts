@@ -284,6 +284,9 @@ Run of ${results.startedAt.slice(0, 16).replace('T', ' ')} UTC: ${runs} run(s) o
 npm run bench                               # the full run: 256 MiB and 1 GiB files, 5 runs of every scenario
 BENCH_RUNS=1 BENCH_SIZES=256 npm run bench  # a quick check (BENCH_DOCS=0 leaves this page alone)
 BENCH_STORES=local BENCH_ONLY='engine|xhr' npm run bench   # some scenarios only
+BENCH_FLOOR=0 npm run bench                 # without the parts floor (bench:send-methods) at the end
+npm run bench:links                         # throttled links with cuts ("Real links", below)
+BENCH_PROFILES=200@20,40@40 BENCH_SIZES=512 BENCH_RUNS=1 BENCH_SECTION=links-large npm run bench:links
 \`\`\`
 
 It needs Debian's Chromium (\`CHROMIUM_PATH\`, as the browser tests), curl, and Ceph's
