@@ -279,7 +279,7 @@ function render(rows: Row[], settings: Settings, meta: { startedAt: string; fini
         if (engine === undefined || !others.length) continue;
         const fastest = Math.min(...others.map(([, t]) => t));
         const ratio = engine / fastest;
-        targets.push(`| ${profileName(profile)} | ${sizeMiB} MiB | ${store} | engine's time ÷ the fastest other client's (≤ 1.05) | ${ratio.toFixed(2)} | ${ratio <= 1.05 ? 'yes' : 'no'} |`);
+        targets.push(`| ${profileName(profile)} | ${sizeMiB} MiB | ${store} | engine's time ÷ the fastest other client's (≤ 1.05) | ${ratio.toFixed(3)} | ${ratio <= 1.05 ? 'yes' : 'no'} |`);
       }
     }
   }
