@@ -2,9 +2,10 @@
  * How the engine cuts a file for the link it is on (pure). A cut, a pause or a reload loses
  * the bytes of the parts in flight, so parts are sized by their time on the link: each takes
  * about `PART_SECONDS` at its share of the rate, and the queue runs no more of them at once
- * than the plan says (`roomFor`). One stream fills a slow link; more only help where
- * they raise the rate (round trips between parts, a fast link's CPU), so parts in flight
- * grow with the rate. On loopback the plan is the CPU-tuned one of shared/plan.ts.
+ * than the plan says (`roomFor`). One stream fills a slow link, with no round trip idle
+ * between its parts (a part hands its place over once its bytes are sent: part-queue.ts);
+ * more only help where they raise the rate (a fast link's CPU), so parts in flight grow with
+ * the rate. On loopback the plan is the CPU-tuned one of shared/plan.ts.
  */
 import { DEFAULT_CONCURRENCY, DEFAULT_PART_SIZE, SINGLE_PUT_MAX } from '../shared/plan.ts';
 import type { Room } from './part-queue.ts';
@@ -14,13 +15,14 @@ const MiB = 1024 ** 2;
 const MIN_PART_SIZE = 5 * MiB;
 
 /**
- * A part's time in flight at its share of the link. Parts in flight share the link and
- * progress together, so a cut loses about half of each: half of `PART_SECONDS` of the link
- * (above the store's 5 MiB floor). Short parts cost only requests, which two or more in
- * flight overlap (bench:links, S3 at 40 Mbit/s with three 3 s cuts of a 64 MiB file: 18 MiB
- * sent again and 28.3 s with 2 s parts two at a time, 48 MiB and 33.2 s when four ran at once).
+ * A part's time in flight at its share of the link. Parts in flight progress together, so a
+ * cut loses about half of each: half of `PART_SECONDS` of the link per part (above the store's
+ * 5 MiB floor). Short parts cost only requests, which the next part's start overlaps.
+ * bench:links, S3 at 40 Mbit/s with three 3 s cuts of a 64 MiB file: 48 MiB sent again and
+ * 33.2 s with four 5 MiB parts at once, 18 MiB and 28.3 s with two, 3 MiB and 25 s with one
+ * handing its place over (tus: 26 s).
  */
-export const PART_SECONDS = 2;
+export const PART_SECONDS = 1;
 
 /** The rate assumed before any is measured: a slow link (8 Mbit/s), so the first upload is safe everywhere. */
 export const UNMEASURED_RATE = 1e6;
@@ -34,16 +36,17 @@ export interface LinkPlan {
   singlePutMax: number;
 }
 
-/** Parts in flight for a rate in bytes/s: one below 20 Mbit/s, two below 80, then the engine's four. */
+/** A measured rate in bytes/s, or the slow link's before any is known. */
+const rateOrUnmeasured = (bytesPerSecond: number | null): number => (bytesPerSecond && bytesPerSecond > 0 ? bytesPerSecond : UNMEASURED_RATE);
+
+/** Parts in flight for a rate in bytes/s: one below 80 Mbit/s, then the engine's four. */
 export function inFlightFor(bytesPerSecond: number): number {
-  if (bytesPerSecond < 2.5e6) return 1;
-  if (bytesPerSecond < 10e6) return 2;
-  return DEFAULT_CONCURRENCY;
+  return bytesPerSecond < 10e6 ? 1 : DEFAULT_CONCURRENCY;
 }
 
 /** The plan for a measured rate in bytes/s, or for a slow link when none is known. */
 export function linkPlan(bytesPerSecond: number | null): LinkPlan {
-  const rate = bytesPerSecond && bytesPerSecond > 0 ? bytesPerSecond : UNMEASURED_RATE;
+  const rate = rateOrUnmeasured(bytesPerSecond);
   const inFlight = inFlightFor(rate);
   const share = Math.floor((rate / inFlight) * PART_SECONDS / MiB) * MiB;
   const partSize = Math.min(DEFAULT_PART_SIZE, Math.max(MIN_PART_SIZE, share));
@@ -55,18 +58,17 @@ export const BUDGET_SECONDS = 10;
 
 /** The bytes the queue may have in flight at a live rate (it always runs one part, however large). */
 export function budgetFor(bytesPerSecond: number | null): number {
-  const rate = bytesPerSecond && bytesPerSecond > 0 ? bytesPerSecond : UNMEASURED_RATE;
-  return Math.floor(rate * BUDGET_SECONDS);
+  return Math.floor(rateOrUnmeasured(bytesPerSecond) * BUDGET_SECONDS);
 }
 
 /** What the queue may have in flight at a live rate: the plan's parts, within the byte budget. */
 export function roomFor(bytesPerSecond: number | null): Room {
-  const rate = bytesPerSecond && bytesPerSecond > 0 ? bytesPerSecond : UNMEASURED_RATE;
+  const rate = rateOrUnmeasured(bytesPerSecond);
   return { parts: inFlightFor(rate), bytes: budgetFor(rate) };
 }
 
 /** How long a part of `bytes` should take in flight, in ms, at its share of the link. */
 export function expectedSendMs(bytes: number, bytesPerSecond: number | null): number {
-  const rate = bytesPerSecond && bytesPerSecond > 0 ? bytesPerSecond : UNMEASURED_RATE;
+  const rate = rateOrUnmeasured(bytesPerSecond);
   return Math.ceil((bytes * inFlightFor(rate) * 1000) / rate);
 }

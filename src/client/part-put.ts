@@ -41,14 +41,17 @@ export function signerFor(ctx: SendContext, parts: readonly SentPart[], signed?:
 }
 
 /**
- * PUTs the part's bytes from its byte `from` on, counting them into `part.sent` as they go.
+ * PUTs the part's bytes from its byte `from` on, counting them into `part.sent` as they go,
+ * and calls `allSent` once its last byte is on the way (the answer still to come).
  * Resolves with the store's 2xx answer; throws a `StoreRefused` for any other.
  */
-export async function putPart(ctx: SendContext, part: SentPart, url: string, headers: Record<string, string>, from: number, signal: AbortSignal): Promise<PutResult> {
+export async function putPart(ctx: SendContext, part: SentPart, url: string, headers: Record<string, string>, from: number, signal: AbortSignal, allSent?: () => void): Promise<PutResult> {
+  const size = part.end - part.start;
   const progressed = (loaded: number) => {
     if (loaded >= RECOVERY_BYTES && part.sent - from < RECOVERY_BYTES) ctx.recovery.gotThrough();
     part.sent = from + loaded;
     ctx.onProgress();
+    if (part.sent >= size) allSent?.();
   };
   const result = await ctx.transport.put(url, headers, bodyOf(ctx.blob, part, from), progressed, signal);
   if (result.status < 200 || result.status > 299) throw new StoreRefused(result);

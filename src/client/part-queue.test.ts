@@ -149,3 +149,40 @@ describe('PartQueue with the parts the link fills', () => {
     expect(most).toBe(4);
   });
 });
+
+describe('PartQueue places handed over', () => {
+  it('starts the next task when one hands its place over, and takes one again ahead of the tasks of its priority that wait', async () => {
+    const queue = new PartQueue(1);
+    const signal = new AbortController().signal;
+    const events: string[] = [];
+    const answer = gate();
+    const again = gate();
+    const settle = () => new Promise((resolve) => setTimeout(resolve));
+    const first = queue.run(0, signal, async (p) => {
+      events.push('first sends');
+      p.handOver();
+      p.handOver(); // once only: the second call frees nothing more
+      await answer.opened;
+      // Its answer was lost: it takes a place again before it sends anew.
+      await p.retake(signal);
+      events.push('first sends again');
+    });
+    const later = (name: string) => queue.run(0, signal, async () => {
+      events.push(name);
+      if (name === 'second') await again.opened;
+    });
+    const second = later('second');
+    const third = later('third');
+    await settle();
+    expect(events).toEqual(['first sends', 'second']);
+    answer.open();
+    await settle();
+    // The first waits for the second's place, and goes before the third.
+    expect(events).toEqual(['first sends', 'second']);
+    again.open();
+    await Promise.all([first, second, third]);
+    expect(events).toEqual(['first sends', 'second', 'first sends again', 'third']);
+    await expect(queue.run(0, signal, async () => 'free')).resolves.toBe('free');
+  });
+});
+

@@ -7,6 +7,9 @@ import { childController } from './abort.ts';
  * share the link and progress together, so a cut loses about half of each: their number, not
  * only their bytes, is what a cut costs. Waiting requests start in (priority, arrival) order,
  * so files go in the order they were added and each file's parts in order.
+ *
+ * A part whose bytes are all sent hands its place over (`Place`): the next one starts while
+ * it waits for the store's answer, so one stream leaves no round trip idle between parts.
  */
 /** What the link has room for in flight at once. */
 export interface Room {
@@ -15,6 +18,14 @@ export interface Room {
 }
 
 const UNLIMITED: Room = { parts: Infinity, bytes: Infinity };
+
+/** A running task's place in the queue. */
+export interface Place {
+  /** Lets the next task start: this one's bytes are all on the way, only the answer is awaited. */
+  handOver(): void;
+  /** Takes a place again after `handOver`, before sending anew (ahead of the tasks of its priority that wait); at once when it holds one. */
+  retake(signal: AbortSignal): Promise<void>;
+}
 
 interface Waiter {
   priority: number;
@@ -36,12 +47,25 @@ export class PartQueue {
   }
 
   /** Runs `task` (which sends `bytes`) once a slot and the budget allow; rejects with the signal's reason if it aborts while waiting. */
-  async run<T>(priority: number, signal: AbortSignal, task: () => Promise<T>, bytes = 0): Promise<T> {
-    await this.#acquire(priority, bytes, signal);
+  async run<T>(priority: number, signal: AbortSignal, task: (place: Place) => Promise<T>, bytes = 0): Promise<T> {
+    await this.#acquire(priority, bytes, signal, false);
+    let held = true;
+    const place: Place = {
+      handOver: () => {
+        if (!held) return;
+        held = false;
+        this.#release(bytes);
+      },
+      retake: async (retakeSignal) => {
+        if (held) return;
+        await this.#acquire(priority, bytes, retakeSignal, true);
+        held = true;
+      },
+    };
     try {
-      return await task();
+      return await task(place);
     } finally {
-      this.#release(bytes);
+      if (held) this.#release(bytes);
     }
   }
 
@@ -62,7 +86,7 @@ export class PartQueue {
     waiter.grant();
   }
 
-  #acquire(priority: number, bytes: number, signal: AbortSignal): Promise<void> {
+  #acquire(priority: number, bytes: number, signal: AbortSignal, first: boolean): Promise<void> {
     if (signal.aborted) return Promise.reject(signal.reason);
     if (this.#waiting.length === 0 && this.#fits(bytes)) {
       this.#start({ bytes, grant: () => undefined });
@@ -84,9 +108,10 @@ export class PartQueue {
         this.refill();
       };
       signal.addEventListener('abort', onAbort, { once: true });
-      // Most arrivals go last: search from the end.
+      // Most arrivals go last: search from the end. A part going again goes first of its priority.
       let at = this.#waiting.length;
-      while (at > 0 && this.#waiting[at - 1]!.priority > priority) at -= 1;
+      const behind = first ? (other: number) => other >= priority : (other: number) => other > priority;
+      while (at > 0 && behind(this.#waiting[at - 1]!.priority)) at -= 1;
       this.#waiting.splice(at, 0, waiter);
     });
   }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_PART_SIZE, partRanges } from '../shared/plan.ts';
 import { NetworkError, SplitIntoParts, StoreRefused, UploadFailed } from './errors.ts';
+import { PartQueue } from './part-queue.ts';
 import { PartsSender } from './parts-sender.ts';
 import { fakeSendContext, ok, type PutScript } from './send-context.fixture.ts';
 
@@ -61,6 +62,35 @@ describe('PartsSender', () => {
     expect(log.puts).toHaveLength(2);
     // Asked at the URL the part went to: its store, whatever the app's origin.
     expect(log.reached).toEqual(['https://store/u1/1?v=1', 'https://store/u1/1?v=1']);
+  });
+
+  it('starts the next part once a part’s bytes are all sent, while the store’s answer is awaited, and never sends two at once on one place', async () => {
+    const { ctx } = fakeSendContext({ size: 30, put: () => ok() });
+    ctx.queue = new PartQueue(1);
+    const events: string[] = [];
+    let sending = 0;
+    let most = 0;
+    ctx.transport = {
+      async put(url, _headers, body, onProgress) {
+        const part = new URL(url).pathname.split('/').pop()!;
+        const attempt = events.filter((e) => e === `sends ${part}`).length;
+        events.push(`sends ${part}`);
+        most = Math.max(most, ++sending);
+        await new Promise((resolve) => setTimeout(resolve, 30));
+        onProgress(body.size);
+        sending -= 1;
+        // The answer comes after the next part started; part 2's first one is lost.
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        events.push(`answer ${part}`);
+        if (part === '2' && attempt === 0) throw new NetworkError('reset');
+        return ok(`"${part}"`);
+      },
+    };
+    const sender = new PartsSender(ctx, { multipart: true, ranges: partRanges(30, 10, 3), stored: [] });
+    await expect(sender.send(signal)).resolves.toEqual([1, 2, 3].map((n) => ({ part_number: n, etag: `"${n}"` })));
+    expect(events.slice(0, 3)).toEqual(['sends 1', 'sends 2', 'answer 1']);
+    expect(events.filter((e) => e === 'sends 2')).toHaveLength(2);
+    expect(most).toBe(1);
   });
 
   it('signs a part afresh when the store refuses its URL', async () => {

@@ -9,7 +9,7 @@ import type { PartRange } from '../shared/plan.ts';
 import { SplitIntoParts, UploadFailed } from './errors.ts';
 import { partStored, putPart, signerFor, splitsIntoParts, storedBefore } from './part-put.ts';
 import { storedEtags } from './part-plan.ts';
-import { allOrNothing } from './part-queue.ts';
+import { allOrNothing, type Place } from './part-queue.ts';
 import type { PartSigner } from './part-signer.ts';
 import type { CompletedPart, SendContext, Sender, SentPart } from './sender.ts';
 
@@ -52,13 +52,14 @@ export class PartsSender implements Sender {
     const { queue, priority } = this.#ctx;
     const missing = this.parts.filter((part) => !part.done);
     await allOrNothing(
-      missing.map((part) => (group) => queue.run(priority, group, () => this.#sendPart(part, group), part.end - part.start)),
+      missing.map((part) => (group) => queue.run(priority, group, (place) => this.#sendPart(part, place, group), part.end - part.start)),
       signal,
     );
     return this.#multipart ? this.parts.map((part) => ({ part_number: part.number, etag: part.etag! })) : [];
   }
 
-  async #sendPart(part: Part, signal: AbortSignal): Promise<void> {
+  /** Sends `part`, handing its `place` to the next part while the store's answer is awaited, and taking one again before it goes anew. */
+  async #sendPart(part: Part, place: Place, signal: AbortSignal): Promise<void> {
     const ctx = this.#ctx;
     const signer = this.#signer;
     ctx.onSending();
@@ -66,10 +67,11 @@ export class PartsSender implements Sender {
     const { transport } = ctx;
     part.etag = await ctx.request(
       async () => {
+        await place.retake(signal);
         const { url, headers } = await signer.urlFor(part.number, signal);
         lastUrl = url;
         try {
-          const result = await putPart(ctx, part, url, headers, 0, signal);
+          const result = await putPart(ctx, part, url, headers, 0, signal, place.handOver);
           if (!result.etag && this.#multipart) throw new UploadFailed(MISSING_ETAG, false);
           return result.etag;
         } catch (error) {
