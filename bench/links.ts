@@ -67,12 +67,16 @@ const rateOf = (profile: Profile) => (profile.mbit * 1e6) / 8;
 const profileName = (profile: Profile) => `${profile.mbit} Mbit/s @ ${profile.latencyMs} ms`;
 
 /** Each client's name in the tables. */
-const LABELS: Record<string, string> = {
+const LABELS = {
   engine: 'Airlift engine, defaults',
   uppy: 'Uppy @uppy/aws-s3, defaults',
   xhr: 'one XHR PUT, restarted from zero',
   tus: 'tus-js-client → @tus/server, defaults',
-};
+} as const;
+type Client = keyof typeof LABELS;
+const clientOf = (scenario: string) => scenario.split('/')[1] as Client;
+const unknownClients = settings.clients.filter((client) => !Object.hasOwn(LABELS, client));
+if (unknownClients.length > 0) throw new Error(`BENCH_CLIENTS lists ${Object.keys(LABELS).join(', ')}; got "${unknownClients.join(', ')}"`);
 
 /** A store behind its cutting proxy, and the app whose page the uploads run in. */
 interface Site {
@@ -117,7 +121,7 @@ function scenariosFor(sites: Site[], tusEndpoint: string): Scenario[] {
       out.push({
         id: 'tus/tus',
         site,
-        label: LABELS.tus!,
+        label: LABELS.tus,
         async run(page) {
           const outcome = await page.evaluate(([id, endpoint]) => window.airliftBench.tus(id, endpoint), [INPUT_ID, tusEndpoint] as const);
           return { ms: outcome.ms, cleanup: async () => undefined };
@@ -128,7 +132,7 @@ function scenariosFor(sites: Site[], tusEndpoint: string): Scenario[] {
     out.push({
       id: `${site.store}/engine`,
       site,
-      label: LABELS.engine!,
+      label: LABELS.engine,
       async run(page) {
         const outcome = await page.evaluate((id) => window.airliftBench.engine(id, {}), INPUT_ID);
         const plan = `${outcome.partCount} × ${Math.round(outcome.partSize / MiB)} MiB, ${outcome.strategy}`;
@@ -138,7 +142,7 @@ function scenariosFor(sites: Site[], tusEndpoint: string): Scenario[] {
     out.push({
       id: `${site.store}/uppy`,
       site,
-      label: LABELS.uppy!,
+      label: LABELS.uppy,
       async run(page) {
         const outcome = await page.evaluate((id) => window.airliftBench.uppy(id), INPUT_ID);
         return { ms: outcome.ms, apiCalls: outcome.apiCalls, cleanup: removeKey(outcome.key) };
@@ -147,7 +151,7 @@ function scenariosFor(sites: Site[], tusEndpoint: string): Scenario[] {
     out.push({
       id: `${site.store}/xhr`,
       site,
-      label: LABELS.xhr!,
+      label: LABELS.xhr,
       async run(page, file) {
         const key = `videos/bench-${randomUUID()}.mp4`;
         const put = (await app.ask({ op: 'presign', key, size: file.size, contentType: 'video/mp4' })) as { url: string; headers: Record<string, string> };
@@ -156,7 +160,7 @@ function scenariosFor(sites: Site[], tusEndpoint: string): Scenario[] {
       },
     });
   }
-  return out.filter((s) => settings.clients.includes(s.id.split('/')[1]!));
+  return out.filter((s) => settings.clients.includes(clientOf(s.id)));
 }
 
 /** One CDP session per page: the conditions of a session left open would stay in force beside a newer one's. */
@@ -232,7 +236,7 @@ type Settings = typeof settings;
 function shownScenarios(rows: Row[], shown: Settings): { id: string; label: string; store: string }[] {
   const ids = new Set(rows.map((r) => r.scenario));
   const all = [...shown.stores.flatMap((store) => ['engine', 'uppy', 'xhr'].map((client) => `${store}/${client}`)), 'tus/tus'];
-  return all.filter((id) => ids.has(id)).map((id) => ({ id, label: LABELS[id.split('/')[1]!]!, store: id.split('/')[0]! }));
+  return all.filter((id) => ids.has(id)).map((id) => ({ id, label: LABELS[clientOf(id)], store: id.split('/')[0]! }));
 }
 
 function render(rows: Row[], settings: Settings, meta: { startedAt: string; finishedAt: string; load: number[]; cpu: string; complete: boolean }): string {

@@ -12,9 +12,9 @@ describe('linkPlan', () => {
     [40, 5, 1],
     [79, 9, 1],
     [100, 5, 4],
-    [200, 5, 4],
-    [500, 14, 4],
-    [1000, 29, 4],
+    [200, 11, 4],
+    [500, 29, 4],
+    [1000, 59, 4],
     [10_000, 64, 4],
   ])('at %d Mbit/s sends parts of %d MiB, %d in flight', (rate, partMiB, inFlight) => {
     const plan = linkPlan(mbit(rate));

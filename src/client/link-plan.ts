@@ -1,7 +1,7 @@
 /**
  * How the engine cuts a file for the link it is on (pure). A cut, a pause or a reload loses
  * the bytes of the parts in flight, so parts are sized by their time on the link: each takes
- * about `PART_SECONDS` at its share of the rate, and the queue runs no more of them at once
+ * about `partSecondsFor` at its share of the rate, and the queue runs no more of them at once
  * than the plan says (`roomFor`). One stream fills a slow link, with no round trip idle
  * between its parts (a part hands its place over once its bytes are sent: part-queue.ts);
  * more only help where they raise the rate (a fast link's CPU), so parts in flight grow with
@@ -15,14 +15,16 @@ const MiB = 1024 ** 2;
 const MIN_PART_SIZE = 5 * MiB;
 
 /**
- * A part's time in flight at its share of the link. Parts in flight progress together, so a
- * cut loses about half of each: half of `PART_SECONDS` of the link per part (above the store's
- * 5 MiB floor). Short parts cost only requests, which the next part's start overlaps.
+ * A part's time in flight at its share of the link, by parts in flight; a cut loses about
+ * half of each part in flight (above the store's 5 MiB floor). A lone part hands its place
+ * over while its answer is awaited, so short ones cost no idle round trip: 1 s. Several
+ * overlap one another's round trips, and on a fast link larger parts cost the CPU and the
+ * store less per byte: 2 s each at its share, about a second of the link lost per cut in all.
  * bench:links, S3 at 40 Mbit/s with three 3 s cuts of a 64 MiB file: 48 MiB sent again and
  * 33.2 s with four 5 MiB parts at once, 18 MiB and 28.3 s with two, 3 MiB and 25 s with one
  * handing its place over (tus: 26 s).
  */
-export const PART_SECONDS = 1;
+const partSecondsFor = (inFlight: number): number => (inFlight === 1 ? 1 : 2);
 
 /** The rate assumed before any is measured: a slow link (8 Mbit/s), so the first upload is safe everywhere. */
 export const UNMEASURED_RATE = 1e6;
@@ -48,7 +50,7 @@ export function inFlightFor(bytesPerSecond: number): number {
 export function linkPlan(bytesPerSecond: number | null): LinkPlan {
   const rate = rateOrUnmeasured(bytesPerSecond);
   const inFlight = inFlightFor(rate);
-  const share = Math.floor((rate / inFlight) * PART_SECONDS / MiB) * MiB;
+  const share = Math.floor((rate / inFlight) * partSecondsFor(inFlight) / MiB) * MiB;
   const partSize = Math.min(DEFAULT_PART_SIZE, Math.max(MIN_PART_SIZE, share));
   return { partSize, inFlight, singlePutMax: Math.min(SINGLE_PUT_MAX, partSize * inFlight) };
 }

@@ -184,5 +184,26 @@ describe('PartQueue places handed over', () => {
     expect(events).toEqual(['first sends', 'second', 'first sends again', 'third']);
     await expect(queue.run(0, signal, async () => 'free')).resolves.toBe('free');
   });
+
+  it('keeps the place of a task that hands it over while the queue runs several at once', async () => {
+    const queue = new PartQueue(4, () => ({ parts: 2, bytes: Infinity }));
+    const signal = new AbortController().signal;
+    let running = 0;
+    let most = 0;
+    const answers = gate();
+    const tasks = Array.from({ length: 4 }, () =>
+      queue.run(0, signal, async (place) => {
+        most = Math.max(most, ++running);
+        place.handOver();
+        await answers.opened;
+        running -= 1;
+      }),
+    );
+    await new Promise((resolve) => setTimeout(resolve));
+    expect(running).toBe(2);
+    answers.open();
+    await Promise.all(tasks);
+    expect(most).toBe(2);
+  });
 });
 
