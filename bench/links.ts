@@ -16,8 +16,8 @@
  * MiB (64,512), BENCH_RUNS (3), BENCH_STORES (local,s3), BENCH_CLIENTS (engine,uppy,tus,xhr),
  * BENCH_CUTS (25,50,75), BENCH_CUT_MS (3000), BENCH_DIR, BENCH_DOCS=0 (print, leave the docs),
  * BENCH_SECTION (links; links-large writes a second section, for a run of other settings: the
- * large files, whose uploads at 8 Mbit/s take ten minutes each), BENCH_FROM (a results JSON: write
- * its section again, measuring nothing).
+ * large files, whose uploads at 8 Mbit/s take ten minutes each), BENCH_FROM (results JSONs,
+ * comma-separated: write their section again from their rows together, measuring nothing).
  */
 import { randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -244,7 +244,7 @@ function render(rows: Row[], settings: Settings, meta: { startedAt: string; fini
   const lines: string[] = [
     settings.section === 'links' ? '## Real links' : '### Real links: large files',
     '',
-    `${meta.complete ? '' : `Partial (${rows.length} uploads so far): `}\`npm run bench:links\`, ${meta.startedAt.slice(0, 16).replace('T', ' ')} to ${meta.finishedAt.slice(11, 16)} UTC, on ${meta.cpu} (${os.cpus().length} cores), ` +
+    `${meta.complete ? '' : `Partial (${rows.length} uploads so far): `}\`npm run bench:links\`, ${meta.startedAt.slice(0, 16).replace('T', ' ')} to ${meta.finishedAt.slice(meta.finishedAt.startsWith(meta.startedAt.slice(0, 10)) ? 11 : 0, 16).replace('T', ' ')} UTC, on ${meta.cpu} (${os.cpus().length} cores), ` +
       `load average at the end ${meta.load.map((l) => l.toFixed(1)).join(' / ')} (other work ran on the machine: compare only inside this run). ` +
       `Settings: profiles ${settings.profiles.map(profileName).join(', ')}; files ${settings.sizesMiB.join(', ')} MiB; stores ${settings.stores.join(', ')} (+ tus's own); ` +
       `${settings.runs} run(s), scenarios interleaved; every connection cut for ${settings.cutMs / 1000} s at ${settings.cuts.join(' / ')} % of the file's bytes received at the proxy. ` +
@@ -296,14 +296,44 @@ function render(rows: Row[], settings: Settings, meta: { startedAt: string; fini
   return [...lines, '', `${settings.section === 'links' ? '###' : '####'} Targets (ratios inside this run)`, '', ...targets, ...why].join('\n');
 }
 
-/** BENCH_FROM=<results JSON>: the docs section written again from a run's raw results (after a run stopped early, or a change of wording). */
-async function renderFrom(file: string): Promise<void> {
-  const saved = JSON.parse(await readFile(file, 'utf8')) as { startedAt: string; finishedAt: string; complete?: boolean; settings: Settings; machine: { cpu: string; loadAverageAtEnd: number[] }; rows: Row[] };
-  const shown = { ...saved.settings, section: settings.section };
-  const section = render(saved.rows, shown, { startedAt: saved.startedAt, finishedAt: saved.finishedAt, load: saved.machine.loadAverageAtEnd, cpu: saved.machine.cpu, complete: saved.complete ?? true }) + `\n\nRaw results: \`${path.relative(ROOT, path.resolve(file))}\`.`;
+interface Saved {
+  startedAt: string;
+  finishedAt: string;
+  complete?: boolean;
+  settings: Settings;
+  machine: { cpu: string; loadAverageAtEnd: number[] };
+  rows: Row[];
+}
+
+/** The settings that make two runs' rows comparable: the cuts and the stores. */
+const sameSetup = (a: Settings, b: Settings) => a.cutMs === b.cutMs && a.cuts.join() === b.cuts.join() && a.stores.join() === b.stores.join();
+
+/**
+ * BENCH_FROM=<results JSON>[,<more>]: the docs section written again from runs' raw results
+ * (after a run stopped early, a change of wording, or runs of one long profile made apart:
+ * their rows together, their runs numbered on).
+ */
+async function renderFrom(files: string[]): Promise<void> {
+  const saved = await Promise.all(files.map(async (file) => JSON.parse(await readFile(file, 'utf8')) as Saved));
+  const first = saved[0]!;
+  const rows: Row[] = [];
+  let runs = 0;
+  const profiles: Profile[] = [];
+  const sizesMiB: number[] = [];
+  for (const [i, one] of saved.entries()) {
+    if (!sameSetup(first.settings, one.settings)) throw new Error(`${files[i]} was run with other cuts or stores than ${files[0]}: its rows would not compare`);
+    rows.push(...one.rows.map((row) => ({ ...row, run: row.run + runs })));
+    runs += one.settings.runs;
+    for (const profile of one.settings.profiles) if (!profiles.some((p) => profileName(p) === profileName(profile))) profiles.push(profile);
+    for (const size of one.settings.sizesMiB) if (!sizesMiB.includes(size)) sizesMiB.push(size);
+  }
+  const last = saved.reduce((a, b) => (a.finishedAt > b.finishedAt ? a : b));
+  const shown = { ...first.settings, profiles, sizesMiB, runs, section: settings.section };
+  const meta = { startedAt: first.startedAt, finishedAt: last.finishedAt, load: last.machine.loadAverageAtEnd, cpu: first.machine.cpu, complete: saved.every((one) => one.complete ?? true) };
+  const section = render(rows, shown, meta) + `\n\nRaw results: ${files.map((file) => `\`${path.relative(ROOT, path.resolve(file))}\``).join(', ')}.`;
   const docs = path.join(ROOT, 'docs', 'BENCHMARKS.md');
   await writeFile(docs, replaceSection(await readFile(docs, 'utf8'), section, settings.section));
-  log(`report: docs/BENCHMARKS.md, section ${settings.section}, from ${file}`);
+  log(`report: docs/BENCHMARKS.md, section ${settings.section}, from ${files.join(', ')}`);
 }
 
 async function main(): Promise<void> {
@@ -410,5 +440,5 @@ async function main(): Promise<void> {
   }
 }
 
-if (process.env.BENCH_FROM) await renderFrom(process.env.BENCH_FROM);
+if (process.env.BENCH_FROM) await renderFrom(list('BENCH_FROM', ''));
 else await main();
