@@ -9,11 +9,11 @@ import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { formatSize } from '../src/shared/format.ts';
 import { THUMBNAIL_EDGE } from '../src/shared/media-limits.ts';
 import { launchChromium, logInPage, type Browser } from './chromium.ts';
 import { startTestApp, TEST_PASSWORD, type TestApp } from './harness.ts';
 import { mediaBytes } from './media-bytes.ts';
-import { formatSize } from '../src/shared/format.ts';
 
 const MiB = 1024 * 1024;
 const SCREENSHOTS = fileURLToPath(new URL('../.tmp/screenshots/', import.meta.url));
