@@ -16,7 +16,7 @@ import { link, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Page } from 'playwright-core';
+import type { Page, Request } from 'playwright-core';
 import { writeRandomFile } from './random-file.ts';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { UPLOADER_DEFAULTS } from '../src/client/engine.ts';
@@ -87,6 +87,7 @@ describe.each(['local', 's3'] as const)('resume on %s storage', (storage) => {
   let browser: Browser;
   let page: Page;
   const email = `resume-${storage}@example.com`;
+  const pagePuts: { at: number; url: string; outcome: string }[] = [];
 
   beforeAll(async () => {
     const proxyPort = await freePort();
@@ -106,8 +107,16 @@ describe.each(['local', 's3'] as const)('resume on %s storage', (storage) => {
     // The bounds below are the loopback plan's: the link stays measured as loopback on every page.
     await rememberLink(browser.context, undefined, { pinned: true });
     page = await browser.context.newPage();
+    // What the page saw of its PUTs: a request the proxy saw twice that the page saw end once was sent again by Chromium itself.
+    const seen = (outcome: string) => (request: Request) => {
+      if (request.method() === 'PUT') pagePuts.push({ at: performance.now(), url: request.url(), outcome: outcome || (request.failure()?.errorText ?? 'failed') });
+    };
+    page.on('request', seen('sent'));
+    page.on('requestfinished', seen('finished'));
+    page.on('requestfailed', seen(''));
   });
   beforeEach(({ onTestFailed }) => {
+    pagePuts.length = 0;
     // What the store saw, and what the page said: enough to tell a slow retry from a stuck request.
     onTestFailed(async () => {
       const t0 = proxy.requests[0]?.sentAt ?? 0;
@@ -115,7 +124,9 @@ describe.each(['local', 's3'] as const)('resume on %s storage', (storage) => {
       console.log(
         [
           `${storage}: requests through the proxy (network ${proxy.isCut ? 'cut' : 'up'} at ${at(performance.now())} s):`,
-          ...proxy.requests.map((r) => `  ${at(r.sentAt)} ${r.method} ${r.url.slice(0, 80)} body ${r.bodyBytes}/${r.contentLength} → ${r.status ?? '-'} at ${at(r.answeredAt)}`),
+          ...proxy.requests.map((r) => `  ${at(r.sentAt)} ${r.method} ${r.url.slice(0, 80)} part ${new URL(r.url, site).searchParams.get('partNumber') ?? '-'} body ${r.bodyBytes}/${r.contentLength} → ${r.status ?? '-'} at ${at(r.answeredAt)}`),
+          'what the page saw of its PUTs:',
+          ...pagePuts.map((p) => `  ${at(p.at)} ${p.outcome} part ${new URL(p.url).searchParams.get('partNumber') ?? '-'}`),
           `page status: ${JSON.stringify(await statuses().catch(() => null))}`,
         ].join('\n'),
       );

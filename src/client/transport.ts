@@ -25,9 +25,15 @@ export interface Transport {
   reach?(url: string, signal: AbortSignal): Promise<void>;
 }
 
-/** `reach` by fetch: a HEAD of the store's origin, credentials left out and `no-cors`, so it needs neither a signature nor CORS rules (its answer is opaque, and is not read). */
+/**
+ * `reach` by fetch: a GET of the store's origin, credentials left out and `no-cors`, so it
+ * needs neither a signature nor CORS rules (its answer is opaque, and is not read). Not a
+ * HEAD: Ceph's gateway answers `HEAD /` with a chunked body's last chunk, and when those
+ * bytes come late, the next PUT on that connection reads them as its answer and fails after
+ * the store took the part (which then goes again whole).
+ */
 export async function reachByFetch(url: string, signal: AbortSignal, fetchImpl: typeof fetch = fetch): Promise<void> {
-  const response = await fetchImpl(new URL(url).origin + '/', { method: 'HEAD', mode: 'no-cors', credentials: 'omit', cache: 'no-store', signal });
+  const response = await fetchImpl(new URL(url).origin + '/', { method: 'GET', mode: 'no-cors', credentials: 'omit', cache: 'no-store', signal });
   await response.body?.cancel();
 }
 
