@@ -5,7 +5,7 @@
  * than the plan says (`roomFor`). One stream fills a slow link, with no round trip idle
  * between its parts (a part hands its place over once its bytes are sent: part-queue.ts);
  * more only help where they raise the rate (a fast link's CPU), so parts in flight grow with
- * the rate. On loopback the plan is the CPU-tuned one of shared/plan.ts.
+ * the rate. From 400 Mbit/s the plan is the CPU-tuned one of shared/plan.ts (`CPU_PLAN_RATE`).
  */
 import { DEFAULT_CONCURRENCY, DEFAULT_PART_SIZE, SINGLE_PUT_MAX } from '../shared/plan.ts';
 import type { Room } from './part-queue.ts';
@@ -38,6 +38,16 @@ export interface LinkPlan {
   singlePutMax: number;
 }
 
+/**
+ * From this rate (400 Mbit/s) the CPU-tuned plan of shared/plan.ts: a whole wave of its parts
+ * (4 × 64 MiB, or one PUT up to 256 MiB) is under 6 s of the link, within the goal, and the
+ * fewest, largest parts cost the browser, the store and the bill (R2 counts every part) the
+ * least. On loopback, where Chromium and the store share the CPU, the engine measures 54 MiB/s
+ * and more: with parts of 2 s there, they came to 27 to 61 MiB from run to run, and a 256 MiB
+ * file went in parts one run and whole the next (npm run bench).
+ */
+export const CPU_PLAN_RATE = 50e6;
+
 /** A measured rate in bytes/s, or the slow link's before any is known. */
 const rateOrUnmeasured = (bytesPerSecond: number | null): number => (bytesPerSecond && bytesPerSecond > 0 ? bytesPerSecond : UNMEASURED_RATE);
 
@@ -49,6 +59,7 @@ export function inFlightFor(bytesPerSecond: number): number {
 /** The plan for a measured rate in bytes/s, or for a slow link when none is known. */
 export function linkPlan(bytesPerSecond: number | null): LinkPlan {
   const rate = rateOrUnmeasured(bytesPerSecond);
+  if (rate >= CPU_PLAN_RATE) return { partSize: DEFAULT_PART_SIZE, inFlight: DEFAULT_CONCURRENCY, singlePutMax: SINGLE_PUT_MAX };
   const inFlight = inFlightFor(rate);
   const share = Math.floor((rate / inFlight) * partSecondsFor(inFlight) / MiB) * MiB;
   const partSize = Math.min(DEFAULT_PART_SIZE, Math.max(MIN_PART_SIZE, share));
