@@ -241,13 +241,18 @@ function shownScenarios(rows: Row[], shown: Settings): { id: string; label: stri
 
 function render(rows: Row[], settings: Settings, meta: { startedAt: string; finishedAt: string; load: number[]; cpu: string; complete: boolean }): string {
   const scenarios = shownScenarios(rows, settings);
+  // Counted from the rows: runs merged from several results (BENCH_FROM) may each hold other profiles.
+  const runs = settings.profiles.flatMap((profile) =>
+    settings.sizesMiB.map((sizeMiB) => ({ of: `${sizeMiB} MiB at ${profileName(profile)}`, n: new Set(rows.filter((r) => r.profile === profileName(profile) && r.sizeMiB === sizeMiB).map((r) => r.run)).size })),
+  ).filter(({ n }) => n > 0);
+  const runsShown = runs.every(({ n }) => n === runs[0]!.n) ? `${runs[0]!.n} run(s)` : `runs: ${runs.map(({ of, n }) => `${n} of ${of}`).join(', ')}`;
   const lines: string[] = [
     settings.section === 'links' ? '## Real links' : '### Real links: large files',
     '',
     `${meta.complete ? '' : `Partial (${rows.length} uploads so far): `}\`npm run bench:links\`, ${meta.startedAt.slice(0, 16).replace('T', ' ')} to ${meta.finishedAt.slice(meta.finishedAt.startsWith(meta.startedAt.slice(0, 10)) ? 11 : 0, 16).replace('T', ' ')} UTC, on ${meta.cpu} (${os.cpus().length} cores), ` +
       `load average at the end ${meta.load.map((l) => l.toFixed(1)).join(' / ')} (other work ran on the machine: compare only inside this run). ` +
       `Settings: profiles ${settings.profiles.map(profileName).join(', ')}; files ${settings.sizesMiB.join(', ')} MiB; stores ${settings.stores.join(', ')} (+ tus's own); ` +
-      `${settings.runs} run(s), scenarios interleaved; every connection cut for ${settings.cutMs / 1000} s at ${settings.cuts.join(' / ')} % of the file's bytes received at the proxy. ` +
+      `${runsShown}, scenarios interleaved; every connection cut for ${settings.cutMs / 1000} s at ${settings.cuts.join(' / ')} % of the file's bytes received at the proxy. ` +
       'Link: Chromium\'s throttling (CDP `Network.emulateNetworkConditions`, upload throughput and latency). Bytes sent again: body bytes the proxy relayed minus the file. ' +
       'CPU: the app, the S3 gateway, tus and Chromium (all processes), per GB of file; on a slow link it is mostly what these processes spend idling while the upload lasts, so compare it only inside a profile. The engine had one untimed upload on each profile first (a returning user\'s remembered link).',
     '',
