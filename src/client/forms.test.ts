@@ -65,11 +65,16 @@ describe.each([
     await page.goto(`${t.baseUrl}/videos/new`);
   });
 
-  /** Fails the PUTs of the given parts, as a network that drops them would. */
-  const dropParts = (...parts: number[]) =>
+  /**
+   * Holds the PUTs of the given parts unanswered, as a stalled network would, until the page
+   * pauses, cancels or reloads. Not a reset: the store answers the engine's probe, so a reset
+   * part goes again within a second and spends its eight retries in about ten, which on a
+   * loaded machine fails the upload before the other parts are in.
+   */
+  const holdParts = (...parts: number[]) =>
     page.route(
       (url) => parts.includes(partOf(url)),
-      (route: Route) => route.abort('connectionreset'),
+      () => undefined,
     );
 
   const statuses = () => recordedStatuses(page);
@@ -117,7 +122,7 @@ describe.each([
   });
 
   it.runIf(inParts)('pauses and resumes from the buttons, then saves the video byte for byte', async () => {
-    await dropParts(5);
+    await holdParts(5);
     await fillVideoForm('Paused once');
     await page.click('#videoForm button[type=submit]');
     expect(await page.getAttribute('#videoForm button[type=submit]', 'aria-disabled')).toBe('true');
@@ -184,10 +189,11 @@ describe.each([
   });
 
   it.runIf(inParts)('resumes after a reload when the same file is chosen again, sending only the missing parts', async () => {
-    await dropParts(2, 3);
+    // Parts 2 and 3 held, and 5 too: else whether it starts beside them follows the rate measured.
+    await holdParts(2, 3, 5);
     await fillVideoForm('After a reload');
     await page.click('#videoForm button[type=submit]');
-    await expect.poll(storedParts, { timeout: 120_000 }).toEqual([1, 4, 5]);
+    await expect.poll(storedParts, { timeout: 120_000 }).toEqual([1, 4]);
 
     // Reload before the parts may go through: else the old page could still finish them, and complete.
     await page.reload();
@@ -201,16 +207,16 @@ describe.each([
     await page.click('#videoForm button[type=submit]');
     await savedVideo('After a reload');
     const shown = await statuses();
-    // The part size is the engine's plan for the link it measured in this page: parts 2 and 3 were missing.
+    // Parts 1 and 4 were stored, of the plan's part size.
     const { size, part_size } = await t.app.db.selectFrom('uploads').select(['size', 'part_size']).where('filename', '=', 'rooftop.mp4').orderBy('created_at', 'desc').executeTakeFirstOrThrow();
-    expect(shown, JSON.stringify(shown)).toContain(`Resuming: ${Math.floor((100 * (size! - 2 * part_size!)) / size!)}% already uploaded`);
-    expect(puts.sort()).toEqual(['2', '3']);
+    expect(shown, JSON.stringify(shown)).toContain(`Resuming: ${Math.floor((100 * 2 * part_size!) / size!)}% already uploaded`);
+    expect(puts.sort()).toEqual(['2', '3', '5']);
     const uploads = await t.app.db.selectFrom('uploads').select(['state']).where('filename', '=', 'rooftop.mp4').where('state', '=', 'pending').execute();
     expect(uploads).toEqual([]);
   });
 
   it.runIf(inParts)('cancels: the upload is discarded and nothing stays in the store', async () => {
-    await dropParts(5);
+    await holdParts(5);
     await fillVideoForm('Cancelled');
     await page.click('#videoForm button[type=submit]');
     await page.waitForFunction(() => document.getElementById('progressText')!.textContent === '99%');

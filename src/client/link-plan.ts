@@ -46,7 +46,7 @@ export interface LinkPlan {
  * and more: with parts of 2 s there, they came to 27 to 61 MiB from run to run, and a 256 MiB
  * file went in parts one run and whole the next (npm run bench).
  */
-export const CPU_PLAN_RATE = 50e6;
+const CPU_PLAN_RATE = 50e6;
 
 /** A measured rate in bytes/s, or the slow link's before any is known. */
 const rateOrUnmeasured = (bytesPerSecond: number | null): number => (bytesPerSecond && bytesPerSecond > 0 ? bytesPerSecond : UNMEASURED_RATE);
