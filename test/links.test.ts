@@ -12,7 +12,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { BUDGET_SECONDS } from '../src/client/link-plan.ts';
+import { BUDGET_SECONDS, linkPlan } from '../src/client/link-plan.ts';
 import { launchChromium, type Browser } from './chromium.ts';
 import { TcpProxy } from './cut-proxy.ts';
 import { freePort, startTestApp, TEST_PASSWORD, type TestApp } from './harness.ts';
@@ -167,6 +167,33 @@ describe.each(['local', 's3'] as const)('a slow link on %s storage', (storage) =
       expect(puts.length).toBeGreaterThan(0);
       for (const put of puts) expect(put.status, put.url).toBe(200);
       expect(proxy.putBytes()).toBe(FILE_SIZE);
+      await page.close();
+    },
+    TIMEOUT,
+  );
+
+  it.runIf(storage === 's3')(
+    'a whole-file PUT planned on a faster network’s rate gives way to parts within its first seconds: at most 10 s of the link sent again, and the file arrives intact',
+    async () => {
+      // The rate remembered from the office's fibre: its plan sends this file in one PUT, which here would take 17 s.
+      const page = await throttledPage(() => localStorage.setItem('airlift:link', JSON.stringify({ bytesPerSecond: 1e9, at: Date.now() })));
+      const scenario = 'outpaced';
+      await submit(page, scenario);
+      await savedIntact(page, scenario);
+      const puts = proxy.requests.filter((r) => r.method === 'PUT');
+      const whole = puts.filter((r) => !new URL(r.url, site).searchParams.has('partNumber'));
+      const resent = proxy.putBytes() - FILE_SIZE;
+      const uploads = await t.app.db.selectFrom('uploads').select(['strategy', 'part_size']).where('filename', '=', `${storage}-${scenario}.mp4`).orderBy('created_at').execute();
+      figures.push(`${storage}: planned at 8 Gbit/s: the whole-file PUT sent ${(whole[0]!.bodyBytes / MiB).toFixed(2)} MiB before giving way (${(resent / RATE).toFixed(1)} s of the link), then ${puts.length - 1} parts of ${((uploads[1]?.part_size ?? 0) / MiB).toFixed(0)} MiB`);
+      expect(whole).toHaveLength(1);
+      expect(puts[0]).toBe(whole[0]);
+      expect(resent).toBeGreaterThan(0);
+      expect(resent).toBeLessThanOrEqual(BUDGET_SECONDS * RATE);
+      // Both uploads: the single one given up, then the parts planned for the pace the PUT measured.
+      expect(uploads).toEqual([
+        { strategy: 'single', part_size: FILE_SIZE },
+        { strategy: 'multipart', part_size: linkPlan(RATE).partSize },
+      ]);
       await page.close();
     },
     TIMEOUT,

@@ -72,9 +72,17 @@ export function isInterruption(error: unknown, kind?: Interruption['kind']): err
 }
 
 /**
- * Not a failure: the one PUT of a whole file failed in a way that can heal, so the upload
- * goes on in parts (file-upload.ts), and a further failure then costs one part, not the file.
+ * Not a failure: the one PUT of a whole file failed in a way that can heal, or goes slower
+ * than planned, so the upload goes on in parts (file-upload.ts), and a further failure then
+ * costs one part, not the file.
  */
 export class SplitIntoParts extends Error {
   override name = 'SplitIntoParts';
+  /** The rate the PUT measured, when it gave way for going slower than planned: the parts are planned for it. */
+  readonly bytesPerSecond: number | undefined;
+
+  constructor(message: string, options?: ErrorOptions & { bytesPerSecond?: number }) {
+    super(message, options);
+    this.bytesPerSecond = options?.bytesPerSecond;
+  }
 }

@@ -222,7 +222,7 @@ export class FileUpload {
       parts = await this.#sender!.send(signal);
     } catch (error) {
       if (!(error instanceof SplitIntoParts) || signal.aborted) throw error;
-      await this.#splitIntoParts(signal);
+      await this.#splitIntoParts(signal, error.bytesPerSecond);
       return this.#sendAndComplete(signal);
     }
     signal.throwIfAborted();
@@ -233,11 +233,12 @@ export class FileUpload {
 
   /**
    * Replaces the failed whole-file upload by one in parts: what the PUT had sent is lost either
-   * way, and on a network that failed once, parts bound what the next failure costs.
+   * way, and on a network that failed once, parts bound what the next failure costs. The
+   * parts are planned for `bytesPerSecond` when the PUT measured it, else for the link's rate.
    */
-  async #splitIntoParts(signal: AbortSignal): Promise<void> {
+  async #splitIntoParts(signal: AbortSignal, bytesPerSecond = this.#ctx.link.rate()): Promise<void> {
     const single = this.#uploadId!;
-    this.#splitPartSize = linkPlan(this.#ctx.link.rate()).partSize;
+    this.#splitPartSize = linkPlan(bytesPerSecond).partSize;
     // From here a pause resumes by creating the upload in parts.
     this.#uploadId = null;
     // Only clean-up (the sweeper would remove it too): its failure must not fail the upload.

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_PART_SIZE, SINGLE_PUT_MAX } from '../shared/plan.ts';
-import { budgetFor, expectedSendMs, linkPlan, roomFor } from './link-plan.ts';
+import { budgetFor, expectedSendMs, linkPlan, outpacedPut, roomFor } from './link-plan.ts';
 
 const MiB = 1024 ** 2;
 const mbit = (n: number) => (n * 1e6) / 8;
@@ -62,5 +62,22 @@ describe('roomFor', () => {
   it('lets the queue run the plan’s parts in flight, within the byte budget, and one part before any measure', () => {
     for (const rate of [8, 40, 100, 200, 10_000]) expect(roomFor(mbit(rate))).toEqual({ parts: linkPlan(mbit(rate)).inFlight, bytes: budgetFor(mbit(rate)) });
     expect(roomFor(null)).toEqual({ parts: 1, bytes: budgetFor(mbit(8)) });
+  });
+});
+
+describe('outpacedPut', () => {
+  it('stops a whole-file PUT that would take longer than the bound, when the plan for its pace sends the file in parts', () => {
+    // Planned at loopback (one PUT up to 256 MiB), going at 8 Mbit/s: 256 MiB would take 4.5 min.
+    expect(outpacedPut(SINGLE_PUT_MAX, mbit(8))).toBe(true);
+    expect(outpacedPut(16 * MiB, mbit(8))).toBe(true);
+    // Within 10 s of its pace: a cut costs no more than the bound.
+    expect(outpacedPut(9 * MiB, mbit(8))).toBe(false);
+    expect(outpacedPut(SINGLE_PUT_MAX, mbit(400))).toBe(false);
+    // The plan for that pace would send it whole too (one wave of parts): nothing to gain.
+    expect(outpacedPut(linkPlan(mbit(8)).singlePutMax, mbit(2))).toBe(false);
+    for (const rate of [2, 8, 40, 200, 400, 1000]) {
+      const size = budgetFor(mbit(rate)) + 1;
+      expect(outpacedPut(size, mbit(rate)), `${rate} Mbit/s`).toBe(size > linkPlan(mbit(rate)).singlePutMax);
+    }
   });
 });

@@ -80,6 +80,20 @@ export function roomFor(bytesPerSecond: number | null): Room {
   return { parts: inFlightFor(rate), bytes: budgetFor(rate) };
 }
 
+/** The span of a whole-file PUT after which its own pace is known (as the link meter's first measure). */
+export const PACE_SPAN_MS = 2000;
+
+/**
+ * Whether a whole-file PUT going at `bytesPerSecond` should give way to parts: it would take
+ * longer than the goal's bound, so a cut near its end would cost more, and the plan for that
+ * rate sends such a file in parts. It was planned on a faster rate: one remembered from
+ * another network, or a link that slowed since. Giving way after `PACE_SPAN_MS` costs those
+ * seconds of the link, once.
+ */
+export function outpacedPut(size: number, bytesPerSecond: number): boolean {
+  return size > bytesPerSecond * BUDGET_SECONDS && size > linkPlan(bytesPerSecond).singlePutMax;
+}
+
 /** How long a part of `bytes` should take in flight, in ms, at its share of the link. */
 export function expectedSendMs(bytes: number, bytesPerSecond: number | null): number {
   const rate = rateOrUnmeasured(bytesPerSecond);

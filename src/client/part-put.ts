@@ -5,6 +5,7 @@
 import type { SignedPart } from '../shared/api.ts';
 import { DEFAULT_PART_SIZE } from '../shared/plan.ts';
 import { StoreRefused } from './errors.ts';
+import { PACE_SPAN_MS } from './link-plan.ts';
 import { PartSigner } from './part-signer.ts';
 import type { PutResult } from './put-result.ts';
 import { RECOVERY_BYTES } from './recovery.ts';
@@ -40,18 +41,26 @@ export function signerFor(ctx: SendContext, parts: readonly SentPart[], signed?:
   return signer;
 }
 
+/** What a sender watches of one PUT. */
+export interface PutHooks {
+  /** Its bytes sent so far in this attempt, at each progress. */
+  progressed?(loaded: number): void;
+  /** Its last byte is on the way (the answer still to come). */
+  allSent?(): void;
+}
+
 /**
- * PUTs the part's bytes from its byte `from` on, counting them into `part.sent` as they go,
- * and calls `allSent` once its last byte is on the way (the answer still to come).
+ * PUTs the part's bytes from its byte `from` on, counting them into `part.sent` as they go.
  * Resolves with the store's 2xx answer; throws a `StoreRefused` for any other.
  */
-export async function putPart(ctx: SendContext, part: SentPart, url: string, headers: Record<string, string>, from: number, signal: AbortSignal, allSent?: () => void): Promise<PutResult> {
+export async function putPart(ctx: SendContext, part: SentPart, url: string, headers: Record<string, string>, from: number, signal: AbortSignal, hooks: PutHooks = {}): Promise<PutResult> {
   const size = part.end - part.start;
   const progressed = (loaded: number) => {
     if (loaded >= RECOVERY_BYTES && part.sent - from < RECOVERY_BYTES) ctx.recovery.gotThrough();
     part.sent = from + loaded;
     ctx.onProgress();
-    if (part.sent >= size) allSent?.();
+    hooks.progressed?.(loaded);
+    if (part.sent >= size) hooks.allSent?.();
   };
   const result = await ctx.transport.put(url, headers, bodyOf(ctx.blob, part, from), progressed, signal);
   if (result.status < 200 || result.status > 299) throw new StoreRefused(result);
@@ -84,3 +93,26 @@ export function splitsIntoParts(error: unknown, size: number, restarts: boolean)
  * complete, which checks the object against the ticket.
  */
 export const storedBefore = (error: unknown): boolean => error instanceof StoreRefused && error.result.status === 412;
+
+/**
+ * A PUT's own pace, in bytes/s, from its first progress on (the connection's set-up left
+ * out), once `PACE_SPAN_MS` of it is known; null before.
+ */
+export class PutPace {
+  readonly #now: () => number;
+  #first: { at: number; loaded: number } | undefined;
+
+  constructor(now: () => number = () => performance.now()) {
+    this.#now = now;
+  }
+
+  rate(loaded: number): number | null {
+    const at = this.#now();
+    if (!this.#first) {
+      this.#first = { at, loaded };
+      return null;
+    }
+    const span = at - this.#first.at;
+    return span < PACE_SPAN_MS ? null : ((loaded - this.#first.loaded) * 1000) / span;
+  }
+}

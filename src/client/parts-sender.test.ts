@@ -1,10 +1,11 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { DEFAULT_PART_SIZE, partRanges } from '../shared/plan.ts';
 import { NetworkError, SplitIntoParts, StoreRefused, UploadFailed } from './errors.ts';
 import { PartQueue } from './part-queue.ts';
 import { PartsSender } from './parts-sender.ts';
 import { fakeSendContext, ok, type PutScript } from './send-context.fixture.ts';
 
+const MiB = 1024 ** 2;
 const signal = new AbortController().signal;
 
 function multipart(size: number, partSize: number, put: PutScript, stored: { part_number: number; size: number; etag: string }[] = []) {
@@ -17,7 +18,7 @@ function single(size: number, put: PutScript) {
   const { ctx, log } = fakeSendContext({ size, put });
   const signed = { part_number: 1, url: 'https://store/u1/whole', headers: {}, expires_at: new Date(Date.now() + 3_600_000).toISOString() };
   const sender = new PartsSender(ctx, { multipart: false, ranges: partRanges(size, size, 1), stored: [], signed });
-  return { sender, log };
+  return { sender, log, ctx };
 }
 
 describe('PartsSender', () => {
@@ -134,6 +135,50 @@ describe('PartsSender', () => {
     await expect(sender.send(signal)).rejects.toBeInstanceOf(SplitIntoParts);
     expect(log.puts).toHaveLength(1);
     expect(sender.parts[0]!.sent).toBe(0);
+  });
+
+  /** A whole-file PUT whose transport reports `rate` bytes/s over 2.5 s of a fake clock, then either ends or waits to be stopped. */
+  async function pacedSingle(size: number, rate: number) {
+    vi.useFakeTimers({ toFake: ['performance'] });
+    try {
+      const { sender, log, ctx } = single(size, () => ok());
+      let stoppedWith: unknown;
+      ctx.transport = {
+        put: (url, headers, body, onProgress, putSignal) =>
+          new Promise((resolve, reject) => {
+            log.puts.push({ url, headers, body });
+            putSignal.addEventListener('abort', () => reject((stoppedWith = putSignal.reason)), { once: true });
+            onProgress(64 * 1024);
+            for (let i = 0; i < 5; i += 1) {
+              vi.advanceTimersByTime(500);
+              onProgress(64 * 1024 + ((i + 1) * 500 * rate) / 1000);
+            }
+            if (!putSignal.aborted) resolve(ok());
+          }),
+      };
+      const outcome = await sender.send(signal).catch((error: unknown) => error);
+      return { sender, log, outcome, stoppedWith };
+    } finally {
+      vi.useRealTimers();
+    }
+  }
+
+  it('stops a whole-file PUT going slower than planned after its first 2 s, and gives way to parts planned for the pace it measured', async () => {
+    // 64 MiB at 8 Mbit/s would take 67 s: a cut near its end would cost a minute.
+    const { sender, log, outcome, stoppedWith } = await pacedSingle(64 * MiB, 1e6);
+    expect(outcome).toBeInstanceOf(SplitIntoParts);
+    expect(stoppedWith).toBe(outcome);
+    expect((outcome as SplitIntoParts).bytesPerSecond).toBeCloseTo(1e6, -2);
+    expect(log.puts).toHaveLength(1);
+    expect(sender.parts[0]!.sent).toBe(0);
+  });
+
+  it('lets a whole-file PUT go on when it ends within 10 s at its pace', async () => {
+    // 64 MiB at 80 Mbit/s: 6.7 s.
+    const { outcome, stoppedWith, log } = await pacedSingle(64 * MiB, 10e6);
+    expect(outcome).toEqual([]);
+    expect(stoppedWith).toBeUndefined();
+    expect(log.puts).toHaveLength(1);
   });
 
   it('retries, not splits, the whole-file PUT of a file of one part or less', async () => {

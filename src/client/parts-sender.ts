@@ -2,12 +2,14 @@
  * Sends the parts of the plan the store lacks through the shared queue, each on its own
  * signed URL with its own retries; a plain single PUT is a plan of one part. The bytes of a
  * failed attempt are lost: the part goes again from its first byte, and a whole-file PUT
- * that failed gives way to parts (`SplitIntoParts`).
+ * that failed, or goes slower than planned, gives way to parts (`SplitIntoParts`).
  */
 import type { SignedPart, UploadState } from '../shared/api.ts';
 import type { PartRange } from '../shared/plan.ts';
 import { SplitIntoParts, UploadFailed } from './errors.ts';
-import { partStored, putPart, signerFor, splitsIntoParts, storedBefore } from './part-put.ts';
+import { childController } from './abort.ts';
+import { outpacedPut } from './link-plan.ts';
+import { partStored, PutPace, putPart, signerFor, splitsIntoParts, storedBefore } from './part-put.ts';
 import { storedEtags } from './part-plan.ts';
 import { allOrNothing, type Place } from './part-queue.ts';
 import type { PartSigner } from './part-signer.ts';
@@ -70,8 +72,10 @@ export class PartsSender implements Sender {
         await place.retake(signal);
         const { url, headers } = await signer.urlFor(part.number, signal);
         lastUrl = url;
+        const { controller: attempt, dispose } = childController(signal);
         try {
-          const result = await putPart(ctx, part, url, headers, 0, signal, place.handOver);
+          const progressed = this.#multipart ? undefined : this.#paceWatch(part, attempt);
+          const result = await putPart(ctx, part, url, headers, 0, attempt.signal, { progressed, allSent: place.handOver });
           if (!result.etag && this.#multipart) throw new UploadFailed(MISSING_ETAG, false);
           return result.etag;
         } catch (error) {
@@ -80,6 +84,8 @@ export class PartsSender implements Sender {
           ctx.onProgress();
           if (!this.#multipart && splitsIntoParts(error, ctx.blob.size, true)) throw new SplitIntoParts('The whole-file PUT failed: going on in parts.', { cause: error });
           throw error;
+        } finally {
+          dispose();
         }
       },
       signal,
@@ -92,5 +98,20 @@ export class PartsSender implements Sender {
     );
     partStored(ctx, part);
     signer.forget(part.number);
+  }
+
+  /**
+   * Judges a whole-file PUT's pace once, after its first seconds: one slower than planned
+   * (`outpacedPut`) is stopped, and the file goes on in parts planned for the pace measured.
+   */
+  #paceWatch(part: Part, attempt: AbortController): (loaded: number) => void {
+    const pace = new PutPace();
+    let judged = false;
+    return (loaded) => {
+      const rate = judged ? null : pace.rate(loaded);
+      if (rate === null) return;
+      judged = true;
+      if (outpacedPut(part.end - part.start, rate)) attempt.abort(new SplitIntoParts('The whole-file PUT goes slower than planned: going on in parts.', { bytesPerSecond: rate }));
+    };
   }
 }
