@@ -29,6 +29,8 @@ export const MIN_LUMINANCE = 24;
 const COVER_EDGE = 1280;
 /** How long the element may take for its metadata or one seek: a file it cannot read may never answer. */
 const WAIT_MS = 8000;
+/** How long a seek's new frame may take to be presented once the element says `seeked`. */
+const FRAME_WAIT_MS = 1000;
 
 const NOTHING: VideoProbe = { duration: null, width: null, height: null, cover: null };
 
@@ -76,16 +78,14 @@ async function representativeFrame(video: HTMLVideoElement, duration: number): P
   let best: { luminance: number; at: number } | null = null;
   for (const position of FRAME_POSITIONS) {
     const at = duration * position;
-    video.currentTime = at;
-    await settle(video, 'seeked');
+    await seekTo(video, at);
     ctx.drawImage(video, 0, 0, canvas.width, canvas.height);
     const luminance = meanLuminance(ctx, canvas.width, canvas.height);
     if (luminance >= MIN_LUMINANCE) return encode(canvas);
     if (!best || luminance > best.luminance) best = { luminance, at };
   }
   // Every frame tried is dark: the brightest is still the video's own picture.
-  video.currentTime = best!.at;
-  await settle(video, 'seeked');
+  await seekTo(video, best!.at);
   ctx.drawImage(video, 0, 0, canvas.width, canvas.height);
   return encode(canvas);
 }
@@ -151,6 +151,28 @@ async function encode(canvas: HTMLCanvasElement): Promise<Blob | null> {
 }
 
 const toBlob = (canvas: HTMLCanvasElement, type: string, quality: number) => new Promise<Blob | null>((resolve) => canvas.toBlob(resolve, type, quality));
+
+/**
+ * Seeks and waits for the frame at `at` to be the one drawn: `seeked` says the position is
+ * decoded, and where the browser has `requestVideoFrameCallback`, the frame presented after it
+ * says the picture is there too (a loaded machine has drawn the previous one, or nothing, on
+ * `seeked` alone). A seek that presents no new frame (the same picture) waits `FRAME_WAIT_MS` at most.
+ */
+async function seekTo(video: HTMLVideoElement, at: number): Promise<void> {
+  const presented =
+    'requestVideoFrameCallback' in video
+      ? new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, FRAME_WAIT_MS);
+          video.requestVideoFrameCallback(() => {
+            clearTimeout(timer);
+            resolve();
+          });
+        })
+      : Promise.resolve();
+  video.currentTime = at;
+  await settle(video, 'seeked');
+  await presented;
+}
 
 /** Resolves on the element's `event`, rejects on its `error` or after `WAIT_MS`. */
 function settle(video: HTMLVideoElement, event: 'loadedmetadata' | 'seeked'): Promise<void> {
