@@ -58,7 +58,10 @@ export interface SummaryRow {
   completeMs: number | null;
   /** Median CPU s/GB of the Node server's main thread and of its other threads. */
   serverThreadsPerGB: { main: number; others: number } | null;
+  /** The plan of most runs (the first such run's). */
   plan: Measurement['plan'] | null;
+  /** Every plan the runs took, as the table shows it, with how many runs took it, most first. */
+  plans: { text: string; runs: number }[];
 }
 
 export interface TargetCheck {
@@ -157,7 +160,7 @@ export function summarise(results: BenchResults): { rows: SummaryRow[]; targets:
         serverThreadsPerGB: ok.some((m) => m.serverThreads)
           ? { main: perGB((m) => m.serverThreads?.main ?? 0), others: perGB((m) => m.serverThreads?.others ?? 0) }
           : null,
-        plan: ok.find((m) => m.plan)?.plan ?? null,
+        ...plansOf(ok),
       });
     }
   }
@@ -215,6 +218,22 @@ function planText(plan: SummaryRow['plan']): string {
   return `${plan.partCount ? `${plan.partCount} × ` : ''}${mib(plan.partSize)} parts`;
 }
 
+/** The plans the runs took (the engine's follows the link it measured, so runs may differ), most runs first. */
+function plansOf(runs: Measurement[]): Pick<SummaryRow, 'plan' | 'plans'> {
+  const byText = new Map<string, { plan: NonNullable<Measurement['plan']>; runs: number }>();
+  for (const { plan } of runs) {
+    if (!plan) continue;
+    const seen = byText.get(planText(plan));
+    if (seen) seen.runs += 1;
+    else byText.set(planText(plan), { plan, runs: 1 });
+  }
+  const sorted = [...byText.entries()].sort((a, b) => b[1].runs - a[1].runs);
+  return { plan: sorted[0]?.[1].plan ?? null, plans: sorted.map(([text, { runs }]) => ({ text, runs })) };
+}
+
+/** The plan column: the one plan, or each with its runs. */
+const plansText = (r: SummaryRow): string => (r.plans.length > 1 ? r.plans.map((p) => `${p.text} (${p.runs} run${p.runs > 1 ? 's' : ''})`).join('; ') : planText(r.plan));
+
 function resultsTable(rows: SummaryRow[]): string {
   const lines = [
     '| store | uploader | MB/s median (min–max) | CPU s/GB server | Chromium browser / network / renderer / other (or curl) | total CPU s/GB | peak RSS MiB server / client | API calls | plan |',
@@ -228,7 +247,7 @@ function resultsTable(rows: SummaryRow[]): string {
     const server = r.store === 's3' ? `${f2(r.serverCpuPerGB)} (app ${f2(r.cpuPerGB['app-s3'] ?? 0)} + RGW ${f2(r.cpuPerGB.rgw ?? 0)})` : f2(r.serverCpuPerGB);
     const failed = r.errors.length ? ` (${r.errors.length} failed)` : '';
     lines.push(
-      `| ${STORE_NAME[r.store]} | ${r.label}${failed} | **${f0(r.mbps.median)}** (${f0(r.mbps.min)}–${f0(r.mbps.max)}) | ${server} | ${client} | **${f2(r.totalCpuPerGB)}** | ${f0(r.peakServerMiB)} / ${r.kind === 'curl' ? '–' : f0(r.peakClientMiB)} | ${r.apiCalls ?? '–'} | ${planText(r.plan)} |`,
+      `| ${STORE_NAME[r.store]} | ${r.label}${failed} | **${f0(r.mbps.median)}** (${f0(r.mbps.min)}–${f0(r.mbps.max)}) | ${server} | ${client} | **${f2(r.totalCpuPerGB)}** | ${f0(r.peakServerMiB)} / ${r.kind === 'curl' ? '–' : f0(r.peakClientMiB)} | ${r.apiCalls ?? '–'} | ${plansText(r)} |`,
     );
   }
   return lines.join('\n');
@@ -396,6 +415,8 @@ the gateway keeps the data in RAM). The test files (random bytes) are written on
         ? `; on the local store, which keeps the bytes of a PUT cut short, one PUT up to S3's single-PUT limit (${mib(d.resumablePutMax)}), continued from those bytes after a cut, a pause or a reload. `
         : '. ') +
       `Engine (\`UPLOADER_DEFAULTS\` in src/client/engine.ts): ${d.concurrency} parts in flight, part URLs signed ${d.signBatchSize} per call; ` +
+      'its plan follows the rate it measured (src/client/link-plan.ts), and from 800 Mbit/s, where Chromium\'s CPU rather than the link limits parts, ' +
+      'it asks for one PUT of files up to 10 s of the link (loopback measures 150 MB/s and more); ' +
       `a whole-file PUT to S3 that fails is not tried again whole: the file then goes in ${mib(d.preferredPartSize)} parts.\n`,
   );
   out.push('| file | store | strategy | part size | parts | API calls |');
@@ -406,7 +427,7 @@ the gateway keeps the data in RAM). The test files (random bytes) are written on
   out.push('');
   out.push(
     (d.resumablePutMax ? 'On the local store a cut, a pause or a reload loses nothing: the PUT goes on from the bytes the store holds. On S3, uploads' : 'Uploads') +
-    ` of any size stay resumable. Above ${mib(d.singlePutMax)}, a cut or a reload loses at most the parts in flight ` +
+    ` of any size stay resumable. Above ${mib(d.singlePutMax)} (or 10 s of a link of 800 Mbit/s and more), a cut or a reload loses at most the parts in flight ` +
       `(${d.concurrency} × ${mib(d.preferredPartSize)}), and the upload goes on from the parts the store holds. ` +
       `Up to ${mib(d.singlePutMax)}, a file in parts would have all of them in flight at once, so a cut or a reload would lose the whole ` +
       'of it in parts too; one PUT loses no more, and spares Chromium the sliced-Blob cost below. After a failure the file ' +

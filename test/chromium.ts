@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { CPU_PLAN_RATE } from '../src/client/link-plan.ts';
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -44,17 +45,21 @@ export async function launchChromium(options: { profileDir?: string; viewport?: 
   };
 }
 
-/** Loopback's rate (bytes/s): far above every real link, so the engine plans its CPU-tuned parts. */
-export const LOOPBACK_RATE = 1e9;
+/**
+ * A fast link's rate (400 Mbit/s, bytes/s): the slowest the engine plans its CPU-tuned 64 MiB
+ * parts for, and below the rate from which it sends large files in one PUT, so a test file
+ * above 256 MiB goes to S3 in parts of 64 MiB.
+ */
+export const FAST_LINK_RATE = CPU_PLAN_RATE;
 
 /**
  * Makes every page of the context remember this link rate (the engine's `airlift:link`), as
- * after an upload that measured it, unless a page measured one since: the tests of loopback
- * behaviour then see the plan a returning user gets, not the slow-link plan of a first upload.
- * `pinned` keeps it so (what pages measure is not written): for tests whose bounds are the
- * loopback plan's, which a loaded machine's measure would otherwise move from page to page.
+ * after an upload that measured it, unless a page measured one since: the tests of a fast link
+ * then see the plan a returning user gets, not the slow-link plan of a first upload. `pinned`
+ * keeps it so (what pages measure is not written): for tests whose bounds are the 64 MiB
+ * parts' plan, which loopback's measure (CPU-bound, one PUT) would otherwise move from page to page.
  */
-export async function rememberLink(context: BrowserContext, bytesPerSecond = LOOPBACK_RATE, { pinned = false } = {}): Promise<void> {
+export async function rememberLink(context: BrowserContext, bytesPerSecond = FAST_LINK_RATE, { pinned = false } = {}): Promise<void> {
   await context.addInitScript(
     ([rate, pin]) => {
       if (pin || !localStorage.getItem('airlift:link')) localStorage.setItem('airlift:link', JSON.stringify({ bytesPerSecond: rate, at: Date.now() }));

@@ -104,7 +104,7 @@ describe.each(['local', 's3'] as const)('resume on %s storage', (storage) => {
     }
     await t.login(email);
     browser = await launchChromium();
-    // The bounds below are the loopback plan's: the link stays measured as loopback on every page.
+    // The bounds below are the 64 MiB parts' plan: the link stays measured as a fast one (not loopback's) on every page.
     await rememberLink(browser.context, undefined, { pinned: true });
     page = await browser.context.newPage();
     // What the page saw of its PUTs: a request the proxy saw twice that the page saw end once was sent again by Chromium itself.

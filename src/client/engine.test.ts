@@ -17,6 +17,7 @@ import { DEFAULT_PART_SIZE, SINGLE_PUT_MAX } from '../shared/plan.ts';
 import { ApiClient } from './api.ts';
 import { alwaysOnline } from './connectivity.ts';
 import { LinkMeter } from './link-meter.ts';
+import { CPU_PLAN_RATE } from './link-plan.ts';
 import { createUploader, type FileState, type ProgressSnapshot, type Uploader, type UploaderOptions } from './engine.ts';
 import { Interruption, NetworkError, UploadFailed } from './errors.ts';
 import { fetchTransport } from './fetch-transport.ts';
@@ -148,12 +149,12 @@ describe.each([
   const apiClient = (fetchImpl?: typeof fetch) =>
     new ApiClient({ baseUrl: t.baseUrl, headers: () => ({ Cookie: session.cookie, 'X-CSRFToken': session.csrf }), fetch: fetchImpl });
 
-  /** A link measured on loopback: the plan of a returning user, which these tests of the server's plan expect. */
-  const loopbackLink = () => new LinkMeter({ getItem: () => JSON.stringify({ bytesPerSecond: 1e9, at: Date.now() }), setItem: () => undefined });
+  /** A fast link's measure (400 Mbit/s): the plan of a returning user, which these tests of the server's 64 MiB parts expect. */
+  const fastLink = () => new LinkMeter({ getItem: () => JSON.stringify({ bytesPerSecond: CPU_PLAN_RATE, at: Date.now() }), setItem: () => undefined });
 
   function uploaderWith(options: Partial<UploaderOptions> = {}) {
     const api = options.api ?? apiClient();
-    return { api, uploader: createUploader({ api, transport: fetchTransport(), retry: FAST_RETRY, link: loopbackLink(), ...options }) };
+    return { api, uploader: createUploader({ api, transport: fetchTransport(), retry: FAST_RETRY, link: fastLink(), ...options }) };
   }
 
   /** For the tests of parts: on the local store the engine must ask for them. */
@@ -192,6 +193,14 @@ describe.each([
     const loaded = progress.map((p) => p.loaded);
     expect(loaded).toEqual([...loaded].sort((a, b) => a - b));
     expect(progress.at(-1)).toMatchObject({ loaded: big.blob.size, total: big.blob.size, percent: 100, partsDone: 5, partCount: 5 });
+  });
+
+  it.runIf(setup.storage === 's3')('sends the 300 MB file in one PUT on a link where the CPU limits parts (loopback, measured at 8 Gbit/s)', async () => {
+    const loopback = new LinkMeter({ getItem: () => JSON.stringify({ bytesPerSecond: 1e9, at: Date.now() }), setItem: () => undefined });
+    const { uploader, api } = uploaderWith({ link: loopback });
+    const result = await add(uploader, big).done;
+    expect(await api.getUpload(result.id)).toMatchObject({ strategy: 'single', part_count: 1, state: 'completed' });
+    expect(await storedSha256(result.key)).toBe(big.sha256);
   });
 
   it('pauses without losing stored parts and resumes without sending a byte twice', async () => {

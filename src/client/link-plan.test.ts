@@ -21,8 +21,16 @@ describe('linkPlan', () => {
     expect(plan.singlePutMax).toBe(Math.min(SINGLE_PUT_MAX, partMiB * MiB * inFlight));
   });
 
-  it.each([400, 500, 1000, 10_000])('at %d Mbit/s and on loopback keeps the CPU-tuned plan: 64 MiB parts, four in flight, one PUT up to 256 MiB', (rate) => {
+  it.each([400, 500, 799])('at %d Mbit/s keeps the CPU-tuned plan: 64 MiB parts, four in flight, one PUT up to 256 MiB', (rate) => {
     expect(linkPlan(mbit(rate))).toEqual({ partSize: DEFAULT_PART_SIZE, inFlight: 4, singlePutMax: 256 * MiB });
+  });
+
+  it.each([
+    [800, 1e9],
+    [1000, 1.25e9],
+    [8000, 10e9],
+  ])('at %d Mbit/s, where the CPU limits parts, sends files up to 10 s of the link in one PUT (%d bytes)', (rate, singlePutMax) => {
+    expect(linkPlan(mbit(rate))).toEqual({ partSize: DEFAULT_PART_SIZE, inFlight: 4, singlePutMax });
   });
 
   it('assumes a slow link before any measure, so the first upload is safe', () => {
@@ -34,7 +42,7 @@ describe('linkPlan', () => {
     expect(linkPlan(mbit(1)).partSize).toBe(5 * MiB);
   });
 
-  it.each([5, 8, 20, 40, 80, 100, 200, 268, 399, 400, 500, 1000])('at %d Mbit/s, what a cut can lose (every part in flight, or one PUT) is at most 10 s of the link', (rate) => {
+  it.each([5, 8, 20, 40, 80, 100, 200, 268, 399, 400, 500, 799, 800, 1000, 8000])('at %d Mbit/s, what a cut can lose (every part in flight, or one PUT) is at most 10 s of the link', (rate) => {
     const plan = linkPlan(mbit(rate));
     const lost = Math.max(plan.partSize * plan.inFlight, plan.singlePutMax);
     expect(lost / mbit(rate)).toBeLessThanOrEqual(10);

@@ -5,7 +5,8 @@
  * than the plan says (`roomFor`). One stream fills a slow link, with no round trip idle
  * between its parts (a part hands its place over once its bytes are sent: part-queue.ts);
  * more only help where they raise the rate (a fast link's CPU), so parts in flight grow with
- * the rate. From 400 Mbit/s the plan is the CPU-tuned one of shared/plan.ts (`CPU_PLAN_RATE`).
+ * the rate. From 400 Mbit/s the plan is the CPU-tuned one of shared/plan.ts (`CPU_PLAN_RATE`),
+ * and from 800 Mbit/s one PUT for files up to 10 s of the link (`CPU_BOUND_RATE`).
  */
 import { DEFAULT_CONCURRENCY, DEFAULT_PART_SIZE, SINGLE_PUT_MAX } from '../shared/plan.ts';
 import type { Room } from './part-queue.ts';
@@ -34,19 +35,18 @@ export interface LinkPlan {
   partSize: number;
   /** Parts in flight at once. */
   inFlight: number;
-  /** Files up to this size go in one PUT: one wave of parts, which a cut loses as whole. */
+  /** Files up to this size go in one PUT, which a cut loses as whole: one wave of parts, or 10 s of a CPU-bound link. */
   singlePutMax: number;
 }
 
 /**
  * From this rate (400 Mbit/s) the CPU-tuned plan of shared/plan.ts: a whole wave of its parts
- * (4 × 64 MiB, or one PUT up to 256 MiB) is under 6 s of the link, within the goal, and the
- * fewest, largest parts cost the browser, the store and the bill (R2 counts every part) the
- * least. On loopback, where Chromium and the store share the CPU, the engine measures 54 MiB/s
+ * (4 × 64 MiB) is under 6 s of the link, within the goal, and the fewest, largest parts cost
+ * the browser, the store and the bill (R2 counts every part) the least. On loopback, where Chromium and the store share the CPU, the engine measures 54 MiB/s
  * and more: with parts of 2 s there, they came to 27 to 61 MiB from run to run, and a 256 MiB
  * file went in parts one run and whole the next (npm run bench).
  */
-const CPU_PLAN_RATE = 50e6;
+export const CPU_PLAN_RATE = 50e6;
 
 /** A measured rate in bytes/s, or the slow link's before any is known. */
 const rateOrUnmeasured = (bytesPerSecond: number | null): number => (bytesPerSecond && bytesPerSecond > 0 ? bytesPerSecond : UNMEASURED_RATE);
@@ -56,18 +56,32 @@ export function inFlightFor(bytesPerSecond: number): number {
   return bytesPerSecond < 10e6 ? 1 : DEFAULT_CONCURRENCY;
 }
 
+/** What the parts in flight may hold together, in seconds of the link: the goal's bound, a ceiling for a rate that drops while they go. */
+export const BUDGET_SECONDS = 10;
+
+/**
+ * From this rate (800 Mbit/s) Chromium's CPU, not the link, is what limits a file in parts:
+ * every part (a `slice()`) is read through its browser process, about 3 CPU-s per GB more than
+ * a whole `File`, which its network service sends from disk. On loopback the 1 GiB file went
+ * at 117 to 150 MB/s in 64 MiB parts and 200 to 217 in one PUT (npm run bench). From here a
+ * file goes in one PUT while it takes at most the bound (`BUDGET_SECONDS`) of the link, as far
+ * as 5 GiB (S3's and R2's limit): a cut then costs no more than the goal allows. Below it the
+ * link is the limit, and parts lose less to a cut at no cost in speed.
+ */
+export const CPU_BOUND_RATE = 100e6;
+
+/** One wave of parts, or on a CPU-bound link the files it sends within the bound. */
+const singlePutMaxFor = (rate: number): number => (rate >= CPU_BOUND_RATE ? Math.max(SINGLE_PUT_MAX, budgetFor(rate)) : SINGLE_PUT_MAX);
+
 /** The plan for a measured rate in bytes/s, or for a slow link when none is known. */
 export function linkPlan(bytesPerSecond: number | null): LinkPlan {
   const rate = rateOrUnmeasured(bytesPerSecond);
-  if (rate >= CPU_PLAN_RATE) return { partSize: DEFAULT_PART_SIZE, inFlight: DEFAULT_CONCURRENCY, singlePutMax: SINGLE_PUT_MAX };
+  if (rate >= CPU_PLAN_RATE) return { partSize: DEFAULT_PART_SIZE, inFlight: DEFAULT_CONCURRENCY, singlePutMax: singlePutMaxFor(rate) };
   const inFlight = inFlightFor(rate);
   const share = Math.floor((rate / inFlight) * partSecondsFor(inFlight) / MiB) * MiB;
   const partSize = Math.min(DEFAULT_PART_SIZE, Math.max(MIN_PART_SIZE, share));
   return { partSize, inFlight, singlePutMax: Math.min(SINGLE_PUT_MAX, partSize * inFlight) };
 }
-
-/** What the parts in flight may hold together, in seconds of the link: the goal's bound, a ceiling for a rate that drops while they go. */
-export const BUDGET_SECONDS = 10;
 
 /** The bytes the queue may have in flight at a live rate (it always runs one part, however large). */
 export function budgetFor(bytesPerSecond: number | null): number {

@@ -17,6 +17,7 @@ export const DEFAULT_CONCURRENCY = 4;
  * it in parts as in one PUT; and Chromium sends a whole `File` from disk in its network
  * service, while every part (a `slice()`) is read through the browser process, about
  * 1.5 CPU-s per GB more. If that PUT fails, the engine sends the file in parts from then on.
+ * On a link where that cost limits the speed, the engine asks for more (client/link-plan.ts).
  */
 export const SINGLE_PUT_MAX = DEFAULT_CONCURRENCY * DEFAULT_PART_SIZE;
 
