@@ -416,7 +416,7 @@ the gateway keeps the data in RAM). The test files (random bytes) are written on
         : '. ') +
       `Engine (\`UPLOADER_DEFAULTS\` in src/client/engine.ts): ${d.concurrency} parts in flight, part URLs signed ${d.signBatchSize} per call; ` +
       'its plan follows the rate it measured (src/client/link-plan.ts), and from 800 Mbit/s, where Chromium\'s CPU rather than the link limits parts, ' +
-      'it asks for one PUT of files up to 10 s of the link (loopback measures 150 MB/s and more); ' +
+      'it asks for one PUT of files up to 10 s of the link; ' +
       `a whole-file PUT to S3 that fails is not tried again whole: the file then goes in ${mib(d.preferredPartSize)} parts.\n`,
   );
   out.push('| file | store | strategy | part size | parts | API calls |');
