@@ -220,15 +220,16 @@ function planText(plan: SummaryRow['plan']): string {
 
 /** The plans the runs took (the engine's follows the link it measured, so runs may differ), most runs first. */
 function plansOf(runs: Measurement[]): Pick<SummaryRow, 'plan' | 'plans'> {
-  const byText = new Map<string, { plan: NonNullable<Measurement['plan']>; runs: number }>();
+  const byText = new Map<string, { plan: NonNullable<Measurement['plan']>; text: string; runs: number }>();
   for (const { plan } of runs) {
     if (!plan) continue;
-    const seen = byText.get(planText(plan));
+    const text = planText(plan);
+    const seen = byText.get(text);
     if (seen) seen.runs += 1;
-    else byText.set(planText(plan), { plan, runs: 1 });
+    else byText.set(text, { plan, text, runs: 1 });
   }
-  const sorted = [...byText.entries()].sort((a, b) => b[1].runs - a[1].runs);
-  return { plan: sorted[0]?.[1].plan ?? null, plans: sorted.map(([text, { runs }]) => ({ text, runs })) };
+  const sorted = [...byText.values()].sort((a, b) => b.runs - a.runs);
+  return { plan: sorted[0]?.plan ?? null, plans: sorted.map(({ text, runs }) => ({ text, runs })) };
 }
 
 /** The plan column: the one plan, or each with its runs. */

@@ -275,6 +275,15 @@ describe.each([
         expect(tiny).toMatchObject({ strategy: 'multipart', part_size: 5 * MiB, part_count: 4 });
       }
       expect((await create(6 * MiB, { preferred_part_size: 7 * MiB, single_put_max: 7 * MiB })).strategy).toBe('single');
+      // A hint no link measures (beyond a safe integer, negative, fractional, a string) is refused, naming the field, and opens nothing.
+      const before = await t.app.db.selectFrom('uploads').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
+      for (const single_put_max of [2 ** 53, -1, 1.5, '1e3']) {
+        const res = await t.request('POST', '/api/v1/uploads', { session: alice, json: { filename: 'hinted.mp4', size: MiB, content_type: 'video/mp4', kind: 'video', single_put_max } });
+        expect(res.status, String(single_put_max)).toBe(400);
+        expect(((await res.json()) as { error: { code: string; message: string } }).error).toMatchObject({ code: 'invalid_request', message: expect.stringMatching(/^single_put_max: /) });
+      }
+      const after = await t.app.db.selectFrom('uploads').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
+      expect(Number(after.n)).toBe(Number(before.n));
     });
 
     it('takes a client-chosen part size for a multipart upload, and refuses one the store cannot take', async () => {

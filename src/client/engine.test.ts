@@ -149,8 +149,10 @@ describe.each([
   const apiClient = (fetchImpl?: typeof fetch) =>
     new ApiClient({ baseUrl: t.baseUrl, headers: () => ({ Cookie: session.cookie, 'X-CSRFToken': session.csrf }), fetch: fetchImpl });
 
-  /** A fast link's measure (400 Mbit/s): the plan of a returning user, which these tests of the server's 64 MiB parts expect. */
-  const fastLink = () => new LinkMeter({ getItem: () => JSON.stringify({ bytesPerSecond: CPU_PLAN_RATE, at: Date.now() }), setItem: () => undefined });
+  /** A link remembered at `bytesPerSecond`, as a returning user's page has it; what the engine measures is not written. */
+  const measuredLink = (bytesPerSecond: number) => new LinkMeter({ getItem: () => JSON.stringify({ bytesPerSecond, at: Date.now() }), setItem: () => undefined });
+  /** A fast link's measure (400 Mbit/s): the plan these tests of the server's 64 MiB parts expect. */
+  const fastLink = () => measuredLink(CPU_PLAN_RATE);
 
   function uploaderWith(options: Partial<UploaderOptions> = {}) {
     const api = options.api ?? apiClient();
@@ -196,8 +198,7 @@ describe.each([
   });
 
   it.runIf(setup.storage === 's3')('sends the 300 MB file in one PUT on a link where the CPU limits parts (loopback, measured at 8 Gbit/s)', async () => {
-    const loopback = new LinkMeter({ getItem: () => JSON.stringify({ bytesPerSecond: 1e9, at: Date.now() }), setItem: () => undefined });
-    const { uploader, api } = uploaderWith({ link: loopback });
+    const { uploader, api } = uploaderWith({ link: measuredLink(1e9) });
     const result = await add(uploader, big).done;
     expect(await api.getUpload(result.id)).toMatchObject({ strategy: 'single', part_count: 1, state: 'completed' });
     expect(await storedSha256(result.key)).toBe(big.sha256);

@@ -42,9 +42,10 @@ export interface LinkPlan {
 /**
  * From this rate (400 Mbit/s) the CPU-tuned plan of shared/plan.ts: a whole wave of its parts
  * (4 × 64 MiB) is under 6 s of the link, within the goal, and the fewest, largest parts cost
- * the browser, the store and the bill (R2 counts every part) the least. On loopback, where Chromium and the store share the CPU, the engine measures 54 MiB/s
- * and more: with parts of 2 s there, they came to 27 to 61 MiB from run to run, and a 256 MiB
- * file went in parts one run and whole the next (npm run bench).
+ * the browser, the store and the bill (R2 counts every part) the least. On loopback, where
+ * Chromium and the store share the CPU, the engine measures 54 MiB/s and more: with parts of
+ * 2 s there, they came to 27 to 61 MiB from run to run, and a 256 MiB file went in parts one
+ * run and whole the next (npm run bench).
  */
 export const CPU_PLAN_RATE = 50e6;
 
@@ -68,7 +69,7 @@ export const BUDGET_SECONDS = 10;
  * as 5 GiB (S3's and R2's limit): a cut then costs no more than the goal allows. Below it the
  * link is the limit, and parts lose less to a cut at no cost in speed.
  */
-export const CPU_BOUND_RATE = 100e6;
+const CPU_BOUND_RATE = 100e6;
 
 /** One wave of parts, or on a CPU-bound link the files it sends within the bound. */
 const singlePutMaxFor = (rate: number): number => (rate >= CPU_BOUND_RATE ? Math.max(SINGLE_PUT_MAX, budgetFor(rate)) : SINGLE_PUT_MAX);

@@ -57,7 +57,8 @@ export const createUploadBody = z.strictObject({
   /**
    * Optional hints from a client that measured its link (the engine's link plan): the part
    * size it would like and the largest file it would send in one PUT. Unlike `part_size` they
-   * are clamped to the store's limits, never refused, and the server keeps its own plan where
+   * are clamped to the store's limits, not refused for being beyond them (only a value no link
+   * gives is: negative, fractional, past a safe integer), and the server keeps its own plan where
    * the store makes it better (the local store's PUT goes on after a cut: one PUT stays).
    */
   preferred_part_size: z.number().int().positive().optional(),
